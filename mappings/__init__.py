@@ -1,0 +1,1 @@
+"""Generated and reviewed mapping data (see README.md here)."""

@@ -1,0 +1,142 @@
+"""The command line: a thin click layer over `policygen.generate` and the renderers.
+
+Exit codes (a bitmask, as Fixit's): 0 clean; 1 findings that --strict refuses; 2 input errors
+(bad arguments, unreadable files; a policy is still written when the rest could be analysed).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from policygen import __version__
+from policygen.errors import ConfigError, PolicygenError, StrictModeError, UsageError
+from policygen.extract import default_cache_dir
+from policygen.model import Target
+from policygen.pipeline import generate as run_generate
+from policygen.render import Format, explain, render
+
+EXIT_FINDINGS = 1
+EXIT_ERRORS = 2
+
+
+def parse_env_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--env {pair!r}: expected KEY=VALUE")
+        env[key.strip()] = value
+    return env
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    env = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the env file ({exc.__class__.__name__}); give a UTF-8 KEY=VALUE file") from None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip().replace("_", "").isalnum():
+            raise ConfigError(f"{path}:{number}: expected KEY=VALUE, got {raw.strip()[:60]!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        env[key.strip()] = value
+    return env
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader sees the old file or the whole new one."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"-o {path}: the directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="policygen")
+def main() -> None:
+    """Least-privilege IAM policies for Python AWS Lambda functions, from their code."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--handler", help="The Lambda handler as MODULE.FUNCTION (default: the one lambda_handler/handler).")
+@click.option("--region", default="*", show_default=True, help="Region for resource ARNs.")
+@click.option("--account", default="*", show_default=True, help="Account id for resource ARNs.")
+@click.option("--partition", default="aws", show_default=True, help="ARN partition (aws, aws-cn, aws-us-gov).")
+@click.option("--env", "env_pairs", multiple=True, metavar="KEY=VALUE", help="A deployment environment variable (repeatable).")
+@click.option("--env-file", type=click.Path(path_type=Path, dir_okay=False), help="KEY=VALUE lines, as a .env file.")
+@click.option(
+    "--format", "fmt", type=click.Choice([f.value for f in Format]), default=Format.JSON.value, show_default=True,
+    help="json: the policy document; json-report: policy with evidence, widened and unresolved items; explain: prose.",
+)
+@click.option("--explain", "show_explain", is_flag=True, help="Also print why each permission is there (stderr).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE (atomically) instead of stdout.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1, no policy) when anything is unresolved or a file cannot be read.")
+@click.option("--include-unreachable", is_flag=True, help="Also grant calls the handler cannot reach.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the per-file analysis cache.")
+@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes for parsing (default: CPU count).")
+def generate(
+    path: Path, handler: str | None, region: str, account: str, partition: str, env_pairs: tuple[str, ...],
+    env_file: Path | None, fmt: str, show_explain: bool, output: Path | None, strict: bool,
+    include_unreachable: bool, no_cache: bool, jobs: int | None,
+) -> None:
+    """Synthesize the IAM policy the Lambda code under PATH needs."""
+    try:
+        environment = read_env_file(env_file) if env_file else {}
+        environment.update(parse_env_pairs(env_pairs))
+        if account != "*" and not (account.isdigit() and len(account) == 12):
+            raise UsageError(f"--account {account}: expected a 12-digit AWS account id")
+        result = run_generate(
+            path, handler=handler, environment=environment, target=Target(partition, region, account),
+            include_unreachable=include_unreachable, strict=strict,
+            cache_dir=None if no_cache else default_cache_dir(), jobs=jobs,
+        )
+        text = render(result, Format(fmt))
+        if output is not None:
+            write_atomic(output, text)
+        else:
+            click.echo(text, nl=False)
+    except StrictModeError as exc:
+        click.echo(f"policygen: {exc}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    except PolicygenError as exc:
+        click.echo(f"policygen: error: {exc}", err=True)
+        sys.exit(EXIT_ERRORS)
+    if show_explain:
+        click.echo(explain.render(result), err=True, nl=False)
+    else:
+        _summary(result)
+    if result.analysis.errors:
+        sys.exit(EXIT_ERRORS)
+
+
+def _summary(result: object) -> None:
+    from policygen.model import Result
+
+    assert isinstance(result, Result)
+    for error in result.analysis.errors:
+        click.echo(f"policygen: error: {error} (the rest was analysed)", err=True)
+    if result.widenings:
+        click.echo(f"policygen: {len(result.widenings)} resource(s) widened with '*'; see --explain", err=True)
+    if result.unresolved:
+        click.echo(f"policygen: {len(result.unresolved)} item(s) unresolved; see --explain", err=True)

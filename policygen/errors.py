@@ -1,0 +1,34 @@
+"""One hierarchy of errors. Every message names the file (and line, where there is one) and says
+what to do. Library code raises these; only the CLI turns them into output and exit codes."""
+
+from __future__ import annotations
+
+
+class PolicygenError(Exception):
+    """Base of every error policygen reports to its user."""
+
+
+class UsageError(PolicygenError):
+    """The command's arguments are wrong (a missing directory, an unknown handler...)."""
+
+
+class SourceError(PolicygenError):
+    """One source file could not be analysed. The run goes on without it."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+class ConfigError(PolicygenError):
+    """A deployment value (``--env``, ``--env-file``) is malformed."""
+
+
+class MappingError(PolicygenError):
+    """The mapping data shipped with policygen is missing or inconsistent (a packaging bug)."""
+
+
+class StrictModeError(PolicygenError):
+    """``--strict`` was given and something could not be pinned down."""

@@ -1,0 +1,350 @@
+"""Extract stage: parse one source file with libcst and lower it to `ir.ModuleIR`.
+
+Consumes the bytes of a file; produces a `ModuleIR` or raises `SourceError` naming the file and
+line. Nothing here imports or runs the analysed code.
+
+Line numbers: libcst's `PositionProvider` costs about three times the parse itself on large code
+bases, so the lines of calls and definitions are taken from the standard library's `ast` parse of
+the same text, matched to the libcst nodes in source order and checked name by name. Where the two
+disagree (which the check detects), the module falls back to `PositionProvider`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from policygen.errors import SourceError
+from policygen.extract import ir
+
+MAX_SOURCE_BYTES = 2_000_000
+
+
+def decode_source(path: str, data: bytes) -> str:
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceError(path, 1, f"file is {len(data)} bytes, over the {MAX_SOURCE_BYTES}-byte limit; skipped")
+    if b"\x00" in data:
+        raise SourceError(path, 1, "file contains NUL bytes (binary data with a .py name?); skipped")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceError(path, line, "file is not valid UTF-8; re-save it as UTF-8") from None
+
+
+def lower_source(path: str, module_name: str, is_package: bool, data: bytes) -> ir.ModuleIR:
+    text = decode_source(path, data)
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        raise SourceError(path, exc.lineno or 1, f"syntax error: {exc.msg} (is this Python 3?)") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise SourceError(path, 1, "source is too deeply nested or too large to parse") from None
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(path, exc.raw_line, f"syntax error: {exc.message}") from None
+    except RecursionError:
+        raise SourceError(path, 1, "source is too deeply nested to parse") from None
+    lines = _match_lines(module, tree)
+    try:
+        body = _Lowerer(lines).stmts(module.body)
+    except RecursionError:
+        raise SourceError(path, 1, "source is too deeply nested to analyse") from None
+    return ir.ModuleIR(path, module_name, is_package, body, text.count("\n") + 1)
+
+
+class _Collector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+        self.defs: list[cst.FunctionDef | cst.ClassDef] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.defs.append(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.defs.append(node)
+
+
+def _match_lines(module: cst.Module, tree: ast.AST) -> dict[int, int]:
+    collector = _Collector()
+    module.visit(collector)
+    ast_calls = sorted(
+        (n for n in ast.walk(tree) if isinstance(n, ast.Call)),
+        key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)),
+    )
+    ast_defs = sorted(
+        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    if len(ast_calls) == len(collector.calls) and len(ast_defs) == len(collector.defs):
+        if all(_same_callee(c, a) for c, a in zip(collector.calls, ast_calls, strict=True)) and all(
+            d.name.value == a.name for d, a in zip(collector.defs, ast_defs, strict=True)
+        ):
+            lines = {id(c): a.lineno for c, a in zip(collector.calls, ast_calls, strict=True)}
+            lines.update({id(d): a.lineno for d, a in zip(collector.defs, ast_defs, strict=True)})
+            return lines
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    lines = {}
+    for node in [*collector.calls, *collector.defs]:
+        lines[id(node)] = positions[node].start.line
+    return lines
+
+
+def _same_callee(node: cst.Call, call: ast.Call) -> bool:
+    func = node.func
+    if isinstance(func, cst.Name):
+        return isinstance(call.func, ast.Name) and call.func.id == func.value
+    if isinstance(func, cst.Attribute):
+        return isinstance(call.func, ast.Attribute) and call.func.attr == func.attr.value
+    return not isinstance(call.func, ast.Name | ast.Attribute)
+
+
+class _Lowerer:
+    def __init__(self, lines: dict[int, int]) -> None:
+        self._lines = lines
+
+    # statements -------------------------------------------------------------------------
+    def stmts(self, body: Sequence[cst.BaseStatement] | Sequence[cst.BaseSmallStatement]) -> tuple[ir.Stmt, ...]:
+        out: list[ir.Stmt] = []
+        for node in body:
+            out.extend(self.stmt(node))
+        return tuple(out)
+
+    def block(self, node: cst.BaseSuite) -> tuple[ir.Stmt, ...]:
+        if isinstance(node, cst.IndentedBlock):
+            return self.stmts(node.body)
+        if isinstance(node, cst.SimpleStatementSuite):
+            return self.stmts(node.body)
+        return ()
+
+    def stmt(self, node: cst.CSTNode) -> Iterator[ir.Stmt]:  # noqa: C901 - one dispatch table
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                yield from self.stmt(small)
+        elif isinstance(node, cst.Expr):
+            yield ir.ExprStmt(self.expr(node.value))
+        elif isinstance(node, cst.Assign):
+            yield ir.Assign(tuple(self.expr(t.target) for t in node.targets), self.expr(node.value))
+        elif isinstance(node, cst.AnnAssign):
+            if node.value is not None:
+                yield ir.Assign((self.expr(node.target),), self.expr(node.value))
+            else:  # a bare annotation: a dataclass field without default, or a declaration
+                yield ir.Assign((self.expr(node.target),), ir.Opaque("annotation:" + _annotation(node.annotation)))
+        elif isinstance(node, cst.AugAssign):
+            op = "+" if isinstance(node.operator, cst.AddAssign) else "?"
+            target = self.expr(node.target)
+            yield ir.Assign((target,), ir.BinOp(op, target, self.expr(node.value)), augmented=True)
+        elif isinstance(node, cst.Return):
+            yield ir.Return(self.expr(node.value) if node.value else ir.Const(None))
+        elif isinstance(node, cst.Global):
+            yield ir.Global(tuple(n.name.value for n in node.names))
+        elif isinstance(node, cst.Import):
+            for alias in node.names:
+                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                yield ir.Import(_dotted(alias.name), asname, 0)
+        elif isinstance(node, cst.ImportFrom):
+            yield self.import_from(node)
+        elif isinstance(node, cst.Raise) and node.exc is not None:
+            yield ir.ExprStmt(self.expr(node.exc))
+        elif isinstance(node, cst.Assert):
+            yield ir.ExprStmt(self.expr(node.test))
+        elif isinstance(node, cst.FunctionDef):
+            yield self.function(node)
+        elif isinstance(node, cst.ClassDef):
+            yield ir.ClassDef(
+                node.name.value,
+                tuple(self.expr(a.value) for a in node.bases),
+                self.block(node.body),
+                tuple(self.expr(d.decorator) for d in node.decorators),
+                self._lines.get(id(node), 0),
+            )
+        elif isinstance(node, cst.If):
+            yield self.if_chain(node)
+        elif isinstance(node, cst.For):
+            body = self.block(node.body) + (self.block(node.orelse.body) if node.orelse else ())
+            yield ir.For(self.expr(node.target), self.expr(node.iter), body)
+        elif isinstance(node, cst.While):
+            body = self.block(node.body) + (self.block(node.orelse.body) if node.orelse else ())
+            yield ir.Branches((self.expr(node.test),), (body, ()))
+        elif isinstance(node, cst.Try | cst.TryStar):
+            bodies = [self.block(node.body) + (self.block(node.orelse.body) if node.orelse else ())]
+            bodies.extend(self.block(h.body) for h in node.handlers)
+            yield ir.Branches((), (*bodies, ()))
+            if node.finalbody:
+                yield from self.block(node.finalbody.body)
+        elif isinstance(node, cst.With):
+            items = tuple(
+                (self.expr(i.item), self.expr(i.asname.name) if i.asname else None) for i in node.items
+            )
+            yield ir.With(items, self.block(node.body))
+        elif isinstance(node, cst.Match):
+            yield ir.Branches((self.expr(node.subject),), tuple(self.block(c.body) for c in node.cases) + ((),))
+
+    def import_from(self, node: cst.ImportFrom) -> ir.ImportFrom:
+        module = _dotted(node.module) if node.module else ""
+        level = len(node.relative)
+        if isinstance(node.names, cst.ImportStar):
+            names: tuple[tuple[str, str | None], ...] = (("*", None),)
+        else:
+            names = tuple(
+                (
+                    _dotted(a.name),
+                    a.asname.name.value if a.asname and isinstance(a.asname.name, cst.Name) else None,
+                )
+                for a in node.names
+            )
+        return ir.ImportFrom(module, level, names, 0)
+
+    def if_chain(self, node: cst.If) -> ir.Branches:
+        tests: list[ir.Expr] = []
+        bodies: list[tuple[ir.Stmt, ...]] = []
+        current: cst.If | cst.Else | None = node
+        while isinstance(current, cst.If):
+            tests.append(self.expr(current.test))
+            bodies.append(self.block(current.body))
+            current = current.orelse
+        bodies.append(self.block(current.body) if isinstance(current, cst.Else) else ())
+        return ir.Branches(tuple(tests), tuple(bodies))
+
+    def function(self, node: cst.FunctionDef) -> ir.FunctionDef:
+        p = node.params
+        params: list[ir.Param] = []
+        for param in (*p.posonly_params, *p.params):
+            params.append(self.param(param, "normal"))
+        if isinstance(p.star_arg, cst.Param):
+            params.append(self.param(p.star_arg, "star"))
+        for param in p.kwonly_params:
+            params.append(self.param(param, "kwonly"))
+        if p.star_kwarg is not None:
+            params.append(self.param(p.star_kwarg, "kwargs"))
+        return ir.FunctionDef(
+            node.name.value,
+            tuple(params),
+            self.block(node.body),
+            tuple(self.expr(d.decorator) for d in node.decorators),
+            self._lines.get(id(node), 0),
+        )
+
+    def param(self, node: cst.Param, kind: str) -> ir.Param:
+        default = self.expr(node.default) if node.default is not None else None
+        annotation = _annotation(node.annotation.annotation) if node.annotation else None
+        return ir.Param(node.name.value, default, annotation, kind)
+
+    # expressions ------------------------------------------------------------------------
+    def expr(self, node: cst.BaseExpression | cst.CSTNode | None) -> ir.Expr:  # noqa: C901
+        if node is None:
+            return ir.Opaque()
+        if isinstance(node, cst.Name):
+            if node.value in ("True", "False", "None"):
+                return ir.Const({"True": True, "False": False, "None": None}[node.value])
+            return ir.Name(node.value)
+        if isinstance(node, cst.Attribute):
+            return ir.Attr(self.expr(node.value), node.attr.value)
+        if isinstance(node, cst.Call):
+            return self.call(node)
+        if isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
+            return ir.Const(value) if isinstance(value, str) else ir.Opaque("bytes")
+        if isinstance(node, cst.ConcatenatedString):
+            return ir.BinOp("+", self.expr(node.left), self.expr(node.right))
+        if isinstance(node, cst.FormattedString):
+            parts: list[str | ir.Expr] = []
+            for part in node.parts:
+                if isinstance(part, cst.FormattedStringText):
+                    parts.append(part.value.replace("{{", "{").replace("}}", "}"))
+                elif isinstance(part, cst.FormattedStringExpression):
+                    parts.append(self.expr(part.expression))
+            return ir.FString(tuple(parts))
+        if isinstance(node, cst.Integer):
+            return ir.Const(node.evaluated_value)
+        if isinstance(node, cst.Subscript):
+            index: ir.Expr = ir.Opaque("slice")
+            if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+                index = self.expr(node.slice[0].slice.value)
+            return ir.Subscript(self.expr(node.value), index)
+        if isinstance(node, cst.BinaryOperation):
+            op = "+" if isinstance(node.operator, cst.Add) else "%" if isinstance(node.operator, cst.Modulo) else "?"
+            return ir.BinOp(op, self.expr(node.left), self.expr(node.right))
+        if isinstance(node, cst.BooleanOperation):
+            return ir.Choice((self.expr(node.left), self.expr(node.right)))
+        if isinstance(node, cst.IfExp):
+            body = self.expr(node.body)
+            self.expr(node.test)
+            return ir.Choice((body, self.expr(node.orelse)))
+        if isinstance(node, cst.Dict):
+            items: list[tuple[ir.Expr | None, ir.Expr]] = []
+            for element in node.elements:
+                if isinstance(element, cst.DictElement):
+                    items.append((self.expr(element.key), self.expr(element.value)))
+                elif isinstance(element, cst.StarredDictElement):
+                    items.append((None, self.expr(element.value)))
+            return ir.DictExpr(tuple(items))
+        if isinstance(node, cst.List | cst.Tuple | cst.Set):
+            return ir.SeqExpr(
+                tuple(self.expr(e.value) for e in node.elements if isinstance(e, cst.Element))
+            )
+        if isinstance(node, cst.ListComp | cst.SetComp | cst.GeneratorExp):
+            return ir.SeqExpr((self.expr(node.elt), *self.comp_iters(node.for_in)))
+        if isinstance(node, cst.DictComp):
+            return ir.SeqExpr((self.expr(node.value), *self.comp_iters(node.for_in)))
+        if isinstance(node, cst.Lambda):
+            return ir.Lambda(self.expr(node.body))
+        if isinstance(node, cst.Await):
+            return self.expr(node.expression)
+        if isinstance(node, cst.NamedExpr):
+            return self.expr(node.value)
+        if isinstance(node, cst.UnaryOperation):
+            self.expr(node.expression)
+            return ir.Opaque("unary")
+        if isinstance(node, cst.Comparison):
+            return ir.Opaque("comparison")
+        return ir.Opaque(type(node).__name__)
+
+    def comp_iters(self, for_in: cst.CompFor | None) -> list[ir.Expr]:
+        out = []
+        while for_in is not None:
+            out.append(self.expr(for_in.iter))
+            for_in = for_in.inner_for_in
+        return out
+
+    def call(self, node: cst.Call) -> ir.Call:
+        args: list[ir.Expr] = []
+        kwargs: list[tuple[str | None, ir.Expr]] = []
+        star = False
+        for arg in node.args:
+            value = self.expr(arg.value)
+            if arg.keyword is not None:
+                kwargs.append((arg.keyword.value, value))
+            elif arg.star == "**":
+                kwargs.append((None, value))
+            elif arg.star == "*":
+                star = True
+            else:
+                args.append(value)
+        return ir.Call(self.expr(node.func), tuple(args), tuple(kwargs), self._lines.get(id(node), 0), star)
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return _dotted(node.value) + "." + node.attr.value
+    return ""
+
+
+def _annotation(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else ""
+    if isinstance(node, cst.Subscript):
+        return _dotted(node.value)
+    return _dotted(node)

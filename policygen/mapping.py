@@ -1,0 +1,147 @@
+"""Map stage: an `SdkCall` becomes the IAM actions it needs and how each is scoped.
+
+Reads only the project's own generated data in ``mappings/`` (packaged as
+``policygen.mappings``), loaded per service on first use. See ``scripts/build_mappings.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from policygen.errors import MappingError
+from policygen.model import Action, SdkCall
+
+SCHEMA_VERSION = 1
+
+# What boto3's managed transfers (s3transfer) call underneath, as client methods.
+TRANSFERS = {
+    "upload_file": ("put_object", "abort_multipart_upload"),
+    "upload_fileobj": ("put_object", "abort_multipart_upload"),
+    "download_file": ("get_object",),
+    "download_fileobj": ("get_object",),
+    "copy": ("copy_object",),
+}
+
+
+@dataclass(frozen=True)
+class ResourceOption:
+    type: str
+    bind: tuple[tuple[str, str], ...]  # ARN variable -> "Member" or "Member|transform"
+    arn_param: str | None = None
+
+    @property
+    def members(self) -> set[str]:
+        if self.arn_param:
+            return {self.arn_param}
+        return {spec.split("|")[0] for _, spec in self.bind}
+
+
+@dataclass(frozen=True)
+class Need:
+    """One action a call needs, with the ways its resource can be named."""
+
+    action: Action
+    options: tuple[ResourceOption, ...]
+    scoping: str  # bound, unbound, no-resource-level, override
+    arn_formats: dict[str, tuple[str, ...]]  # resource type -> ARN formats
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    reason: str
+
+
+def _read(path: str) -> dict[str, Any] | None:
+    target = resources.files("policygen.mappings").joinpath(path)
+    if not target.is_file():
+        return None
+    doc: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
+    if doc.get("schema") != SCHEMA_VERSION:
+        raise MappingError(f"mappings/{path}: schema {doc.get('schema')} is not {SCHEMA_VERSION}; reinstall policygen")
+    return doc
+
+
+@functools.cache
+def sdk_service(client: str) -> dict[str, Any] | None:
+    if not client.replace("-", "").replace("_", "").isalnum():
+        return None
+    return _read(f"sdk/{client}.json")
+
+
+@functools.cache
+def iam_service(prefix: str) -> dict[str, Any]:
+    doc = _read(f"iam/{prefix}.json")
+    if doc is None:
+        raise MappingError(f"mappings/iam/{prefix}.json is missing; regenerate with `make mappings`")
+    return doc
+
+
+@functools.cache
+def index() -> dict[str, Any]:
+    doc = _read("index.json")
+    if doc is None:
+        raise MappingError("mappings/index.json is missing; regenerate with `make mappings`")
+    return doc
+
+
+def method_of(call: SdkCall) -> tuple[str, ...] | Unmapped:
+    """The client methods whose permissions ``call`` needs."""
+    doc = sdk_service(call.service)
+    if doc is None:
+        return Unmapped(f"'{call.service}' is not a boto3 service policygen knows")
+    if call.method.startswith("waiter:"):
+        waiter = call.method.split(":", 1)[1]
+        method = doc["waiters"].get(waiter)
+        if method is None:
+            return Unmapped(f"{call.service} has no waiter '{waiter}'")
+        return (method,)
+    if call.service == "s3" and call.method in TRANSFERS:
+        return TRANSFERS[call.method]
+    return (call.method,)
+
+
+def needs(call: SdkCall) -> list[Need] | Unmapped:
+    methods = method_of(call)
+    if isinstance(methods, Unmapped):
+        return methods
+    doc = sdk_service(call.service)
+    assert doc is not None
+    out: list[Need] = []
+    for method in methods:
+        entry = doc["methods"].get(method)
+        if entry is None:
+            reason = doc["unmapped"].get(method)
+            if reason:
+                return Unmapped(f"{call.service}.{method} is not mapped: {reason}")
+            return Unmapped(f"{call.service} has no operation '{method}'")
+        for spec in entry["actions"]:
+            if "when" in spec and call.argument(spec["when"]) is None:
+                continue
+            if "unless" in spec and call.argument(spec["unless"]) is not None:
+                continue
+            out.append(_need(spec))
+    return out
+
+
+def _need(spec: dict[str, Any]) -> Need:
+    action = Action(spec["action"])
+    prefix = action.split(":", 1)[0]
+    iam = iam_service(prefix)
+    options = tuple(
+        ResourceOption(o["type"], tuple(sorted(o.get("bind", {}).items())), o.get("arn_param"))
+        for o in spec.get("resources", [])
+    )
+    formats = {o.type: tuple(iam["resources"].get(o.type, ())) for o in options}
+    return Need(action, options, spec.get("scoping", "bound"), formats)
+
+
+def action_exists(action: str) -> bool:
+    prefix, _, name = action.partition(":")
+    try:
+        return name in iam_service(prefix)["actions"]
+    except MappingError:
+        return False

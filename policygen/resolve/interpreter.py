@@ -113,14 +113,37 @@ class Program:
         self.graph: nx.DiGraph = nx.DiGraph()
         self.calls: dict[tuple[FuncKey, int, str, str, int], tuple[SdkCall, FuncKey]] = {}
         self.unresolved: dict[tuple[FuncKey, int, str], tuple[Unresolved, FuncKey]] = {}
+        self.module_names: dict[str, set[str]] = {}
+
+    def _import_order(self) -> list[str]:
+        """Modules with the ones they import first, so most globals are known when read."""
+        graph = nx.DiGraph()
+        for name, module in sorted(self.modules.items()):
+            graph.add_node(name)
+            for stmt in module.body:
+                targets: list[str] = []
+                if isinstance(stmt, ir.Import):
+                    targets = [stmt.module]
+                elif isinstance(stmt, ir.ImportFrom):
+                    base = self.resolve_import(stmt.module, stmt.level, name)
+                    targets = [base, *(f"{base}.{n}" for n, _ in stmt.names)]
+                for target in targets:
+                    if target in self.modules and target != name:
+                        graph.add_edge(target, name)
+        condensed = nx.condensation(graph)
+        order = []
+        for component in nx.lexicographical_topological_sort(condensed, key=lambda c: min(condensed.nodes[c]["members"])):
+            order.extend(sorted(condensed.nodes[component]["members"]))
+        return order
 
     # driver --------------------------------------------------------------------------------
     def run(self) -> Resolution:
         for name in sorted(self.modules):
-            key = (name, MODULE_SCOPE)
-            self.graph.add_node(key)
+            self.graph.add_node((name, MODULE_SCOPE))
             self._collect_defs(self.modules[name].body, name, None, None, "")
-            self._enqueue(key)
+            self.module_names[name] = _assigned_names(self.modules[name].body)
+        for name in self._import_order():
+            self._enqueue((name, MODULE_SCOPE))
         for key in sorted(self.functions):
             self._enqueue(key)
         while self.worklist:
@@ -224,6 +247,29 @@ class Program:
         if level > 1:
             base = base[: len(base) - (level - 1)]
         return ".".join([*base, module] if module else base)
+
+
+def _assigned_names(body: Iterable[ir.Stmt]) -> set[str]:
+    names: set[str] = set()
+    for stmt in body:
+        if isinstance(stmt, ir.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ir.Name):
+                    names.add(target.id)
+                elif isinstance(target, ir.SeqExpr):
+                    names.update(t.id for t in target.items if isinstance(t, ir.Name))
+        elif isinstance(stmt, ir.Import):
+            names.add(stmt.asname or stmt.module.split(".")[0])
+        elif isinstance(stmt, ir.ImportFrom):
+            names.update(asname or name for name, asname in stmt.names)
+        elif isinstance(stmt, ir.FunctionDef | ir.ClassDef):
+            names.add(stmt.name)
+        elif isinstance(stmt, ir.Branches):
+            for body_ in stmt.bodies:
+                names |= _assigned_names(body_)
+        elif isinstance(stmt, ir.For | ir.With):
+            names |= _assigned_names(stmt.body)
+    return names
 
 
 def _decorator_name(expr: ir.Expr) -> str:
@@ -417,7 +463,9 @@ class Frame:
         if (module, name) in self.p.classes:
             return one(ClassRef((module, name)))
         values = self.p._read(("global", module, name), self.key)
-        return values or unknown(f"{module}.{name} has no value the analysis can see")
+        if values or name in self.p.module_names.get(module, ()):
+            return values  # empty: assigned there, not evaluated yet; the worklist comes back
+        return unknown(f"{module}.{name} has no value the analysis can see")
 
     # names ---------------------------------------------------------------------------------
     def lookup(self, name: str) -> Values:
@@ -436,7 +484,7 @@ class Frame:
         if (self.module, name) in self.p.classes:
             return one(ClassRef((self.module, name)))
         values = self.p._read(("global", self.module, name), self.key)
-        if values:
+        if values or name in self.p.module_names.get(self.module, ()):
             return values
         if name in _BUILTINS:
             return one(External("builtins." + name))
@@ -455,7 +503,11 @@ class Frame:
         if isinstance(expr, ir.FString):
             result = [Text.of("")]
             for part in expr.parts:
-                options = [Text.of(part)] if isinstance(part, str) else list(texts(self.eval(part)))
+                if not isinstance(part, str):
+                    part_values = self.eval(part)
+                    if not part_values:
+                        return EMPTY  # not known yet: the worklist comes back
+                options = [Text.of(part)] if isinstance(part, str) else list(texts(part_values))
                 result = [concat(a, b) for a in result for b in options][:12]
             return frozenset(Str(t) for t in result)
         if isinstance(expr, ir.BinOp):
@@ -500,6 +552,8 @@ class Frame:
 
     def binop(self, expr: ir.BinOp) -> Values:
         left, right = self.eval(expr.left), self.eval(expr.right)
+        if not left or not right:
+            return EMPTY
         if expr.op == "+":
             if all(isinstance(v, Str) for v in left) or all(isinstance(v, Str) for v in right):
                 return frozenset(Str(concat(a, b)) for a in texts(left) for b in texts(right))

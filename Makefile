@@ -1,0 +1,37 @@
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test demo bench lint golden mappings clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+test: install
+	$(BIN)/pytest -q
+
+demo: install
+	$(BIN)/policygen generate examples/orders-service --region us-east-1 --account 123456789012 \
+		--env-file examples/orders-service/deploy.env --explain
+
+lint: install
+	$(BIN)/ruff check policygen tests scripts bench
+	$(BIN)/mypy
+
+golden: install
+	$(BIN)/python scripts/regen_golden.py
+
+mappings: install
+	$(BIN)/python scripts/build_mappings.py
+
+bench: install
+	$(BIN)/pip install -q iam-policy-autopilot==0.3.0
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .bench

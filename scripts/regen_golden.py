@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""Regenerate every example's golden outputs (``make golden``). Review the diff before committing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from golden import EXAMPLES, OUTPUTS, run_example  # noqa: E402
+
+
+def main() -> int:
+    for example in EXAMPLES:
+        expected = example / "expected"
+        expected.mkdir(exist_ok=True)
+        for name, fmt in OUTPUTS.items():
+            (expected / name).write_text(run_example(example, fmt))
+        print(f"wrote {expected.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

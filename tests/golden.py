@@ -1,0 +1,31 @@
+"""Shared by the golden test and ``make golden``: how each bundled example is run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from policygen.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "deploy.env").is_file())
+OUTPUTS = {"policy.json": "json", "report.json": "json-report"}
+
+
+def run_example(example: Path, fmt: str) -> str:
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        relative = example.relative_to(ROOT).as_posix()
+        result = CliRunner().invoke(
+            main,
+            ["generate", relative, "--region", "us-east-1", "--account", "123456789012",
+             "--env-file", f"{relative}/deploy.env", "--format", fmt, "--no-cache"],
+        )
+    finally:
+        os.chdir(cwd)
+    if result.exit_code != 0:
+        raise AssertionError(f"{example.name}: exit {result.exit_code}: {result.output}")
+    return result.stdout

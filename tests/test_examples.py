@@ -1,0 +1,36 @@
+"""Every bundled example, regenerated through the CLI, matches its reviewed golden files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from golden import EXAMPLES, OUTPUTS, run_example
+from policygen import mapping
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("name", sorted(OUTPUTS))
+def test_example_matches_golden(example, name):
+    expected = (example / "expected" / name).read_text()
+    assert run_example(example, OUTPUTS[name]) == expected, f"run `make golden` and review the diff of {example.name}"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_example_policy_is_valid_and_explained(example):
+    report = json.loads(run_example(example, "json-report"))
+    statements = report["policy"]["Statement"]
+    assert statements, "every example makes AWS calls"
+    for statement in statements:
+        for action in statement["Action"]:
+            assert mapping.action_exists(action), action
+            assert not action.endswith("*")
+    for permission in report["permissions"]:
+        assert permission["evidence"], permission
+    assert report["errors"] == []
+
+
+def test_deterministic():
+    example = EXAMPLES[0]
+    assert run_example(example, "json-report") == run_example(example, "json-report")

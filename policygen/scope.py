@@ -67,7 +67,8 @@ def _choose(call: SdkCall, options: tuple[ResourceOption, ...]) -> ResourceOptio
     for option in options:
         if option.members and option.members <= present:
             return option
-    return min(options, key=lambda o: len(o.bind))
+    by_name = [o for o in options if not o.arn_param]
+    return min(by_name or options, key=lambda o: len(o.bind))
 
 
 def _arns(call: SdkCall, option: ResourceOption, arn_format: str, target: Target, region: str) -> list[tuple[str, list[str]]]:
@@ -77,7 +78,7 @@ def _arns(call: SdkCall, option: ResourceOption, arn_format: str, target: Target
         widen.append("no --account given")
     if region == "*" and "${Region}" in arn_format:
         widen.append("no --region given")
-    if option.arn_param:
+    if option.arn_param and call.argument(option.arn_param) is not None:
         out = []
         for text in _argument_texts(call, option.arn_param, widen):
             out.append((_pattern(text, widen, option.arn_param), list(widen)))

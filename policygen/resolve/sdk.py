@@ -349,7 +349,10 @@ def collection_call(frame: Frame, collection: CollectionV, name: str, kwargs: di
     batch = shape.batch_actions.get(collection.name, {})
     if name in batch:
         frame.record(owner.service, xform_name(request.operation), _identifier_params(owner, request.params, {}), location, CallKind.RESOURCE, label)
-        frame.record(owner.service, xform_name(batch[name].operation), _identifier_params(owner, batch[name].params, {}), location, CallKind.RESOURCE, label)
+        for item in collection_items(collection):
+            if isinstance(item, ResourceV):
+                params = _identifier_params(item, batch[name].params, {})
+                frame.record(owner.service, xform_name(batch[name].operation), params, location, CallKind.RESOURCE, label + " (batch)")
         return unknown("batch")
     frame.unresolved_here(f"{label}() is not in boto3's resource model", location)
     return unknown(label)

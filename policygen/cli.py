@@ -94,11 +94,12 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Fail (exit 1, no policy) when anything is unresolved or a file cannot be read.")
 @click.option("--include-unreachable", is_flag=True, help="Also grant calls the handler cannot reach.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the per-file analysis cache.")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Where the per-file cache lives (default: ~/.cache/policygen).")
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes for parsing (default: CPU count).")
 def generate(
     path: Path, handler: str | None, region: str, account: str, partition: str, env_pairs: tuple[str, ...],
     env_file: Path | None, fmt: str, show_explain: bool, output: Path | None, strict: bool,
-    include_unreachable: bool, no_cache: bool, jobs: int | None,
+    include_unreachable: bool, no_cache: bool, cache_dir: Path | None, jobs: int | None,
 ) -> None:
     """Synthesize the IAM policy the Lambda code under PATH needs."""
     try:
@@ -109,7 +110,7 @@ def generate(
         result = run_generate(
             path, handler=handler, environment=environment, target=Target(partition, region, account),
             include_unreachable=include_unreachable, strict=strict,
-            cache_dir=None if no_cache else default_cache_dir(), jobs=jobs,
+            cache_dir=None if no_cache else (cache_dir or default_cache_dir()), jobs=jobs,
         )
         text = render(result, Format(fmt))
         if output is not None:

@@ -13,8 +13,7 @@ import networkx as nx
 
 from policygen.discover import HANDLER_NAMES, find_sources
 from policygen.errors import StrictModeError, UsageError
-from policygen.extract import extract
-from policygen.extract import ir
+from policygen.extract import extract, ir
 from policygen.mapping import Unmapped, needs
 from policygen.model import Analysis, FileError, Permission, Result, SdkCall, Target, Unresolved, Widening
 from policygen.resolve.interpreter import MODULE_SCOPE, Program

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from policygen.mapping import Need, ResourceOption
 from policygen.model import (
     Argument,
-    Arn,
     ArgValue,
+    Arn,
     DictValue,
     Evidence,
     EvidenceKind,

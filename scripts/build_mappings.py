@@ -217,7 +217,7 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
             waiter_model = session.get_waiter_model(client)
             for name in waiter_model.waiter_names:
                 waiters[xform_name(name)] = xform_name(waiter_model.get_waiter(name).operation)
-        except Exception:  # noqa: BLE001 - most services have no waiters file
+        except Exception:
             pass
         if prefix:
             client_prefix[client] = prefix
@@ -280,7 +280,7 @@ def _override_prefixes(op_overrides: dict[str, Any]) -> set[str]:
 def _exists_in_policy_sentry(get_data: Any, prefix: str, action: str) -> bool:
     try:
         return action in get_data(prefix)["privileges"]
-    except Exception:  # noqa: BLE001 - policy_sentry raises bare exceptions for unknown prefixes
+    except Exception:
         return False
 
 
@@ -289,7 +289,7 @@ def _policy_sentry_resource_types(prefix: str, action: str) -> list[str] | None:
 
     try:
         privilege = get_service_prefix_data(prefix)["privileges"].get(action)
-    except Exception:  # noqa: BLE001 - policy_sentry raises bare exceptions for unknown prefixes
+    except Exception:
         return None
     if privilege is None:
         return None

@@ -82,7 +82,7 @@ def _cache_get(cache_dir: Path | None, key: str) -> Outcome | None:
     path = cache_dir / key[:2] / f"{key}.pickle"
     try:
         with path.open("rb") as handle:
-            value = pickle.load(handle)  # our own cache, keyed by content hash  # noqa: S301
+            value = pickle.load(handle)  # our own cache, keyed by content hash
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
         return None
     return value if isinstance(value, ModuleIR | FileError) else None

@@ -126,7 +126,7 @@ class _Lowerer:
             return self.stmts(node.body)
         return ()
 
-    def stmt(self, node: cst.CSTNode) -> Iterator[ir.Stmt]:  # noqa: C901 - one dispatch table
+    def stmt(self, node: cst.CSTNode) -> Iterator[ir.Stmt]:
         if isinstance(node, cst.SimpleStatementLine):
             for small in node.body:
                 yield from self.stmt(small)
@@ -240,7 +240,7 @@ class _Lowerer:
         return ir.Param(node.name.value, default, annotation, kind)
 
     # expressions ------------------------------------------------------------------------
-    def expr(self, node: cst.BaseExpression | cst.CSTNode | None) -> ir.Expr:  # noqa: C901
+    def expr(self, node: cst.BaseExpression | cst.CSTNode | None) -> ir.Expr:
         if node is None:
             return ir.Opaque()
         if isinstance(node, cst.Name):

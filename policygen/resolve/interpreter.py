@@ -306,7 +306,7 @@ class Frame:
         for stmt in body:
             self.exec(stmt, replace)
 
-    def exec(self, stmt: ir.Stmt, replace: bool) -> None:  # noqa: C901 - dispatch
+    def exec(self, stmt: ir.Stmt, replace: bool) -> None:
         if isinstance(stmt, ir.Assign):
             value = self.eval(stmt.value)
             for target in stmt.targets:
@@ -491,7 +491,7 @@ class Frame:
         return unknown(f"'{name}'")
 
     # expressions ---------------------------------------------------------------------------
-    def eval(self, expr: ir.Expr) -> Values:  # noqa: C901 - dispatch
+    def eval(self, expr: ir.Expr) -> Values:
         if isinstance(expr, ir.Const):
             return one(Str(Text.of(expr.value))) if isinstance(expr.value, str) else one(Other(expr.value))
         if isinstance(expr, ir.Name):
@@ -623,7 +623,7 @@ class Frame:
         return union(*out) if out else one(Str(Text((Hole("environment variable"),))))
 
     # attributes ----------------------------------------------------------------------------
-    def attribute(self, value: Value, attr: str) -> Values:  # noqa: C901 - dispatch
+    def attribute(self, value: Value, attr: str) -> Values:
         if isinstance(value, External):
             return one(External(f"{value.qualname}.{attr}"))
         if isinstance(value, ModuleRef):
@@ -678,7 +678,7 @@ class Frame:
             out.append(self.call_one(func, args, kwargs, line, star))
         return union(*out) if out else unknown("call")
 
-    def call_one(  # noqa: C901 - dispatch
+    def call_one(
         self, func: Value, args: tuple[Values, ...], kwargs: dict[str | None, Values], line: int, star: bool
     ) -> Values:
         if isinstance(func, FuncRef):

@@ -100,7 +100,7 @@ def attribute(value: Value, attr: str) -> Values:
     return one(SdkMethod(value, attr))
 
 
-def call(frame: Frame, method: SdkMethod, args: tuple[Values, ...], kwargs: Mapping[str | None, Values], location: Location) -> Values:  # noqa: C901
+def call(frame: Frame, method: SdkMethod, args: tuple[Values, ...], kwargs: Mapping[str | None, Values], location: Location) -> Values:
     receiver, name = method.receiver, method.name
     plain = {k: v for k, v in kwargs.items() if k is not None}
     if None in kwargs:
@@ -265,7 +265,7 @@ def _param_value(target: str, value: Values) -> Values:
     return value
 
 
-def resource_call(frame: Frame, resource: ResourceV, name: str, args: tuple[Values, ...], kwargs: dict[str, Values], location: Location) -> Values:  # noqa: C901
+def resource_call(frame: Frame, resource: ResourceV, name: str, args: tuple[Values, ...], kwargs: dict[str, Values], location: Location) -> Values:
     shape = boto3_model.shape(resource.service, resource.type)
     if shape is None:
         frame.unresolved_here(f"a method of an unknown {resource.service} resource", location, name)

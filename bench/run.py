@@ -41,7 +41,22 @@ def fetch(spec: str, package: str) -> Path:
         return target / package
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:", spec, "-d", tmp], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                spec,
+                "-d",
+                tmp,
+            ],
+            check=True,
+        )
         wheel = next(Path(tmp).glob("*.whl"))
         with zipfile.ZipFile(wheel) as archive:
             archive.extractall(target)
@@ -64,7 +79,21 @@ def main() -> int:
         lines = sum(len(f.read_bytes().splitlines()) for f in files)
         cache = WORK / f"cache-{name}"
         shutil.rmtree(cache, ignore_errors=True)
-        base = [sys.executable, "-m", "policygen", "generate", str(src), "--region", "us-east-1", "--account", "123456789012", "--format", "json-report", "--cache-dir", str(cache)]
+        base = [
+            sys.executable,
+            "-m",
+            "policygen",
+            "generate",
+            str(src),
+            "--region",
+            "us-east-1",
+            "--account",
+            "123456789012",
+            "--format",
+            "json-report",
+            "--cache-dir",
+            str(cache),
+        ]
         cold = measure(base)
         victim = files[len(files) // 2]
         original = victim.read_bytes()
@@ -73,12 +102,31 @@ def main() -> int:
             warm = measure(base)
         finally:
             victim.write_bytes(original)
-        row = {"corpus": spec, "files": len(files), "lines": lines, "policygen_cold": cold, "policygen_warm_one_file_changed": warm}
+        row = {
+            "corpus": spec,
+            "files": len(files),
+            "lines": lines,
+            "policygen_cold": cold,
+            "policygen_warm_one_file_changed": warm,
+        }
         if shutil.which("iam-policy-autopilot") or os.environ.get("AUTOPILOT_BIN"):
-            auto = measure(["bash", str(AUTOPILOT), "generate-policies", *map(str, files), "--region", "us-east-1", "--account", "123456789012"])
+            auto = measure(
+                [
+                    "bash",
+                    str(AUTOPILOT),
+                    "generate-policies",
+                    *map(str, files),
+                    "--region",
+                    "us-east-1",
+                    "--account",
+                    "123456789012",
+                ]
+            )
             row["autopilot"] = auto
             row["cold_speedup_vs_autopilot"] = round(auto["wall"] / cold["wall"], 1)
-            row["peak_rss_ratio_policygen_over_autopilot"] = round(cold["rss_kib"] / max(auto["rss_kib"], 1), 2)
+            row["peak_rss_ratio_policygen_over_autopilot"] = round(
+                cold["rss_kib"] / max(auto["rss_kib"], 1), 2
+            )
         row["policygen_lines_per_s_cold"] = round(lines / cold["wall"])
         row["policygen_files_per_s_cold"] = round(len(files) / cold["wall"], 1)
         rows.append(row)

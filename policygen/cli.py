@@ -39,7 +39,9 @@ def read_env_file(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the env file ({exc.__class__.__name__}); give a UTF-8 KEY=VALUE file") from None
+        raise ConfigError(
+            f"{path}: cannot read the env file ({exc.__class__.__name__}); give a UTF-8 KEY=VALUE file"
+        ) from None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -79,27 +81,70 @@ def main() -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--handler", help="The Lambda handler as MODULE.FUNCTION (default: the one lambda_handler/handler).")
+@click.option(
+    "--handler", help="The Lambda handler as MODULE.FUNCTION (default: the one lambda_handler/handler)."
+)
 @click.option("--region", default="*", show_default=True, help="Region for resource ARNs.")
 @click.option("--account", default="*", show_default=True, help="Account id for resource ARNs.")
-@click.option("--partition", default="aws", show_default=True, help="ARN partition (aws, aws-cn, aws-us-gov).")
-@click.option("--env", "env_pairs", multiple=True, metavar="KEY=VALUE", help="A deployment environment variable (repeatable).")
-@click.option("--env-file", type=click.Path(path_type=Path, dir_okay=False), help="KEY=VALUE lines, as a .env file.")
 @click.option(
-    "--format", "fmt", type=click.Choice([f.value for f in Format]), default=Format.JSON.value, show_default=True,
+    "--partition", default="aws", show_default=True, help="ARN partition (aws, aws-cn, aws-us-gov)."
+)
+@click.option(
+    "--env",
+    "env_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A deployment environment variable (repeatable).",
+)
+@click.option(
+    "--env-file", type=click.Path(path_type=Path, dir_okay=False), help="KEY=VALUE lines, as a .env file."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in Format]),
+    default=Format.JSON.value,
+    show_default=True,
     help="json: the policy document; json-report: policy with evidence, widened and unresolved items; explain: prose.",
 )
-@click.option("--explain", "show_explain", is_flag=True, help="Also print why each permission is there (stderr).")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE (atomically) instead of stdout.")
-@click.option("--strict", is_flag=True, help="Fail (exit 1, no policy) when anything is unresolved or a file cannot be read.")
+@click.option(
+    "--explain", "show_explain", is_flag=True, help="Also print why each permission is there (stderr)."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to FILE (atomically) instead of stdout.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail (exit 1, no policy) when anything is unresolved or a file cannot be read.",
+)
 @click.option("--include-unreachable", is_flag=True, help="Also grant calls the handler cannot reach.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the per-file analysis cache.")
-@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Where the per-file cache lives (default: ~/.cache/policygen).")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the per-file cache lives (default: ~/.cache/policygen).",
+)
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes for parsing (default: CPU count).")
 def generate(
-    path: Path, handler: str | None, region: str, account: str, partition: str, env_pairs: tuple[str, ...],
-    env_file: Path | None, fmt: str, show_explain: bool, output: Path | None, strict: bool,
-    include_unreachable: bool, no_cache: bool, cache_dir: Path | None, jobs: int | None,
+    path: Path,
+    handler: str | None,
+    region: str,
+    account: str,
+    partition: str,
+    env_pairs: tuple[str, ...],
+    env_file: Path | None,
+    fmt: str,
+    show_explain: bool,
+    output: Path | None,
+    strict: bool,
+    include_unreachable: bool,
+    no_cache: bool,
+    cache_dir: Path | None,
+    jobs: int | None,
 ) -> None:
     """Synthesize the IAM policy the Lambda code under PATH needs."""
     try:
@@ -108,9 +153,14 @@ def generate(
         if account != "*" and not (account.isdigit() and len(account) == 12):
             raise UsageError(f"--account {account}: expected a 12-digit AWS account id")
         result = run_generate(
-            path, handler=handler, environment=environment, target=Target(partition, region, account),
-            include_unreachable=include_unreachable, strict=strict,
-            cache_dir=None if no_cache else (cache_dir or default_cache_dir()), jobs=jobs,
+            path,
+            handler=handler,
+            environment=environment,
+            target=Target(partition, region, account),
+            include_unreachable=include_unreachable,
+            strict=strict,
+            cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
+            jobs=jobs,
         )
         text = render(result, Format(fmt))
         if output is not None:
@@ -138,6 +188,8 @@ def _summary(result: object) -> None:
     for error in result.analysis.errors:
         click.echo(f"policygen: error: {error} (the rest was analysed)", err=True)
     if result.widenings:
-        click.echo(f"policygen: {len(result.widenings)} resource(s) widened with '*'; see --explain", err=True)
+        click.echo(
+            f"policygen: {len(result.widenings)} resource(s) widened with '*'; see --explain", err=True
+        )
     if result.unresolved:
         click.echo(f"policygen: {len(result.unresolved)} item(s) unresolved; see --explain", err=True)

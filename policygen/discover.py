@@ -13,9 +13,25 @@ from pathlib import Path
 from policygen.errors import UsageError
 
 SKIP_DIRS = {
-    ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".tox", ".nox", "node_modules",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", "dist", "build", ".aws-sam",
-    ".serverless", ".terraform",
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "env",
+    ".tox",
+    ".nox",
+    "node_modules",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "site-packages",
+    "dist",
+    "build",
+    ".aws-sam",
+    ".serverless",
+    ".terraform",
 }
 HANDLER_NAMES = ("lambda_handler", "handler")
 MAX_FILES = 20_000
@@ -56,7 +72,9 @@ def find_sources(root: Path) -> list[SourceFile]:
                 continue
             found.append(SourceFile(relative, module, is_package, absolute))
             if len(found) > MAX_FILES:
-                raise UsageError(f"{root}: more than {MAX_FILES} Python files; point policygen at the function's own folder")
+                raise UsageError(
+                    f"{root}: more than {MAX_FILES} Python files; point policygen at the function's own folder"
+                )
     return found
 
 

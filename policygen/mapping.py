@@ -61,7 +61,9 @@ def _read(path: str) -> dict[str, Any] | None:
         return None
     doc: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
     if doc.get("schema") != SCHEMA_VERSION:
-        raise MappingError(f"mappings/{path}: schema {doc.get('schema')} is not {SCHEMA_VERSION}; reinstall policygen")
+        raise MappingError(
+            f"mappings/{path}: schema {doc.get('schema')} is not {SCHEMA_VERSION}; reinstall policygen"
+        )
     return doc
 
 

@@ -52,7 +52,11 @@ def generate(
             calls.append(call)
         else:
             unreachable.append(call)
-    unresolved = [u for u, where in resolution.unresolved if reachable is None or where in reachable or include_unreachable]
+    unresolved = [
+        u
+        for u, where in resolution.unresolved
+        if reachable is None or where in reachable or include_unreachable
+    ]
     if include_unreachable:
         calls.extend(unreachable)
 
@@ -92,33 +96,50 @@ def generate(
 
 
 def _strict_message(result: Result) -> str:
-    lines = [f"--strict: {len(result.unresolved)} unresolved item(s), {len(result.analysis.errors)} file error(s)"]
+    lines = [
+        f"--strict: {len(result.unresolved)} unresolved item(s), {len(result.analysis.errors)} file error(s)"
+    ]
     lines.extend(f"  {u.location}: {u.reason}" for u in result.unresolved[:20])
     lines.extend(f"  {e}" for e in result.analysis.errors[:20])
     return "\n".join(lines)
 
 
-def _find_handler(root: Path, modules: Mapping[str, ir.ModuleIR], handler: str | None) -> tuple[str | None, str | None]:
+def _find_handler(
+    root: Path, modules: Mapping[str, ir.ModuleIR], handler: str | None
+) -> tuple[str | None, str | None]:
     def defines(module: ir.ModuleIR, name: str) -> bool:
         return any(isinstance(s, ir.FunctionDef) and s.name == name for s in module.body)
 
     if handler:
         module_name, _, function = handler.rpartition(".")
         if not module_name or not function:
-            raise UsageError(f"--handler {handler}: expected MODULE.FUNCTION, as in Lambda's handler setting (app.lambda_handler)")
+            raise UsageError(
+                f"--handler {handler}: expected MODULE.FUNCTION, as in Lambda's handler setting (app.lambda_handler)"
+            )
         module = modules.get(module_name)
         if module is None:
-            raise UsageError(f"--handler {handler}: no module {module_name} under {root} (looked for {module_name.replace('.', '/')}.py)")
+            raise UsageError(
+                f"--handler {handler}: no module {module_name} under {root} (looked for {module_name.replace('.', '/')}.py)"
+            )
         if not defines(module, function):
-            raise UsageError(f"{module.path}: defines no top-level function {function}() (from --handler {handler})")
+            raise UsageError(
+                f"{module.path}: defines no top-level function {function}() (from --handler {handler})"
+            )
         return module_name, function
-    candidates = [(m.name, n) for m in sorted(modules.values(), key=lambda m: m.path) for n in HANDLER_NAMES if defines(m, n)]
+    candidates = [
+        (m.name, n)
+        for m in sorted(modules.values(), key=lambda m: m.path)
+        for n in HANDLER_NAMES
+        if defines(m, n)
+    ]
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
         return None, None  # no handler: every function counts as reachable
     listed = ", ".join(f"{m}.{f}" for m, f in candidates)
-    raise UsageError(f"{root}: several possible handlers ({listed}); choose one with --handler MODULE.FUNCTION")
+    raise UsageError(
+        f"{root}: several possible handlers ({listed}); choose one with --handler MODULE.FUNCTION"
+    )
 
 
 def _reachable(graph: nx.DiGraph, module: str | None, function: str | None) -> set[tuple[str, str]] | None:

@@ -30,7 +30,9 @@ from policygen.model import (
 
 MAX_RESOURCES_PER_CALL = 32
 _VAR = re.compile(r"\$\{([^}]+)\}")
-_QUEUE_URL = re.compile(r"^https?://(?:sqs\.)?(?P<region>[a-z0-9-]+)?\.?[^/]*/(?P<account>\d{12})/(?P<name>[^/]+)$")
+_QUEUE_URL = re.compile(
+    r"^https?://(?:sqs\.)?(?P<region>[a-z0-9-]+)?\.?[^/]*/(?P<account>\d{12})/(?P<name>[^/]+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,14 @@ def scope(call: SdkCall, need: Need, target: Target) -> Scoped:
     if not formats:
         return Scoped(
             (Permission(need.action, Arn("*"), (), evidence),),
-            (Widening(need.action, Arn("*"), f"no ARN format is known for resource type {option.type}", call.location),),
+            (
+                Widening(
+                    need.action,
+                    Arn("*"),
+                    f"no ARN format is known for resource type {option.type}",
+                    call.location,
+                ),
+            ),
         )
     region = target.region
     if call.region is not None and call.region.known:
@@ -71,7 +80,9 @@ def _choose(call: SdkCall, options: tuple[ResourceOption, ...]) -> ResourceOptio
     return min(by_name or options, key=lambda o: len(o.bind))
 
 
-def _arns(call: SdkCall, option: ResourceOption, arn_format: str, target: Target, region: str) -> list[tuple[str, list[str]]]:
+def _arns(
+    call: SdkCall, option: ResourceOption, arn_format: str, target: Target, region: str
+) -> list[tuple[str, list[str]]]:
     fixed = {"Partition": target.partition, "Region": region, "Account": target.account}
     widen: list[str] = []
     if target.account == "*" and "${Account}" in arn_format:
@@ -89,7 +100,9 @@ def _arns(call: SdkCall, option: ResourceOption, arn_format: str, target: Target
     for variable in variables:
         spec = bind.get(variable)
         if spec is None:
-            per_variable.append([(variable, Text((Hole(f"{option.type} {variable} is not named by {call.label}"),)), {})])
+            per_variable.append(
+                [(variable, Text((Hole(f"{option.type} {variable} is not named by {call.label}"),)), {})]
+            )
             continue
         member, _, transform = spec.partition("|")
         values = []
@@ -115,7 +128,7 @@ def _arns(call: SdkCall, option: ResourceOption, arn_format: str, target: Target
         if full_arn is not None and len(combination) == 1:
             out.append((full_arn, reasons))
             continue
-        arn = _VAR.sub(lambda m: env.get(m.group(1), "*"), arn_format)
+        arn = _VAR.sub(lambda m, env=env: env.get(m.group(1), "*"), arn_format)  # type: ignore[misc]
         out.append((arn, reasons))
     return out[:MAX_RESOURCES_PER_CALL]
 
@@ -153,7 +166,9 @@ def _transform(name: str, text: Text, resource_type: str) -> list[tuple[Text, di
         if known:
             match = _QUEUE_URL.match(known)
             if match:
-                return [(Text.of(match["name"]), {"Account": match["account"], "Region": match["region"] or ""})]
+                return [
+                    (Text.of(match["name"]), {"Account": match["account"], "Region": match["region"] or ""})
+                ]
         last = text.parts[-1] if text.parts else ""
         if isinstance(last, str) and "/" in last:
             return [(Text.of(last.rsplit("/", 1)[1]), {})]
@@ -186,7 +201,7 @@ def _kms_key(text: Text) -> Text:
 
 def _each_entry(call: SdkCall, member: str, transform: str) -> SdkCall:
     """``Entries|each:EventBusName:default``: the named key of every entry of a list argument."""
-    _, key, default = (transform.split(":") + ["", ""])[:3]
+    _, key, default = [*transform.split(":"), "", ""][:3]
     argument = call.argument(member)
     values: list[ArgValue] = []
     for entries in argument.values if argument else ():
@@ -235,5 +250,3 @@ def expand_structured(call: SdkCall, member: str) -> SdkCall:
             values.append(value)
     arguments = tuple(Argument(a.name, tuple(values)) if a.name == member else a for a in call.arguments)
     return replace(call, arguments=arguments)
-
-

@@ -49,13 +49,13 @@ def synthesize(permissions: Iterable[Permission]) -> Policy:
         kept = sorted(r for r in resources if not _covered(r, resources))
         minimal[action] = tuple(kept)
     by_resources: dict[tuple[str, ...], list[str]] = collections.defaultdict(list)
-    for action, resources in minimal.items():
-        by_resources[resources].append(action)
+    for action, kept_resources in minimal.items():
+        by_resources[kept_resources].append(action)
     statements = []
-    for resources, actions in by_resources.items():
+    for group, actions in by_resources.items():
         ordered = tuple(sorted(actions))
         statements.append(
-            Statement(_sid(ordered, resources), tuple(Action(a) for a in ordered), tuple(Arn(r) for r in resources))
+            Statement(_sid(ordered, group), tuple(Action(a) for a in ordered), tuple(Arn(r) for r in group))
         )
     statements.sort(key=lambda s: (s.actions, s.resources))
     return Policy(tuple(statements))

@@ -121,7 +121,9 @@ def resource_options(
     return [{"type": t, "bind": {}} for t in (named or types)], "unbound"
 
 
-def pick_action(prefix: str, op: str, authorized: list[dict[str, str]], actions: set[str]) -> tuple[str | None, str]:
+def pick_action(
+    prefix: str, op: str, authorized: list[dict[str, str]], actions: set[str]
+) -> tuple[str | None, str]:
     """The one action that authorizes ``op`` itself, and how it was chosen."""
     own = sorted({a["Name"] for a in authorized if a["Service"] == prefix})
     if op in actions and (op in own or not own):
@@ -180,13 +182,21 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
             stats["operations"] += 1
             method = xform_name(op)
             key = f"{client}.{method}"
-            members = list(model.operation_model(op).input_shape.members) if model.operation_model(op).input_shape else []
+            members = (
+                list(model.operation_model(op).input_shape.members)
+                if model.operation_model(op).input_shape
+                else []
+            )
             if key in permissionless:
                 methods[method] = {"op": op, "actions": [], "basis": "permissionless"}
                 stats["permissionless"] += 1
                 continue
             if key in op_overrides:
-                methods[method] = {"op": op, "actions": _override_actions(op_overrides[key], sr, members), "basis": "override"}
+                methods[method] = {
+                    "op": op,
+                    "actions": _override_actions(op_overrides[key], sr, members),
+                    "basis": "override",
+                }
                 stats["override"] += 1
                 continue
             entry = sdk_index.get(client, {}).get(method)
@@ -239,9 +249,7 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
             "sources": sources,
             "prefix": prefix,
             "resources": {r["Name"]: r["ARNFormats"] for r in doc.get("Resources", [])},
-            "actions": {
-                a["Name"]: [r["Name"] for r in a.get("Resources") or []] for a in doc["Actions"]
-            },
+            "actions": {a["Name"]: [r["Name"] for r in a.get("Resources") or []] for a in doc["Actions"]},
         }
         _write(out / "iam" / f"{prefix}.json", iam_doc)
 
@@ -257,7 +265,9 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
     return index
 
 
-def _override_actions(spec: dict[str, Any], sr: dict[str, dict[str, Any]], members: list[str]) -> list[dict[str, Any]]:
+def _override_actions(
+    spec: dict[str, Any], sr: dict[str, dict[str, Any]], members: list[str]
+) -> list[dict[str, Any]]:
     result = []
     for item in spec["actions"]:
         prefix, action = item["action"].split(":", 1)
@@ -308,7 +318,9 @@ def _write(path: Path, doc: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--service-reference", type=Path, default=ROOT.parent / "shared" / "data" / "aws-service-reference")
+    parser.add_argument(
+        "--service-reference", type=Path, default=ROOT.parent / "shared" / "data" / "aws-service-reference"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "mappings")
     args = parser.parse_args()
     if not args.service_reference.is_dir():

@@ -21,8 +21,19 @@ def run_example(example: Path, fmt: str) -> str:
         relative = example.relative_to(ROOT).as_posix()
         result = CliRunner().invoke(
             main,
-            ["generate", relative, "--region", "us-east-1", "--account", "123456789012",
-             "--env-file", f"{relative}/deploy.env", "--format", fmt, "--no-cache"],
+            [
+                "generate",
+                relative,
+                "--region",
+                "us-east-1",
+                "--account",
+                "123456789012",
+                "--env-file",
+                f"{relative}/deploy.env",
+                "--format",
+                fmt,
+                "--no-cache",
+            ],
         )
     finally:
         os.chdir(cwd)

@@ -17,7 +17,9 @@ def cli(*args: str):
 
 
 def test_syntax_error_is_reported_and_the_rest_analysed(tmp_path: Path):
-    (tmp_path / "app.py").write_text("import boto3\ndef handler(e, c):\n    boto3.client('sns').publish(TopicArn='arn:aws:sns:us-east-1:1:t', Message='m')\n")
+    (tmp_path / "app.py").write_text(
+        "import boto3\ndef handler(e, c):\n    boto3.client('sns').publish(TopicArn='arn:aws:sns:us-east-1:1:t', Message='m')\n"
+    )
     (tmp_path / "broken.py").write_text("def f(:\n    pass\n")
     result = cli(str(tmp_path))
     assert result.exit_code == 2
@@ -43,7 +45,9 @@ def test_python2_file(tmp_path: Path):
 
 
 def test_bom_and_crlf_are_fine(tmp_path: Path):
-    (tmp_path / "app.py").write_bytes(b"\xef\xbb\xbfimport boto3\r\ndef handler(e, c):\r\n    boto3.client('s3').get_object(Bucket='b', Key='k')\r\n")
+    (tmp_path / "app.py").write_bytes(
+        b"\xef\xbb\xbfimport boto3\r\ndef handler(e, c):\r\n    boto3.client('s3').get_object(Bucket='b', Key='k')\r\n"
+    )
     result = generate(tmp_path)
     assert not result.analysis.errors
     assert [str(p.evidence[0].source) for p in result.permissions] == ["app.py:3"]

@@ -14,7 +14,9 @@ from policygen import mapping
 @pytest.mark.parametrize("name", sorted(OUTPUTS))
 def test_example_matches_golden(example, name):
     expected = (example / "expected" / name).read_text()
-    assert run_example(example, OUTPUTS[name]) == expected, f"run `make golden` and review the diff of {example.name}"
+    assert run_example(example, OUTPUTS[name]) == expected, (
+        f"run `make golden` and review the diff of {example.name}"
+    )
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)

@@ -72,21 +72,29 @@ TRICKY = [
     (call("sqs", "send_message_batch", QueueUrl="u"), {"sqs:SendMessage"}),
     (call("sqs", "delete_message_batch", QueueUrl="u"), {"sqs:DeleteMessage"}),
     (call("sns", "publish_batch", TopicArn="t"), {"sns:Publish"}),
-    (call("kms", "re_encrypt", SourceKeyId="a", DestinationKeyId="b"), {"kms:ReEncryptFrom", "kms:ReEncryptTo"}),
+    (
+        call("kms", "re_encrypt", SourceKeyId="a", DestinationKeyId="b"),
+        {"kms:ReEncryptFrom", "kms:ReEncryptTo"},
+    ),
     (call("sts", "get_caller_identity"), set()),
     (call("dynamodb", "describe_endpoints"), set()),
     (call("stepfunctions", "start_execution", stateMachineArn="a"), {"states:StartExecution"}),
     (call("sesv2", "send_email", FromEmailAddress="a@b.c"), {"ses:SendEmail"}),
     (call("bedrock-runtime", "invoke_model", modelId="m"), {"bedrock:InvokeModel"}),
     (call("bedrock-runtime", "converse", modelId="m"), {"bedrock:InvokeModel"}),
-    (call("apigatewaymanagementapi", "post_to_connection", ConnectionId="c"), {"execute-api:ManageConnections"}),
+    (
+        call("apigatewaymanagementapi", "post_to_connection", ConnectionId="c"),
+        {"execute-api:ManageConnections"},
+    ),
     (call("resourcegroupstaggingapi", "get_resources"), {"tag:GetResources"}),
     (call("s3", "upload_file", Bucket="b", Key="k"), {"s3:PutObject", "s3:AbortMultipartUpload"}),
     (call("s3", "download_file", Bucket="b", Key="k"), {"s3:GetObject"}),
 ]
 
 
-@pytest.mark.parametrize(("sdk_call", "expected"), TRICKY, ids=lambda v: v.label if isinstance(v, SdkCall) else "")
+@pytest.mark.parametrize(
+    ("sdk_call", "expected"), TRICKY, ids=lambda v: v.label if isinstance(v, SdkCall) else ""
+)
 def test_tricky_call(sdk_call, expected):
     needs = mapping.needs(sdk_call)
     assert not isinstance(needs, mapping.Unmapped), needs

@@ -37,24 +37,49 @@ S3 = "arn:aws:s3:::"
 DDB = "arn:aws:dynamodb:us-east-1:123456789012:table/"
 
 CASES = [
-    Case("import alias", {"app.py": """
+    Case(
+        "import alias",
+        {
+            "app.py": """
         import boto3 as b
         def handler(e, c):
             b.client("s3").get_object(Bucket="bkt", Key="k")
-        """}, {("s3:GetObject", S3 + "bkt/k")}),
-    Case("from-import of client factory", {"app.py": """
+        """
+        },
+        {("s3:GetObject", S3 + "bkt/k")},
+    ),
+    Case(
+        "from-import of client factory",
+        {
+            "app.py": """
         from boto3 import client
         s3 = client("s3")
         def handler(e, c):
             s3.list_objects_v2(Bucket="bkt")
-        """}, {("s3:ListBucket", S3 + "bkt")}, {"s3:GetObjectAcl"}),
-    Case("session client and botocore session", {"app.py": """
+        """
+        },
+        {("s3:ListBucket", S3 + "bkt")},
+        {"s3:GetObjectAcl"},
+    ),
+    Case(
+        "session client and botocore session",
+        {
+            "app.py": """
         import boto3, botocore.session
         def handler(e, c):
             boto3.Session().client("sqs").delete_message(QueueUrl="https://sqs.us-east-1.amazonaws.com/123456789012/q", ReceiptHandle="r")
             botocore.session.get_session().create_client("sns").publish(TopicArn="arn:aws:sns:us-east-1:123456789012:t", Message="m")
-        """}, {("sqs:DeleteMessage", "arn:aws:sqs:us-east-1:123456789012:q"), ("sns:Publish", "arn:aws:sns:us-east-1:123456789012:t")}),
-    Case("lazy global", {"app.py": """
+        """
+        },
+        {
+            ("sqs:DeleteMessage", "arn:aws:sqs:us-east-1:123456789012:q"),
+            ("sns:Publish", "arn:aws:sns:us-east-1:123456789012:t"),
+        },
+    ),
+    Case(
+        "lazy global",
+        {
+            "app.py": """
         import boto3
         _c = None
         def get():
@@ -64,8 +89,14 @@ CASES = [
             return _c
         def handler(e, c):
             get().get_item(TableName="orders", Key={})
-        """}, {("dynamodb:GetItem", DDB + "orders")}),
-    Case("self attribute", {"app.py": """
+        """
+        },
+        {("dynamodb:GetItem", DDB + "orders")},
+    ),
+    Case(
+        "self attribute",
+        {
+            "app.py": """
         import boto3
         class Repo:
             def __init__(self):
@@ -74,8 +105,14 @@ CASES = [
                 self.ddb.put_item(TableName="t", Item=item)
         def handler(e, c):
             Repo().save({})
-        """}, {("dynamodb:PutItem", DDB + "t")}),
-    Case("client passed as argument and returned", {"app.py": """
+        """
+        },
+        {("dynamodb:PutItem", DDB + "t")},
+    ),
+    Case(
+        "client passed as argument and returned",
+        {
+            "app.py": """
         import boto3
         def make():
             return boto3.client("sqs")
@@ -83,22 +120,42 @@ CASES = [
             q.send_message(QueueUrl=url, MessageBody="x")
         def handler(e, c):
             send(make(), "https://sqs.us-east-1.amazonaws.com/123456789012/jobs")
-        """}, {("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:jobs")}),
-    Case("client from another module", {"app.py": """
+        """
+        },
+        {("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:jobs")},
+    ),
+    Case(
+        "client from another module",
+        {
+            "app.py": """
         from clients import s3
         def handler(e, c):
             s3.head_object(Bucket="b", Key="k")
-        """, "clients.py": """
+        """,
+            "clients.py": """
         import boto3
         s3 = boto3.client("s3")
-        """}, {("s3:GetObject", S3 + "b/k")}, {"s3:HeadObject"}),
-    Case("dict of clients with literal keys", {"app.py": """
+        """,
+        },
+        {("s3:GetObject", S3 + "b/k")},
+        {"s3:HeadObject"},
+    ),
+    Case(
+        "dict of clients with literal keys",
+        {
+            "app.py": """
         import boto3
         C = {"kin": boto3.client("kinesis")}
         def handler(e, c):
             C["kin"].put_record(StreamName="clicks", Data=b"", PartitionKey="p")
-        """}, {("kinesis:PutRecord", "arn:aws:kinesis:us-east-1:123456789012:stream/clicks")}),
-    Case("dataclass field", {"app.py": """
+        """
+        },
+        {("kinesis:PutRecord", "arn:aws:kinesis:us-east-1:123456789012:stream/clicks")},
+    ),
+    Case(
+        "dataclass field",
+        {
+            "app.py": """
         from dataclasses import dataclass, field
         import boto3
         @dataclass
@@ -106,52 +163,106 @@ CASES = [
             sns: object = field(default_factory=lambda: boto3.client("sns"))
         def handler(e, c):
             Deps().sns.publish(TopicArn="arn:aws:sns:us-east-1:123456789012:alerts", Message="m")
-        """}, {("sns:Publish", "arn:aws:sns:us-east-1:123456789012:alerts")}),
-    Case("resource sub-resource and load", {"app.py": """
+        """
+        },
+        {("sns:Publish", "arn:aws:sns:us-east-1:123456789012:alerts")},
+    ),
+    Case(
+        "resource sub-resource and load",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             obj = boto3.resource("s3").Bucket("bkt").Object("a.txt")
             obj.load()
             obj.get()
-        """}, {("s3:GetObject", S3 + "bkt/a.txt")}),
-    Case("collection filter and batch action", {"app.py": """
+        """
+        },
+        {("s3:GetObject", S3 + "bkt/a.txt")},
+    ),
+    Case(
+        "collection filter and batch action",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.resource("s3").Bucket("bkt").objects.filter(Prefix="tmp/").delete()
-        """}, {("s3:ListBucket", S3 + "bkt"), ("s3:DeleteObject", S3 + "bkt/*")}),
-    Case("batch_writer", {"app.py": """
+        """
+        },
+        {("s3:ListBucket", S3 + "bkt"), ("s3:DeleteObject", S3 + "bkt/*")},
+    ),
+    Case(
+        "batch_writer",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             with boto3.resource("dynamodb").Table("events").batch_writer() as w:
                 w.put_item(Item={})
-        """}, {("dynamodb:BatchWriteItem", DDB + "events")}),
-    Case("paginator", {"app.py": """
+        """
+        },
+        {("dynamodb:BatchWriteItem", DDB + "events")},
+    ),
+    Case(
+        "paginator",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             for page in boto3.client("dynamodb").get_paginator("scan").paginate(TableName="t"):
                 pass
-        """}, {("dynamodb:Scan", DDB + "t")}),
-    Case("waiter", {"app.py": """
+        """
+        },
+        {("dynamodb:Scan", DDB + "t")},
+    ),
+    Case(
+        "waiter",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.client("s3").get_waiter("bucket_exists").wait(Bucket="b")
-        """}, {("s3:ListBucket", S3 + "b")}),
-    Case("managed transfer on client", {"app.py": """
+        """
+        },
+        {("s3:ListBucket", S3 + "b")},
+    ),
+    Case(
+        "managed transfer on client",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.client("s3").upload_file("/tmp/x", "b", "up/x")
-        """}, {("s3:PutObject", S3 + "b/up/x")}),
-    Case("presigned url", {"app.py": """
+        """
+        },
+        {("s3:PutObject", S3 + "b/up/x")},
+    ),
+    Case(
+        "presigned url",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             return boto3.client("s3").generate_presigned_url("put_object", Params={"Bucket": "b", "Key": "k"})
-        """}, {("s3:PutObject", S3 + "b/k")}),
-    Case("f-string widens only the unknown part", {"app.py": """
+        """
+        },
+        {("s3:PutObject", S3 + "b/k")},
+    ),
+    Case(
+        "f-string widens only the unknown part",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.client("s3").get_object(Bucket="orders-archive", Key=f"orders/{e['id']}.json")
-        """}, {("s3:GetObject", S3 + "orders-archive/orders/*.json")}),
-    Case("concatenation, % and format", {"app.py": """
+        """
+        },
+        {("s3:GetObject", S3 + "orders-archive/orders/*.json")},
+    ),
+    Case(
+        "concatenation, % and format",
+        {
+            "app.py": """
         import boto3
         P = "p/"
         def handler(e, c):
@@ -159,64 +270,142 @@ CASES = [
             s3.get_object(Bucket="b", Key=P + "a")
             s3.get_object(Bucket="b", Key="%s-x" % "q")
             s3.get_object(Bucket="b", Key="{}/{}".format("r", "s"))
-        """}, {("s3:GetObject", S3 + "b/p/a"), ("s3:GetObject", S3 + "b/q-x"), ("s3:GetObject", S3 + "b/r/s")}),
-    Case("environment from deployment", {"app.py": """
+        """
+        },
+        {("s3:GetObject", S3 + "b/p/a"), ("s3:GetObject", S3 + "b/q-x"), ("s3:GetObject", S3 + "b/r/s")},
+    ),
+    Case(
+        "environment from deployment",
+        {
+            "app.py": """
         import os, boto3
         def handler(e, c):
             boto3.client("ssm").get_parameter(Name=os.environ["PARAM"])
-        """}, {("ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/app/key")}, env={"PARAM": "/app/key"}),
-    Case("getenv default is used and reported", {"app.py": """
+        """
+        },
+        {("ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/app/key")},
+        env={"PARAM": "/app/key"},
+    ),
+    Case(
+        "getenv default is used and reported",
+        {
+            "app.py": """
         import os, boto3
         def handler(e, c):
             boto3.client("ssm").get_parameter(Name=os.getenv("PARAM", "plain"))
-        """}, {("ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/plain")}, unresolved="PARAM is not set"),
-    Case("secret id gets the random suffix", {"app.py": """
+        """
+        },
+        {("ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/plain")},
+        unresolved="PARAM is not set",
+    ),
+    Case(
+        "secret id gets the random suffix",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.client("secretsmanager").get_secret_value(SecretId="db")
-        """}, {("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-??????")}),
-    Case("action without resource-level permissions", {"app.py": """
+        """
+        },
+        {("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-??????")},
+    ),
+    Case(
+        "action without resource-level permissions",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.client("cloudwatch").put_metric_data(Namespace="x", MetricData=[])
-        """}, {("cloudwatch:PutMetricData", "*")}),
-    Case("permissionless call grants nothing", {"app.py": """
+        """
+        },
+        {("cloudwatch:PutMetricData", "*")},
+    ),
+    Case(
+        "permissionless call grants nothing",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.client("sts").get_caller_identity()
-        """}, set(), {"sts:GetCallerIdentity"}),
-    Case("unreachable code is not granted", {"app.py": """
+        """
+        },
+        set(),
+        {"sts:GetCallerIdentity"},
+    ),
+    Case(
+        "unreachable code is not granted",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             return 1
         def admin():
             boto3.client("s3").delete_bucket(Bucket="b")
-        """}, set(), {"s3:DeleteBucket"}),
-    Case("service computed at run time is unresolved", {"app.py": """
+        """
+        },
+        set(),
+        {"s3:DeleteBucket"},
+    ),
+    Case(
+        "service computed at run time is unresolved",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.client(e["svc"]).do_thing()
-        """}, set(), set(), unresolved="service name is computed"),
-    Case("unknown operation is unresolved", {"app.py": """
+        """
+        },
+        set(),
+        set(),
+        unresolved="service name is computed",
+    ),
+    Case(
+        "unknown operation is unresolved",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.client("s3").not_an_operation(Bucket="b")
-        """}, set(), set(), unresolved="no operation 'not_an_operation'"),
-    Case("dynamodb index", {"app.py": """
+        """
+        },
+        set(),
+        set(),
+        unresolved="no operation 'not_an_operation'",
+    ),
+    Case(
+        "dynamodb index",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.client("dynamodb").query(TableName="t", IndexName="gsi1", KeyConditionExpression="x")
-        """}, {("dynamodb:Query", DDB + "t/index/gsi1")}),
-    Case("get_object with VersionId", {"app.py": """
+        """
+        },
+        {("dynamodb:Query", DDB + "t/index/gsi1")},
+    ),
+    Case(
+        "get_object with VersionId",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.client("s3").get_object(Bucket="b", Key="k", VersionId="v1")
-        """}, {("s3:GetObjectVersion", S3 + "b/k")}, {"s3:GetObject"}),
-    Case("copy_object reads the source", {"app.py": """
+        """
+        },
+        {("s3:GetObjectVersion", S3 + "b/k")},
+        {"s3:GetObject"},
+    ),
+    Case(
+        "copy_object reads the source",
+        {
+            "app.py": """
         import boto3
         def handler(e, c):
             boto3.client("s3").copy_object(Bucket="dst", Key="k2", CopySource="src/k1")
-        """}, {("s3:PutObject", S3 + "dst/k2"), ("s3:GetObject", S3 + "src/k1")}),
+        """
+        },
+        {("s3:PutObject", S3 + "dst/k2"), ("s3:GetObject", S3 + "src/k1")},
+    ),
 ]
 
 

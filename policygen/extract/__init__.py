@@ -38,7 +38,9 @@ def _lower_one(job: tuple[str, str, bool, bytes]) -> Outcome:
         return FileError(exc.path, exc.line, exc.message)
 
 
-def extract(files: Iterable[SourceFile], cache_dir: Path | None = None, jobs: int | None = None) -> list[Outcome]:
+def extract(
+    files: Iterable[SourceFile], cache_dir: Path | None = None, jobs: int | None = None
+) -> list[Outcome]:
     jobs_list: list[tuple[str, str, bool, bytes]] = []
     for source in files:
         try:

@@ -9,7 +9,6 @@ runs over them. Anything the resolver cannot use becomes `Opaque`, which it trea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +81,9 @@ class Lambda:
     body: Expr
 
 
-Expr = Union[Opaque, Const, Name, Attr, Subscript, Call, FString, BinOp, Choice, DictExpr, SeqExpr, Lambda]
+Expr = (
+    Opaque | Const | Name | Attr | Subscript | Call | FString | BinOp | Choice | DictExpr | SeqExpr | Lambda
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +170,9 @@ class With:
     body: tuple[Stmt, ...]
 
 
-Stmt = Union[
-    Assign, ExprStmt, Return, Global, FunctionDef, ClassDef, Import, ImportFrom, Branches, For, With
-]
+Stmt = (
+    Assign | ExprStmt | Return | Global | FunctionDef | ClassDef | Import | ImportFrom | Branches | For | With
+)
 
 
 @dataclass(frozen=True, slots=True)

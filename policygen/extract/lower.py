@@ -25,7 +25,9 @@ MAX_SOURCE_BYTES = 2_000_000
 
 def decode_source(path: str, data: bytes) -> str:
     if len(data) > MAX_SOURCE_BYTES:
-        raise SourceError(path, 1, f"file is {len(data)} bytes, over the {MAX_SOURCE_BYTES}-byte limit; skipped")
+        raise SourceError(
+            path, 1, f"file is {len(data)} bytes, over the {MAX_SOURCE_BYTES}-byte limit; skipped"
+        )
     if b"\x00" in data:
         raise SourceError(path, 1, "file contains NUL bytes (binary data with a .py name?); skipped")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -85,13 +87,16 @@ def _match_lines(module: cst.Module, tree: ast.AST) -> dict[int, int]:
         (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)),
         key=lambda n: (n.lineno, n.col_offset),
     )
-    if len(ast_calls) == len(collector.calls) and len(ast_defs) == len(collector.defs):
-        if all(_same_callee(c, a) for c, a in zip(collector.calls, ast_calls, strict=True)) and all(
-            d.name.value == a.name for d, a in zip(collector.defs, ast_defs, strict=True)
-        ):
-            lines = {id(c): a.lineno for c, a in zip(collector.calls, ast_calls, strict=True)}
-            lines.update({id(d): a.lineno for d, a in zip(collector.defs, ast_defs, strict=True)})
-            return lines
+    agree = (
+        len(ast_calls) == len(collector.calls)
+        and len(ast_defs) == len(collector.defs)
+        and all(_same_callee(c, a) for c, a in zip(collector.calls, ast_calls, strict=True))
+        and all(d.name.value == a.name for d, a in zip(collector.defs, ast_defs, strict=True))
+    )
+    if agree:
+        lines = {id(c): a.lineno for c, a in zip(collector.calls, ast_calls, strict=True)}
+        lines.update({id(d): a.lineno for d, a in zip(collector.defs, ast_defs, strict=True)})
+        return lines
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     lines = {}
     for node in [*collector.calls, *collector.defs]:
@@ -113,7 +118,9 @@ class _Lowerer:
         self._lines = lines
 
     # statements -------------------------------------------------------------------------
-    def stmts(self, body: Sequence[cst.BaseStatement] | Sequence[cst.BaseSmallStatement]) -> tuple[ir.Stmt, ...]:
+    def stmts(
+        self, body: Sequence[cst.BaseStatement] | Sequence[cst.BaseSmallStatement]
+    ) -> tuple[ir.Stmt, ...]:
         out: list[ir.Stmt] = []
         for node in body:
             out.extend(self.stmt(node))
@@ -138,7 +145,10 @@ class _Lowerer:
             if node.value is not None:
                 yield ir.Assign((self.expr(node.target),), self.expr(node.value))
             else:  # a bare annotation: a dataclass field without default, or a declaration
-                yield ir.Assign((self.expr(node.target),), ir.Opaque("annotation:" + _annotation(node.annotation)))
+                yield ir.Assign(
+                    (self.expr(node.target),),
+                    ir.Opaque("annotation:" + _annotation(node.annotation.annotation)),
+                )
         elif isinstance(node, cst.AugAssign):
             op = "+" if isinstance(node.operator, cst.AddAssign) else "?"
             target = self.expr(node.target)
@@ -149,7 +159,11 @@ class _Lowerer:
             yield ir.Global(tuple(n.name.value for n in node.names))
         elif isinstance(node, cst.Import):
             for alias in node.names:
-                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                asname = (
+                    alias.asname.name.value
+                    if alias.asname and isinstance(alias.asname.name, cst.Name)
+                    else None
+                )
                 yield ir.Import(_dotted(alias.name), asname, 0)
         elif isinstance(node, cst.ImportFrom):
             yield self.import_from(node)
@@ -187,7 +201,7 @@ class _Lowerer:
             )
             yield ir.With(items, self.block(node.body))
         elif isinstance(node, cst.Match):
-            yield ir.Branches((self.expr(node.subject),), tuple(self.block(c.body) for c in node.cases) + ((),))
+            yield ir.Branches((self.expr(node.subject),), (*(self.block(c.body) for c in node.cases), ()))
 
     def import_from(self, node: cst.ImportFrom) -> ir.ImportFrom:
         module = _dotted(node.module) if node.module else ""
@@ -272,7 +286,13 @@ class _Lowerer:
                 index = self.expr(node.slice[0].slice.value)
             return ir.Subscript(self.expr(node.value), index)
         if isinstance(node, cst.BinaryOperation):
-            op = "+" if isinstance(node.operator, cst.Add) else "%" if isinstance(node.operator, cst.Modulo) else "?"
+            op = (
+                "+"
+                if isinstance(node.operator, cst.Add)
+                else "%"
+                if isinstance(node.operator, cst.Modulo)
+                else "?"
+            )
             return ir.BinOp(op, self.expr(node.left), self.expr(node.right))
         if isinstance(node, cst.BooleanOperation):
             return ir.Choice((self.expr(node.left), self.expr(node.right)))
@@ -289,9 +309,7 @@ class _Lowerer:
                     items.append((None, self.expr(element.value)))
             return ir.DictExpr(tuple(items))
         if isinstance(node, cst.List | cst.Tuple | cst.Set):
-            return ir.SeqExpr(
-                tuple(self.expr(e.value) for e in node.elements if isinstance(e, cst.Element))
-            )
+            return ir.SeqExpr(tuple(self.expr(e.value) for e in node.elements if isinstance(e, cst.Element)))
         if isinstance(node, cst.ListComp | cst.SetComp | cst.GeneratorExp):
             return ir.SeqExpr((self.expr(node.elt), *self.comp_iters(node.for_in)))
         if isinstance(node, cst.DictComp):

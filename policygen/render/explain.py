@@ -32,7 +32,9 @@ def render(result: Result) -> str:
             lines.append(f"  {w.location}: {w.action} on {w.resource}: {w.reason}")
     if result.unresolved:
         lines.append("")
-        lines.append("Unresolved (check these by hand; an unmapped call grants nothing; --strict fails on any):")
+        lines.append(
+            "Unresolved (check these by hand; an unmapped call grants nothing; --strict fails on any):"
+        )
         for u in result.unresolved:
             detail = f" [{u.detail}]" if u.detail else ""
             lines.append(f"  {u.location}: {u.reason}{detail}")

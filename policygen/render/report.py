@@ -22,7 +22,11 @@ def as_dict(result: Result) -> dict[str, Any]:
         "schema": REPORT_SCHEMA,
         "root": analysis.root,
         "handler": analysis.handler,
-        "target": {"partition": result.target.partition, "region": result.target.region, "account": result.target.account},
+        "target": {
+            "partition": result.target.partition,
+            "region": result.target.region,
+            "account": result.target.account,
+        },
         "files": analysis.files,
         "lines": analysis.lines,
         "policy": policy_document(result.policy),
@@ -30,7 +34,9 @@ def as_dict(result: Result) -> dict[str, Any]:
             {
                 "action": p.action,
                 "resource": p.resource,
-                "evidence": [{"kind": e.kind.value, "source": e.source, "detail": e.detail} for e in p.evidence],
+                "evidence": [
+                    {"kind": e.kind.value, "source": e.source, "detail": e.detail} for e in p.evidence
+                ],
             }
             for p in result.permissions
         ],

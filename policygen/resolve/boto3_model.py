@@ -77,9 +77,7 @@ def has_resource_api(service: str) -> bool:
 
 
 def _params(raw: list[dict[str, Any]] | None) -> tuple[ParamSource, ...]:
-    return tuple(
-        ParamSource(p["target"], p["source"], p.get("name", ""), p.get("value")) for p in raw or ()
-    )
+    return tuple(ParamSource(p["target"], p["source"], p.get("name", ""), p.get("value")) for p in raw or ())
 
 
 def _request(raw: dict[str, Any] | None) -> Request | None:
@@ -133,5 +131,12 @@ def shape(service: str, name: str) -> ResourceShape | None:
     }
     identifiers = tuple(i["name"] for i in spec.get("identifiers", []))
     return ResourceShape(
-        name, identifiers, actions, has, collections, batch_actions, waiters, _request((spec.get("load") or {}).get("request"))
+        name,
+        identifiers,
+        actions,
+        has,
+        collections,
+        batch_actions,
+        waiters,
+        _request((spec.get("load") or {}).get("request")),
     )

@@ -132,7 +132,9 @@ class Program:
                         graph.add_edge(target, name)
         condensed = nx.condensation(graph)
         order = []
-        for component in nx.lexicographical_topological_sort(condensed, key=lambda c: min(condensed.nodes[c]["members"])):
+        for component in nx.lexicographical_topological_sort(
+            condensed, key=lambda c: min(condensed.nodes[c]["members"])
+        ):
             order.extend(sorted(condensed.nodes[component]["members"]))
         return order
 
@@ -192,7 +194,9 @@ class Program:
             elif isinstance(stmt, ir.ClassDef):
                 key = (module, prefix + stmt.name)
                 info = ClassInfo(key, stmt, module)
-                info.is_dataclass = any(_decorator_name(d) in {"dataclass", "dataclasses.dataclass"} for d in stmt.decorators)
+                info.is_dataclass = any(
+                    _decorator_name(d) in {"dataclass", "dataclasses.dataclass"} for d in stmt.decorators
+                )
                 for s in stmt.body:
                     if isinstance(s, ir.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ir.Name):
                         info.fields.append(s.targets[0].id)
@@ -291,7 +295,9 @@ def _is_static(node: ir.FunctionDef) -> bool:
 class Frame:
     """One evaluation of one function body (or module body)."""
 
-    def __init__(self, program: Program, key: FuncKey, module: str, cls: FuncKey | None, is_module: bool = False) -> None:
+    def __init__(
+        self, program: Program, key: FuncKey, module: str, cls: FuncKey | None, is_module: bool = False
+    ) -> None:
         self.p = program
         self.key = key
         self.module = module
@@ -330,9 +336,9 @@ class Frame:
         elif isinstance(stmt, ir.ClassDef):
             ckey = self.def_key(stmt.name)
             for base in stmt.bases:
-                for value in self.eval(base):
-                    if isinstance(value, ClassRef) and value.key not in self.p.classes[ckey].bases:
-                        self.p.classes[ckey].bases.append(value.key)
+                for base_value in self.eval(base):
+                    if isinstance(base_value, ClassRef) and base_value.key not in self.p.classes[ckey].bases:
+                        self.p.classes[ckey].bases.append(base_value.key)
             self.exec_class_body(ckey, stmt)
             self.assign(ir.Name(stmt.name), one(ClassRef(ckey)), replace)
         elif isinstance(stmt, ir.Branches):
@@ -344,10 +350,10 @@ class Frame:
             self.assign(stmt.target, self.iterate(self.eval(stmt.iter)), replace=False)
             self.exec_block(stmt.body, replace=False)
         elif isinstance(stmt, ir.With):
-            for item, target in stmt.items:
-                value = self.eval(item)
-                if target is not None:
-                    self.assign(target, value, replace)
+            for item, alias in stmt.items:
+                entered = self.eval(item)
+                if alias is not None:
+                    self.assign(alias, entered, replace)
             self.exec_block(stmt.body, replace)
 
     def def_key(self, name: str) -> FuncKey:
@@ -358,7 +364,11 @@ class Frame:
     def exec_class_body(self, ckey: FuncKey, node: ir.ClassDef) -> None:
         info = self.p.classes[ckey]
         for stmt in node.body:
-            if isinstance(stmt, ir.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ir.Name):
+            if (
+                isinstance(stmt, ir.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ir.Name)
+            ):
                 value = self.eval(stmt.value)
                 name = stmt.targets[0].id
                 value = union(value, self.field_default(stmt.value))
@@ -423,7 +433,9 @@ class Frame:
             if name == "*":
                 if base in self.p.modules:
                     for global_name in self._module_globals(base):
-                        self.assign(ir.Name(global_name), self.p._read(("global", base, global_name), self.key), True)
+                        self.assign(
+                            ir.Name(global_name), self.p._read(("global", base, global_name), self.key), True
+                        )
                 continue
             full = f"{base}.{name}"
             if full in self.p.modules:
@@ -539,7 +551,11 @@ class Frame:
             return one(SeqV(tuple(self.eval(i) for i in expr.items)))
         if isinstance(expr, ir.Lambda):
             return one(LambdaV(expr.body, self.module))
-        return unknown(f"an expression the analysis does not follow ({expr.what})" if isinstance(expr, ir.Opaque) else "expression")
+        return unknown(
+            f"an expression the analysis does not follow ({expr.what})"
+            if isinstance(expr, ir.Opaque)
+            else "expression"
+        )
 
     def referenced(self, values: Values) -> Values:
         """A function or class named here may be called from here (directly, or as a callback)."""
@@ -575,7 +591,9 @@ class Frame:
                 picked = [
                     container.items[key.value]
                     for key in keys
-                    if isinstance(key, Other) and isinstance(key.value, int) and -len(container.items) <= key.value < len(container.items)
+                    if isinstance(key, Other)
+                    and isinstance(key.value, int)
+                    and -len(container.items) <= key.value < len(container.items)
                 ]
                 out.extend(picked or container.items or [unknown("element")])
             elif isinstance(container, External) and container.qualname == "os.environ":
@@ -640,9 +658,24 @@ class Frame:
                 if values:
                     return values
             return unknown(f"attribute '{attr}'")
-        if isinstance(value, SessionV | ClientV | ResourceV | CollectionV | PaginatorV | WaiterV | BatchWriterV):
+        if isinstance(
+            value, SessionV | ClientV | ResourceV | CollectionV | PaginatorV | WaiterV | BatchWriterV
+        ):
             return sdk.attribute(value, attr)
-        if isinstance(value, DictV | Str) and attr in {"get", "items", "values", "keys", "format", "join", "lower", "upper", "strip", "replace", "rstrip", "lstrip"}:
+        if isinstance(value, DictV | Str) and attr in {
+            "get",
+            "items",
+            "values",
+            "keys",
+            "format",
+            "join",
+            "lower",
+            "upper",
+            "strip",
+            "replace",
+            "rstrip",
+            "lstrip",
+        }:
             return one(SdkMethod(value, attr))
         return unknown(f"attribute '{attr}'")
 
@@ -671,7 +704,12 @@ class Frame:
         return result
 
     def call_values(
-        self, funcs: Values, args: tuple[Values, ...], kwargs: dict[str | None, Values], line: int, star: bool = False
+        self,
+        funcs: Values,
+        args: tuple[Values, ...],
+        kwargs: dict[str | None, Values],
+        line: int,
+        star: bool = False,
     ) -> Values:
         out: list[Values] = []
         for func in funcs:
@@ -713,7 +751,7 @@ class Frame:
             self.p._write(("param", *key, param.name), values)
         star = next((p for p in params if p.kind == "star"), None)
         if star is not None and len(args) > len(positional):
-            self.p._write(("param", *key, star.name), one(SeqV(args[len(positional):])))
+            self.p._write(("param", *key, star.name), one(SeqV(args[len(positional) :])))
         by_name = {p.name: p for p in params}
         extra: list[tuple[Value, Values]] = []
         for name, values in kwargs.items():
@@ -755,16 +793,18 @@ class Frame:
             if info.is_dataclass:
                 for name, values in zip(info.fields, args, strict=False):
                     self.p._write(("attr", *klass, name), values)
-                for name, values in kwargs.items():
-                    if name in info.fields:
-                        self.p._write(("attr", *klass, name), values)
+                for keyword, values in kwargs.items():
+                    if keyword is not None and keyword in info.fields:
+                        self.p._write(("attr", *klass, keyword), values)
                 break
         post = self.p.classes[cls].methods.get("__post_init__")
         if post is not None:
             self.call_function(post, instance, (), {})
         return one(instance)
 
-    def builtin_method(self, receiver: Value, name: str, args: tuple[Values, ...], kwargs: dict[str | None, Values]) -> Values:
+    def builtin_method(
+        self, receiver: Value, name: str, args: tuple[Values, ...], kwargs: dict[str | None, Values]
+    ) -> Values:
         if isinstance(receiver, DictV):
             if name == "get" and args:
                 found = self.index(one(receiver), args[0])
@@ -786,7 +826,9 @@ class Frame:
             return one(Str(Text((Hole(f"str.{name}()"),))))
         return unknown("method")
 
-    def call_external(self, qualname: str, args: tuple[Values, ...], kwargs: dict[str | None, Values], line: int) -> Values:
+    def call_external(
+        self, qualname: str, args: tuple[Values, ...], kwargs: dict[str | None, Values], line: int
+    ) -> Values:
         if qualname in {"os.getenv", "os.environ.get"}:
             if not args:
                 return unknown("environment")
@@ -795,24 +837,91 @@ class Frame:
         if qualname in {"builtins.str"} and args:
             return frozenset(Str(t) for t in texts(args[0]))
         if qualname in {"builtins.dict"}:
-            return one(DictV(tuple((Str(Text.of(k)), v) for k, v in kwargs.items() if k is not None), None not in kwargs))
-        return sdk.call_external(self, qualname, args, kwargs, Location(self.path, line)) or unknown(f"the result of {qualname}()")
+            return one(
+                DictV(
+                    tuple((Str(Text.of(k)), v) for k, v in kwargs.items() if k is not None),
+                    None not in kwargs,
+                )
+            )
+        return sdk.call_external(self, qualname, args, kwargs, Location(self.path, line)) or unknown(
+            f"the result of {qualname}()"
+        )
 
     # SDK records ---------------------------------------------------------------------------
-    def record(self, service: str | None, method: str, kwargs: Mapping[str, Values], location: Location, kind: CallKind, note: str = "", region: Text | None = None) -> None:
+    def record(
+        self,
+        service: str | None,
+        method: str,
+        kwargs: Mapping[str, Values],
+        location: Location,
+        kind: CallKind,
+        note: str = "",
+        region: Text | None = None,
+    ) -> None:
         if service is None:
             self.p.record_unresolved(
-                Unresolved("a client whose service is computed at run time", location, f".{method}()"), self.key
+                Unresolved("a client whose service is computed at run time", location, f".{method}()"),
+                self.key,
             )
             return
-        arguments = tuple(Argument(name, tuple(_arg_value(v) for v in _ordered(values))) for name, values in sorted(kwargs.items()))
+        arguments = tuple(
+            Argument(name, tuple(_arg_value(v) for v in _ordered(values)))
+            for name, values in sorted(kwargs.items())
+        )
         self.p.record_call(SdkCall(service, method, arguments, location, kind, region, True, note), self.key)
 
     def unresolved_here(self, reason: str, location: Location, detail: str = "") -> None:
         self.p.record_unresolved(Unresolved(reason, location, detail), self.key)
 
 
-_BUILTINS = {"str", "dict", "list", "tuple", "set", "int", "len", "print", "isinstance", "getattr", "range", "enumerate", "zip", "sorted", "open", "super", "Exception", "ValueError", "KeyError", "RuntimeError", "TypeError", "bool", "float", "min", "max", "any", "all", "map", "filter", "repr", "format", "type", "object", "property", "staticmethod", "classmethod", "hasattr", "setattr", "iter", "next", "reversed", "sum", "abs", "round", "bytes", "frozenset"}
+_BUILTINS = {
+    "str",
+    "dict",
+    "list",
+    "tuple",
+    "set",
+    "int",
+    "len",
+    "print",
+    "isinstance",
+    "getattr",
+    "range",
+    "enumerate",
+    "zip",
+    "sorted",
+    "open",
+    "super",
+    "Exception",
+    "ValueError",
+    "KeyError",
+    "RuntimeError",
+    "TypeError",
+    "bool",
+    "float",
+    "min",
+    "max",
+    "any",
+    "all",
+    "map",
+    "filter",
+    "repr",
+    "format",
+    "type",
+    "object",
+    "property",
+    "staticmethod",
+    "classmethod",
+    "hasattr",
+    "setattr",
+    "iter",
+    "next",
+    "reversed",
+    "sum",
+    "abs",
+    "round",
+    "bytes",
+    "frozenset",
+}
 
 
 def _ordered(values: Values) -> list[Value]:
@@ -842,10 +951,7 @@ def _percent(template: Text, values: Values) -> Text:
         return Text((Hole("a %-formatted string"),))
     args: list[Text] = []
     for value in values:
-        if isinstance(value, SeqV):
-            args = [texts(v)[0] for v in value.items]
-        else:
-            args = [text_of(value)]
+        args = [texts(v)[0] for v in value.items] if isinstance(value, SeqV) else [text_of(value)]
         break
     pieces = known.split("%s")
     if len(pieces) - 1 != len(args) or "%" in "".join(pieces).replace("%%", ""):

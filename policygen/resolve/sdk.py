@@ -40,12 +40,34 @@ if TYPE_CHECKING:
 
 CLIENT_FACTORIES = {"boto3.client", "boto3.session.Session.client"}
 RESOURCE_FACTORIES = {"boto3.resource"}
-SESSION_FACTORIES = {"boto3.Session", "boto3.session.Session", "botocore.session.get_session", "botocore.session.Session", "boto3.session.get_session"}
+SESSION_FACTORIES = {
+    "boto3.Session",
+    "boto3.session.Session",
+    "botocore.session.get_session",
+    "botocore.session.Session",
+    "boto3.session.get_session",
+}
 TRANSFER_METHODS = {"upload_file", "upload_fileobj", "download_file", "download_fileobj", "copy"}
-NOT_AN_OPERATION = {"can_paginate", "close", "get_waiter", "get_paginator", "generate_presigned_url", "generate_presigned_post", "meta", "exceptions", "waiter_names"}
+NOT_AN_OPERATION = {
+    "can_paginate",
+    "close",
+    "get_waiter",
+    "get_paginator",
+    "generate_presigned_url",
+    "generate_presigned_post",
+    "meta",
+    "exceptions",
+    "waiter_names",
+}
 
 
-def call_external(frame: Frame, qualname: str, args: tuple[Values, ...], kwargs: Mapping[str | None, Values], location: Location) -> Values | None:
+def call_external(
+    frame: Frame,
+    qualname: str,
+    args: tuple[Values, ...],
+    kwargs: Mapping[str | None, Values],
+    location: Location,
+) -> Values | None:
     if qualname in CLIENT_FACTORIES:
         return make_clients(frame, args, kwargs, location, resource=False)
     if qualname in RESOURCE_FACTORIES:
@@ -60,7 +82,13 @@ def _region(kwargs: Mapping[str | None, Values]) -> Text | None:
     return texts(values)[0] if values else None
 
 
-def make_clients(frame: Frame, args: tuple[Values, ...], kwargs: Mapping[str | None, Values], location: Location, resource: bool) -> Values:
+def make_clients(
+    frame: Frame,
+    args: tuple[Values, ...],
+    kwargs: Mapping[str | None, Values],
+    location: Location,
+    resource: bool,
+) -> Values:
     names = args[0] if args else kwargs.get("service_name", EMPTY)
     out: set[Value] = set()
     region = _region(kwargs)
@@ -84,7 +112,12 @@ def make_clients(frame: Frame, args: tuple[Values, ...], kwargs: Mapping[str | N
 def attribute(value: Value, attr: str) -> Values:
     if isinstance(value, ResourceV) and attr == "meta":
         return one(SdkMethod(value, "meta"))
-    if isinstance(value, SdkMethod) and value.name == "meta" and attr == "client" and isinstance(value.receiver, ResourceV):
+    if (
+        isinstance(value, SdkMethod)
+        and value.name == "meta"
+        and attr == "client"
+        and isinstance(value.receiver, ResourceV)
+    ):
         return one(ClientV(value.receiver.service))
     if isinstance(value, ClientV) and attr == "meta":
         return unknown("client.meta")
@@ -100,7 +133,13 @@ def attribute(value: Value, attr: str) -> Values:
     return one(SdkMethod(value, attr))
 
 
-def call(frame: Frame, method: SdkMethod, args: tuple[Values, ...], kwargs: Mapping[str | None, Values], location: Location) -> Values:
+def call(
+    frame: Frame,
+    method: SdkMethod,
+    args: tuple[Values, ...],
+    kwargs: Mapping[str | None, Values],
+    location: Location,
+) -> Values:
     receiver, name = method.receiver, method.name
     plain = {k: v for k, v in kwargs.items() if k is not None}
     if None in kwargs:
@@ -113,7 +152,9 @@ def call(frame: Frame, method: SdkMethod, args: tuple[Values, ...], kwargs: Mapp
                     if text is not None:
                         plain[text] = union(plain.get(text, EMPTY), values)
                 if not value.complete:
-                    frame.unresolved_here("arguments passed as **mapping with keys the analysis cannot see", location, name)
+                    frame.unresolved_here(
+                        "arguments passed as **mapping with keys the analysis cannot see", location, name
+                    )
             else:
                 frame.unresolved_here("arguments passed as **mapping the analysis cannot see", location, name)
     if isinstance(receiver, SessionV):
@@ -125,13 +166,34 @@ def call(frame: Frame, method: SdkMethod, args: tuple[Values, ...], kwargs: Mapp
     if isinstance(receiver, ClientV):
         return client_call(frame, receiver, name, args, plain, location)
     if isinstance(receiver, PaginatorV) and name == "paginate":
-        frame.record(receiver.client.service, receiver.method, plain, location, CallKind.PAGINATOR, f"paginator {receiver.method}")
+        frame.record(
+            receiver.client.service,
+            receiver.method,
+            plain,
+            location,
+            CallKind.PAGINATOR,
+            f"paginator {receiver.method}",
+        )
         return unknown("pages")
     if isinstance(receiver, WaiterV) and name == "wait":
-        frame.record(receiver.client.service, "waiter:" + receiver.waiter, plain, location, CallKind.WAITER, f"waiter {receiver.waiter}")
+        frame.record(
+            receiver.client.service,
+            "waiter:" + receiver.waiter,
+            plain,
+            location,
+            CallKind.WAITER,
+            f"waiter {receiver.waiter}",
+        )
         return one(Other(None))
     if isinstance(receiver, BatchWriterV) and name in {"put_item", "delete_item"}:
-        frame.record("dynamodb", "batch_write_item", {"RequestItems": _table_items(receiver.table)}, location, CallKind.RESOURCE, f"batch_writer().{name}")
+        frame.record(
+            "dynamodb",
+            "batch_write_item",
+            {"RequestItems": _table_items(receiver.table)},
+            location,
+            CallKind.RESOURCE,
+            f"batch_writer().{name}",
+        )
         return one(Other(None))
     if isinstance(receiver, ResourceV):
         return resource_call(frame, receiver, name, args, plain, location)
@@ -147,11 +209,18 @@ def _table_items(table: ResourceV) -> Values:
     return frozenset(DictV(tuple((n, one(Other(None))) for n in names), True) for _ in (0,))
 
 
-def client_call(frame: Frame, client: ClientV, name: str, args: tuple[Values, ...], kwargs: dict[str, Values], location: Location) -> Values:
+def client_call(
+    frame: Frame,
+    client: ClientV,
+    name: str,
+    args: tuple[Values, ...],
+    kwargs: dict[str, Values],
+    location: Location,
+) -> Values:
     service = client.service
     if name == "get_paginator":
         ops = args[0] if args else kwargs.get("operation_name", EMPTY)
-        out = set()
+        out: set[Value] = set()
         for text in texts(ops):
             if text.known is None:
                 frame.unresolved_here("a paginator whose operation is computed at run time", location)
@@ -159,22 +228,29 @@ def client_call(frame: Frame, client: ClientV, name: str, args: tuple[Values, ..
                 out.add(PaginatorV(client, text.known))
         return frozenset(out) or unknown("paginator")
     if name == "get_waiter":
-        waiters = args[0] if args else kwargs.get("waiter_name", EMPTY)
-        out = set()
-        for text in texts(waiters):
+        waiter_names = args[0] if args else kwargs.get("waiter_name", EMPTY)
+        waiters: set[Value] = set()
+        for text in texts(waiter_names):
             if text.known is None:
                 frame.unresolved_here("a waiter whose name is computed at run time", location)
             else:
-                out.add(WaiterV(client, text.known))
-        return frozenset(out) or unknown("waiter")
+                waiters.add(WaiterV(client, text.known))
+        return frozenset(waiters) or unknown("waiter")
     if name == "generate_presigned_url":
         methods = args[0] if args else kwargs.get("ClientMethod", EMPTY)
-        params = args[1] if len(args) > 1 else kwargs.get("Params", EMPTY)
+        presign_params = args[1] if len(args) > 1 else kwargs.get("Params", EMPTY)
         for text in texts(methods):
             if text.known is None:
                 frame.unresolved_here("a presigned URL for a method computed at run time", location)
                 continue
-            frame.record(service, text.known, _dict_kwargs(params), location, CallKind.PRESIGNED, "presigned URL")
+            frame.record(
+                service,
+                text.known,
+                _dict_kwargs(presign_params),
+                location,
+                CallKind.PRESIGNED,
+                "presigned URL",
+            )
         return one(Str(Text((Hole("a presigned URL"),))))
     if name == "generate_presigned_post":
         params = {k: v for k, v in kwargs.items() if k in {"Bucket", "Key"}}
@@ -185,12 +261,21 @@ def client_call(frame: Frame, client: ClientV, name: str, args: tuple[Values, ..
         frame.record(service, "put_object", params, location, CallKind.PRESIGNED, "presigned POST")
         return unknown("presigned post")
     if name in TRANSFER_METHODS and service == "s3":
-        frame.record(service, name, _transfer_kwargs(name, args, kwargs), location, CallKind.TRANSFER, f"managed transfer {name}")
+        frame.record(
+            service,
+            name,
+            _transfer_kwargs(name, args, kwargs),
+            location,
+            CallKind.TRANSFER,
+            f"managed transfer {name}",
+        )
         return one(Other(None))
     if name in NOT_AN_OPERATION:
         return unknown(name)
     if args:
-        frame.unresolved_here(f"positional arguments to {service}.{name}() (boto3 takes keyword arguments only)", location)
+        frame.unresolved_here(
+            f"positional arguments to {service}.{name}() (boto3 takes keyword arguments only)", location
+        )
     frame.record(service, name, kwargs, location, CallKind.CLIENT, region=client.region)
     return unknown(f"the response of {service}.{name}()")
 
@@ -234,7 +319,9 @@ def _copy_source_text(values: Values) -> Values:
     for value in values:
         if isinstance(value, DictV):
             items = {texts(one(k))[0].known: v for k, v in value.items}
-            bucket = texts(items.get("Bucket", EMPTY))[0] if "Bucket" in items else Text((Hole("source bucket"),))
+            bucket = (
+                texts(items.get("Bucket", EMPTY))[0] if "Bucket" in items else Text((Hole("source bucket"),))
+            )
             key = texts(items.get("Key", EMPTY))[0] if "Key" in items else Text((Hole("source key"),))
             out.add(Str(concat(concat(bucket, Text.of("/")), key)))
         elif isinstance(value, Str):
@@ -242,12 +329,16 @@ def _copy_source_text(values: Values) -> Values:
     return frozenset(out) or one(Str(Text((Hole("copy source"),))))
 
 
-def _identifier_params(resource: ResourceV, params: tuple[boto3_model.ParamSource, ...], kwargs: dict[str, Values]) -> dict[str, Values]:
+def _identifier_params(
+    resource: ResourceV, params: tuple[boto3_model.ParamSource, ...], kwargs: dict[str, Values]
+) -> dict[str, Values]:
     identifiers = dict(resource.identifiers)
     out = dict(kwargs)
     for param in params:
         if param.source == "identifier":
-            value = identifiers.get(param.name, EMPTY) or one(Str(Text((Hole(f"{resource.type} {param.name}"),))))
+            value = identifiers.get(param.name, EMPTY) or one(
+                Str(Text((Hole(f"{resource.type} {param.name}"),)))
+            )
             out[param.target.split(".")[0].split("[")[0]] = _param_value(param.target, value)
         elif param.source == "string" and param.value is not None:
             out[param.target] = one(Str(Text.of(param.value)))
@@ -265,7 +356,14 @@ def _param_value(target: str, value: Values) -> Values:
     return value
 
 
-def resource_call(frame: Frame, resource: ResourceV, name: str, args: tuple[Values, ...], kwargs: dict[str, Values], location: Location) -> Values:
+def resource_call(
+    frame: Frame,
+    resource: ResourceV,
+    name: str,
+    args: tuple[Values, ...],
+    kwargs: dict[str, Values],
+    location: Location,
+) -> Values:
     shape = boto3_model.shape(resource.service, resource.type)
     if shape is None:
         frame.unresolved_here(f"a method of an unknown {resource.service} resource", location, name)
@@ -278,43 +376,68 @@ def resource_call(frame: Frame, resource: ResourceV, name: str, args: tuple[Valu
         action = shape.actions[name]
         if action.request is not None:
             params = _identifier_params(resource, action.request.params, kwargs)
-            frame.record(resource.service, xform_name(action.request.operation), params, location, CallKind.RESOURCE, label)
+            frame.record(
+                resource.service,
+                xform_name(action.request.operation),
+                params,
+                location,
+                CallKind.RESOURCE,
+                label,
+            )
         if action.returns is not None:
             return one(_new_resource(resource, action.returns, args, kwargs))
         return unknown(f"the response of {label}()")
     if name in {"load", "reload"} and shape.load is not None:
         params = _identifier_params(resource, shape.load.params, kwargs)
-        frame.record(resource.service, xform_name(shape.load.operation), params, location, CallKind.RESOURCE, label)
+        frame.record(
+            resource.service, xform_name(shape.load.operation), params, location, CallKind.RESOURCE, label
+        )
         return one(Other(None))
     if name in shape.waiters:
-        waiter, params = shape.waiters[name]
-        frame.record(resource.service, "waiter:" + xform_name(waiter), _identifier_params(resource, params, kwargs), location, CallKind.WAITER, label)
+        waiter, waiter_params = shape.waiters[name]
+        frame.record(
+            resource.service,
+            "waiter:" + xform_name(waiter),
+            _identifier_params(resource, waiter_params, kwargs),
+            location,
+            CallKind.WAITER,
+            label,
+        )
         return one(Other(None))
     if name == "batch_writer" and resource.service == "dynamodb" and resource.type == "Table":
         return one(BatchWriterV(resource))
     if name in TRANSFER_METHODS and resource.service == "s3" and resource.type in {"Bucket", "Object"}:
         ids = dict(resource.identifiers)
-        params: dict[str, Values] = {}
+        transfer: dict[str, Values] = {}
+        order: tuple[str | None, ...]
         if resource.type == "Bucket":
-            params["Bucket"] = ids.get("Name", EMPTY)
-            order = {"upload_file": (None, "Key"), "upload_fileobj": (None, "Key"), "download_file": ("Key", None), "download_fileobj": ("Key", None), "copy": ("CopySource", "Key")}[name]
+            transfer["Bucket"] = ids.get("Name", EMPTY)
+            order = {
+                "upload_file": (None, "Key"),
+                "upload_fileobj": (None, "Key"),
+                "download_file": ("Key", None),
+                "download_fileobj": ("Key", None),
+                "copy": ("CopySource", "Key"),
+            }[name]
         else:
-            params["Bucket"] = ids.get("BucketName", EMPTY)
-            params["Key"] = ids.get("Key", EMPTY)
+            transfer["Bucket"] = ids.get("BucketName", EMPTY)
+            transfer["Key"] = ids.get("Key", EMPTY)
             order = ("CopySource",) if name == "copy" else ()
         for param, values in zip(order, args, strict=False):
             if param is not None:
-                params[param] = values
-        params.update({k: v for k, v in kwargs.items() if k in {"Key", "CopySource"}})
-        if "CopySource" in params:
-            params["CopySource"] = _copy_source_text(params["CopySource"])
-        frame.record(resource.service, name, params, location, CallKind.TRANSFER, label)
+                transfer[param] = values
+        transfer.update({k: v for k, v in kwargs.items() if k in {"Key", "CopySource"}})
+        if "CopySource" in transfer:
+            transfer["CopySource"] = _copy_source_text(transfer["CopySource"])
+        frame.record(resource.service, name, transfer, location, CallKind.TRANSFER, label)
         return one(Other(None))
     frame.unresolved_here(f"{label}() is not in boto3's resource model", location)
     return unknown(label)
 
 
-def _new_resource(parent: ResourceV, returned: boto3_model.Returned, args: tuple[Values, ...], kwargs: dict[str, Values]) -> ResourceV:
+def _new_resource(
+    parent: ResourceV, returned: boto3_model.Returned, args: tuple[Values, ...], kwargs: dict[str, Values]
+) -> ResourceV:
     identifiers = dict(parent.identifiers)
     new: dict[str, Values] = {}
     positional = list(args)
@@ -322,7 +445,11 @@ def _new_resource(parent: ResourceV, returned: boto3_model.Returned, args: tuple
         if ident.source == "identifier":
             new[ident.target] = identifiers.get(ident.name, EMPTY)
         elif ident.source == "input":
-            new[ident.target] = positional.pop(0) if positional else kwargs.get(ident.target, EMPTY) or kwargs.get(xform_name(ident.target), EMPTY)
+            new[ident.target] = (
+                positional.pop(0)
+                if positional
+                else kwargs.get(ident.target, EMPTY) or kwargs.get(xform_name(ident.target), EMPTY)
+            )
         elif ident.source == "requestParameter":
             new[ident.target] = kwargs.get(ident.name or ident.target.split(".")[-1], EMPTY)
             if not new[ident.target]:
@@ -335,7 +462,9 @@ def _new_resource(parent: ResourceV, returned: boto3_model.Returned, args: tuple
     return ResourceV(parent.service, returned.type, tuple(sorted(new.items())))
 
 
-def collection_call(frame: Frame, collection: CollectionV, name: str, kwargs: dict[str, Values], location: Location) -> Values:
+def collection_call(
+    frame: Frame, collection: CollectionV, name: str, kwargs: dict[str, Values], location: Location
+) -> Values:
     owner = collection.owner
     shape = boto3_model.shape(owner.service, owner.type)
     if shape is None or collection.name not in shape.collections:
@@ -348,11 +477,25 @@ def collection_call(frame: Frame, collection: CollectionV, name: str, kwargs: di
         return one(collection)
     batch = shape.batch_actions.get(collection.name, {})
     if name in batch:
-        frame.record(owner.service, xform_name(request.operation), _identifier_params(owner, request.params, {}), location, CallKind.RESOURCE, label)
+        frame.record(
+            owner.service,
+            xform_name(request.operation),
+            _identifier_params(owner, request.params, {}),
+            location,
+            CallKind.RESOURCE,
+            label,
+        )
         for item in collection_items(collection):
             if isinstance(item, ResourceV):
                 params = _identifier_params(item, batch[name].params, {})
-                frame.record(owner.service, xform_name(batch[name].operation), params, location, CallKind.RESOURCE, label + " (batch)")
+                frame.record(
+                    owner.service,
+                    xform_name(batch[name].operation),
+                    params,
+                    location,
+                    CallKind.RESOURCE,
+                    label + " (batch)",
+                )
         return unknown("batch")
     frame.unresolved_here(f"{label}() is not in boto3's resource model", location)
     return unknown(label)
@@ -370,6 +513,15 @@ def collection_items(collection: CollectionV) -> Values:
     if item_shape is not None:
         for ident in item_shape.identifiers:
             # Items of a bucket's objects collection share the bucket's name (identifier BucketName).
-            match = next((v for k, v in parent_ids.items() if ident.endswith(k) or k.endswith(ident) or (k == "Name" and ident == owner.type + "Name")), EMPTY)
+            match = next(
+                (
+                    v
+                    for k, v in parent_ids.items()
+                    if ident.endswith(k)
+                    or k.endswith(ident)
+                    or (k == "Name" and ident == owner.type + "Name")
+                ),
+                EMPTY,
+            )
             identifiers[ident] = match or one(Str(Text((Hole(f"each {item_type} {ident}"),))))
     return one(ResourceV(owner.service, item_type, tuple(sorted(identifiers.items()))))

@@ -128,6 +128,14 @@ def main() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Where the per-file cache lives (default: ~/.cache/policygen).",
 )
+@click.option(
+    "--kms-key",
+    "kms_keys",
+    multiple=True,
+    metavar="ARN",
+    help="A customer-managed KMS key that encrypts the function's resources (repeatable): adds the KMS "
+    "actions AWS performs on the caller's behalf, held to each service with kms:ViaService.",
+)
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes for parsing (default: CPU count).")
 def generate(
     path: Path,
@@ -144,6 +152,7 @@ def generate(
     include_unreachable: bool,
     no_cache: bool,
     cache_dir: Path | None,
+    kms_keys: tuple[str, ...],
     jobs: int | None,
 ) -> None:
     """Synthesize the IAM policy the Lambda code under PATH needs."""
@@ -161,6 +170,7 @@ def generate(
             strict=strict,
             cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
             jobs=jobs,
+            kms_keys=kms_keys,
         )
         text = render(result, Format(fmt))
         if output is not None:

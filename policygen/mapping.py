@@ -106,13 +106,14 @@ def method_of(call: SdkCall) -> tuple[str, ...] | Unmapped:
     return (call.method,)
 
 
-def needs(call: SdkCall) -> list[Need] | Unmapped:
+def entries(call: SdkCall) -> list[dict[str, Any]] | Unmapped:
+    """The mapping entries (one per underlying client method) of ``call``."""
     methods = method_of(call)
     if isinstance(methods, Unmapped):
         return methods
     doc = sdk_service(call.service)
     assert doc is not None
-    out: list[Need] = []
+    out = []
     for method in methods:
         entry = doc["methods"].get(method)
         if entry is None:
@@ -120,16 +121,28 @@ def needs(call: SdkCall) -> list[Need] | Unmapped:
             if reason:
                 return Unmapped(f"{call.service}.{method} is not mapped: {reason}")
             return Unmapped(f"{call.service} has no operation '{method}'")
+        out.append(entry)
+    return out
+
+
+def needs(call: SdkCall) -> list[Need] | Unmapped:
+    """The actions ``call`` needs by the data alone (rules in `policygen.rules` add the rest)."""
+    found = entries(call)
+    if isinstance(found, Unmapped):
+        return found
+    out: list[Need] = []
+    for entry in found:
         for spec in entry["actions"]:
             if "when" in spec and call.argument(spec["when"]) is None:
                 continue
             if "unless" in spec and call.argument(spec["unless"]) is not None:
                 continue
-            out.append(_need(spec))
+            out.append(need_from_spec(spec))
     return out
 
 
-def _need(spec: dict[str, Any]) -> Need:
+def need_from_spec(spec: dict[str, Any]) -> Need:
+    """A `Need` from a mapping-file action entry (``{"action": ..., "resources": [...]}``)."""
     action = Action(spec["action"])
     prefix = action.split(":", 1)[0]
     iam = iam_service(prefix)

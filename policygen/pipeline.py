@@ -14,9 +14,10 @@ import networkx as nx
 from policygen.discover import HANDLER_NAMES, find_sources
 from policygen.errors import StrictModeError, UsageError
 from policygen.extract import extract, ir
-from policygen.mapping import Unmapped, needs
+from policygen.mapping import Unmapped
 from policygen.model import Analysis, FileError, Permission, Result, SdkCall, Target, Unresolved, Widening
 from policygen.resolve.interpreter import MODULE_SCOPE, Program
+from policygen.rules import requirements
 from policygen.scope import scope
 from policygen.synthesize import merge_permissions, synthesize
 
@@ -31,6 +32,7 @@ def generate(
     strict: bool = False,
     cache_dir: Path | None = None,
     jobs: int | None = None,
+    kms_keys: tuple[str, ...] = (),
 ) -> Result:
     """Analyse the Lambda code under ``path`` and synthesize its least-privilege policy."""
     root = Path(path)
@@ -63,12 +65,13 @@ def generate(
     permissions: list[Permission] = []
     widenings: list[Widening] = []
     for call in calls:
-        mapped = needs(call)
-        if isinstance(mapped, Unmapped):
-            unresolved.append(Unresolved(mapped.reason, call.location, call.label))
+        outcome = requirements(call, kms_keys, target.region)
+        if isinstance(outcome, Unmapped):
+            unresolved.append(Unresolved(outcome.reason, call.location, call.label))
             continue
-        for need in mapped:
-            scoped = scope(call, need, target)
+        unresolved.extend(outcome.notes)
+        for requirement in outcome.requirements:
+            scoped = scope(requirement.call, requirement.need, target, requirement.conditions)
             permissions.extend(scoped.permissions)
             widenings.extend(scoped.widenings)
     merged = merge_permissions(permissions)

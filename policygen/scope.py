@@ -17,6 +17,7 @@ from policygen.model import (
     Argument,
     ArgValue,
     Arn,
+    Condition,
     DictValue,
     Evidence,
     EvidenceKind,
@@ -41,15 +42,15 @@ class Scoped:
     widenings: tuple[Widening, ...]
 
 
-def scope(call: SdkCall, need: Need, target: Target) -> Scoped:
+def scope(call: SdkCall, need: Need, target: Target, conditions: tuple[Condition, ...] = ()) -> Scoped:
     evidence = (Evidence(EvidenceKind.CODE, str(call.location), call.note or call.label),)
     if not need.options:
-        return Scoped((Permission(need.action, Arn("*"), (), evidence),), ())
+        return Scoped((Permission(need.action, Arn("*"), conditions, evidence),), ())
     option = _choose(call, need.options)
     formats = need.arn_formats.get(option.type) or ()
     if not formats:
         return Scoped(
-            (Permission(need.action, Arn("*"), (), evidence),),
+            (Permission(need.action, Arn("*"), conditions, evidence),),
             (
                 Widening(
                     need.action,
@@ -65,7 +66,7 @@ def scope(call: SdkCall, need: Need, target: Target) -> Scoped:
     permissions: list[Permission] = []
     widenings: list[Widening] = []
     for arn, reasons in _arns(call, option, formats[0], target, region):
-        permissions.append(Permission(need.action, Arn(arn), (), evidence))
+        permissions.append(Permission(need.action, Arn(arn), conditions, evidence))
         if reasons:
             widenings.append(Widening(need.action, Arn(arn), "; ".join(sorted(set(reasons))), call.location))
     return Scoped(tuple(permissions), tuple(widenings))
@@ -91,8 +92,16 @@ def _arns(
         widen.append("no --region given")
     if option.arn_param and call.argument(option.arn_param) is not None:
         out = []
+        variables = [v for v in _VAR.findall(arn_format) if v not in fixed]
         for text in _argument_texts(call, option.arn_param, widen):
-            out.append((_pattern(text, widen, option.arn_param), list(widen)))
+            reasons = list(widen)
+            head = text.parts[0] if text.parts else ""
+            if len(variables) == 1 and not (isinstance(head, str) and head.startswith("arn:")):
+                # A name where an ARN may go (a role name for RoleArn): build the ARN around it.
+                named = {**fixed, variables[0]: _pattern(text, reasons, variables[0])}
+                out.append((_fill(arn_format, named), reasons))
+            else:
+                out.append((_pattern(text, reasons, option.arn_param), reasons))
         return out[:MAX_RESOURCES_PER_CALL]
     per_variable: list[list[tuple[str, Text, dict[str, str]]]] = []
     variables = [v for v in _VAR.findall(arn_format) if v not in fixed]
@@ -128,9 +137,14 @@ def _arns(
         if full_arn is not None and len(combination) == 1:
             out.append((full_arn, reasons))
             continue
-        arn = _VAR.sub(lambda m, env=env: env.get(m.group(1), "*"), arn_format)  # type: ignore[misc]
+        arn = _fill(arn_format, env)
         out.append((arn, reasons))
     return out[:MAX_RESOURCES_PER_CALL]
+
+
+def _fill(arn_format: str, values: dict[str, str]) -> str:
+    """The ARN format with its variables filled in; a variable with no value becomes ``*``."""
+    return _VAR.sub(lambda m: values.get(m.group(1), "*"), arn_format)
 
 
 def _argument_texts(call: SdkCall, member: str, widen: list[str]) -> list[Text]:

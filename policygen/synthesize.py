@@ -13,19 +13,43 @@ import fnmatch
 import hashlib
 from collections.abc import Iterable
 
-from policygen.model import Action, Arn, Permission, Policy, Statement
+from policygen.model import Action, Arn, Condition, Permission, Policy, Statement
 
 
 def merge_permissions(permissions: Iterable[Permission]) -> tuple[Permission, ...]:
-    """One `Permission` per (action, resource), with all their evidence."""
-    merged: dict[tuple[str, str], list[Permission]] = collections.defaultdict(list)
+    """One `Permission` per (action, resource, condition keys), with all their evidence; the
+    values of a condition key are merged (``kms:ViaService`` of s3 and of sqs)."""
+    merged: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[Permission]] = collections.defaultdict(
+        list
+    )
     for permission in permissions:
-        merged[(permission.action, permission.resource)].append(permission)
+        shape = tuple(sorted((c.operator, c.key) for c in permission.conditions))
+        merged[(permission.action, permission.resource, shape)].append(permission)
     out = []
-    for (action, resource), group in sorted(merged.items()):
+    for (action, resource, shape), group in sorted(merged.items()):
         evidence = tuple(sorted({e for p in group for e in p.evidence}))
-        out.append(Permission(Action(action), Arn(resource), group[0].conditions, evidence))
-    return tuple(out)
+        conditions = tuple(
+            Condition(
+                op,
+                key,
+                tuple(
+                    sorted(
+                        {
+                            v
+                            for p in group
+                            for c in p.conditions
+                            if (c.operator, c.key) == (op, key)
+                            for v in c.values
+                        }
+                    )
+                ),
+            )
+            for op, key in shape
+        )
+        out.append(Permission(Action(action), Arn(resource), conditions, evidence))
+    # An unconditioned grant of the same action and resource makes a conditioned one redundant.
+    plain = {(p.action, p.resource) for p in out if not p.conditions}
+    return tuple(p for p in out if not p.conditions or (p.action, p.resource) not in plain)
 
 
 def _covered(resource: str, others: Iterable[str]) -> bool:
@@ -41,28 +65,33 @@ def _covered(resource: str, others: Iterable[str]) -> bool:
 
 
 def synthesize(permissions: Iterable[Permission]) -> Policy:
-    by_action: dict[str, set[str]] = collections.defaultdict(set)
+    by_action: dict[tuple[str, tuple[Condition, ...]], set[str]] = collections.defaultdict(set)
     for permission in permissions:
-        by_action[permission.action].add(permission.resource)
-    minimal: dict[str, tuple[str, ...]] = {}
-    for action, resources in by_action.items():
-        kept = sorted(r for r in resources if not _covered(r, resources))
-        minimal[action] = tuple(kept)
-    by_resources: dict[tuple[str, ...], list[str]] = collections.defaultdict(list)
-    for action, kept_resources in minimal.items():
-        by_resources[kept_resources].append(action)
+        by_action[(permission.action, permission.conditions)].add(permission.resource)
+    minimal: dict[tuple[str, tuple[Condition, ...]], tuple[str, ...]] = {}
+    for key, resources in by_action.items():
+        minimal[key] = tuple(sorted(r for r in resources if not _covered(r, resources)))
+    grouped: dict[tuple[tuple[str, ...], tuple[Condition, ...]], list[str]] = collections.defaultdict(list)
+    for (action, conditions), kept in minimal.items():
+        grouped[(kept, conditions)].append(action)
     statements = []
-    for group, actions in by_resources.items():
+    for (group, conditions), actions in grouped.items():
         ordered = tuple(sorted(actions))
         statements.append(
-            Statement(_sid(ordered, group), tuple(Action(a) for a in ordered), tuple(Arn(r) for r in group))
+            Statement(
+                _sid(ordered, group, conditions),
+                tuple(Action(a) for a in ordered),
+                tuple(Arn(r) for r in group),
+                conditions,
+            )
         )
-    statements.sort(key=lambda s: (s.actions, s.resources))
+    statements.sort(key=lambda s: (s.actions, s.resources, s.conditions))
     return Policy(tuple(statements))
 
 
-def _sid(actions: tuple[str, ...], resources: tuple[str, ...]) -> str:
+def _sid(actions: tuple[str, ...], resources: tuple[str, ...], conditions: tuple[Condition, ...] = ()) -> str:
     prefixes = sorted({a.split(":", 1)[0] for a in actions})
     name = "".join(p.replace("-", " ").title().replace(" ", "") for p in prefixes)[:40]
-    digest = hashlib.sha256(("|".join(actions) + "#" + "|".join(resources)).encode()).hexdigest()[:8]
+    content = "|".join(actions) + "#" + "|".join(resources) + ("#" + repr(conditions) if conditions else "")
+    digest = hashlib.sha256(content.encode()).hexdigest()[:8]
     return f"{name}{digest.upper()}"

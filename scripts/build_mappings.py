@@ -192,11 +192,14 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
                 stats["permissionless"] += 1
                 continue
             if key in op_overrides:
+                spec = op_overrides[key]
                 methods[method] = {
                     "op": op,
-                    "actions": _override_actions(op_overrides[key], sr, members),
+                    "actions": _override_actions(spec, sr, members) if "actions" in spec else [],
                     "basis": "override",
                 }
+                if "rule" in spec:
+                    methods[method]["rule"] = spec["rule"]
                 stats["override"] += 1
                 continue
             entry = sdk_index.get(client, {}).get(method)
@@ -217,9 +220,14 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
                 invented.append(full)
             methods[method] = {
                 "op": op,
-                "actions": [{"action": full, "resources": options, "scoping": scoping}],
+                "actions": [
+                    {"action": full, "resources": options, "scoping": scoping},
+                    *_pass_role(sr_op, members),
+                ],
                 "basis": basis,
             }
+            if _authorizes_pass_role(sr_op) and not _role_members(members):
+                methods[method]["hidden_pass_role"] = True
             used_prefixes.add(op_prefix)
             stats["mapped"] += 1
         waiters = {}
@@ -284,7 +292,38 @@ def _override_actions(
 
 
 def _override_prefixes(op_overrides: dict[str, Any]) -> set[str]:
-    return {a["action"].split(":", 1)[0] for spec in op_overrides.values() for a in spec["actions"]}
+    prefixes = {
+        a["action"].split(":", 1)[0] for spec in op_overrides.values() for a in spec.get("actions", [])
+    }
+    return prefixes | {"iam", "kms", "s3"}  # side actions added by policygen/rules.py
+
+
+ROLE_MEMBER = re.compile(r"(?i)^(\w*role(arn)?|\w*rolearn)$")
+
+
+def _role_members(members: list[str]) -> list[str]:
+    return [m for m in members if ROLE_MEMBER.match(m) and "policy" not in m.lower()]
+
+
+def _authorizes_pass_role(sr_op: dict[str, Any]) -> bool:
+    return any(
+        a["Service"] == "iam" and a["Name"] == "PassRole" for a in sr_op.get("AuthorizedActions") or []
+    )
+
+
+def _pass_role(sr_op: dict[str, Any], members: list[str]) -> list[dict[str, Any]]:
+    """iam:PassRole on each role the call passes, when AWS authorizes the operation against it."""
+    if not _authorizes_pass_role(sr_op):
+        return []
+    return [
+        {
+            "action": "iam:PassRole",
+            "when": member,
+            "resources": [{"type": "role", "arn_param": member}],
+            "scoping": "bound",
+        }
+        for member in _role_members(members)
+    ]
 
 
 def _exists_in_policy_sentry(get_data: Any, prefix: str, action: str) -> bool:

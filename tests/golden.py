@@ -19,6 +19,7 @@ def run_example(example: Path, fmt: str) -> str:
     os.chdir(ROOT)
     try:
         relative = example.relative_to(ROOT).as_posix()
+        extra = (example / "args").read_text().split() if (example / "args").is_file() else []
         result = CliRunner().invoke(
             main,
             [
@@ -33,6 +34,7 @@ def run_example(example: Path, fmt: str) -> str:
                 "--format",
                 fmt,
                 "--no-cache",
+                *extra,
             ],
         )
     finally:

@@ -16,7 +16,7 @@ def ssm():
 
 
 def load_settings():
-    flags = ssm().get_parameter(Name=f"/{STAGE}/feature-flags")["Parameter"]["Value"]
+    flags = ssm().get_parameter(Name=f"/{STAGE}/feature-flags", WithDecryption=True)["Parameter"]["Value"]
     tuning = ssm().get_parameters_by_path(Path="/%s/tuning" % STAGE, Recursive=True)
     secret = _secrets.get_secret_value(SecretId=os.environ["DB_SECRET"])
     return {"flags": flags, "tuning": tuning, "db": json.loads(secret["SecretString"])}

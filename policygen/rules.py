@@ -1,0 +1,377 @@
+"""Map stage, second half: what a call needs beyond its own action.
+
+`mapping.needs` answers from the generated data alone. The rules here read the call's arguments
+for what the data cannot express: PartiQL statements and transaction items, S3 objects read by
+Rekognition/Textract/Transcribe on the caller's behalf, SSE-KMS keys the code names or the
+deployment declares (``--kms-key``), condition keys the code makes knowable, and roles passed in
+ways a call does not show. Each rule names its source in its docstring.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+
+from policygen import mapping
+from policygen.mapping import Need, Unmapped
+from policygen.model import Argument, ArgValue, Condition, DictValue, Hole, SdkCall, Text, Unresolved
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One action to grant, the call whose arguments scope it, and any conditions."""
+
+    need: Need
+    call: SdkCall
+    conditions: tuple[Condition, ...] = ()
+
+
+@dataclass
+class Outcome:
+    requirements: list[Requirement] = field(default_factory=list)
+    notes: list[Unresolved] = field(default_factory=list)
+
+
+def requirements(call: SdkCall, kms_keys: tuple[str, ...] = (), region: str = "*") -> Outcome | Unmapped:
+    found = mapping.entries(call)
+    if isinstance(found, Unmapped):
+        return found
+    outcome = Outcome()
+    for entry in found:
+        rule = entry.get("rule")
+        if rule:
+            outcome.requirements.extend(RULES[rule](call))
+        if entry.get("hidden_pass_role"):
+            outcome.notes.append(
+                Unresolved(
+                    f"{call.label} passes IAM roles the call does not name (e.g. a task definition's roles): "
+                    "grant iam:PassRole on them by hand",
+                    call.location,
+                    call.label,
+                )
+            )
+    plain = mapping.needs(call)
+    if isinstance(plain, Unmapped):
+        return plain
+    conditions = _condition_keys(call)
+    outcome.requirements.extend(Requirement(n, call, conditions.get(n.action, ())) for n in plain)
+    outcome.requirements.extend(_s3_reads_on_behalf(call))
+    outcome.requirements.extend(_sse_kms(call, kms_keys, region))
+    return outcome
+
+
+def _spec(action: str, rtype: str | None = None, **bind: str) -> Need:
+    resources = [{"type": rtype, "bind": bind}] if rtype else []
+    return mapping.need_from_spec({"action": action, "resources": resources, "scoping": "rule"})
+
+
+def _with(call: SdkCall, **values: ArgValue) -> SdkCall:
+    """A view of ``call`` whose arguments are exactly ``values`` (for scoping a derived need)."""
+    return replace(call, arguments=tuple(Argument(k, (v,)) for k, v in sorted(values.items())))
+
+
+def _items(value: ArgValue) -> Iterator[tuple[str | None, ArgValue]]:
+    if isinstance(value, DictValue):
+        for key, values in value.items:
+            for v in values:
+                yield key.known, v
+
+
+def _get(value: ArgValue, key: str) -> ArgValue | None:
+    for k, v in _items(value):
+        if k == key:
+            return v
+    return None
+
+
+# -- PartiQL ------------------------------------------------------------------------------------
+_PARTIQL_VERBS = {
+    "SELECT": "PartiQLSelect",
+    "INSERT": "PartiQLInsert",
+    "UPDATE": "PartiQLUpdate",
+    "DELETE": "PartiQLDelete",
+}
+_PARTIQL_TABLE = re.compile(
+    r'^\s*(?:SELECT\b.*?\bFROM|INSERT\s+INTO|UPDATE|DELETE\s+FROM|EXISTS\s*\(\s*SELECT\b.*?\bFROM)\s+"?([^\s".]+)"?(?:\."?([^\s"]+)"?)?',
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _statements(call: SdkCall) -> list[Text]:
+    direct = call.argument("Statement")
+    if direct is not None:
+        return [v if isinstance(v, Text) else Text((Hole("a structured statement"),)) for v in direct.values]
+    out: list[Text] = []
+    for name in ("Statements", "TransactStatements"):
+        argument = call.argument(name)
+        for value in argument.values if argument else ():
+            if not isinstance(value, DictValue) or not value.complete:
+                out.append(Text((Hole(f"statements of {name} the analysis cannot see"),)))
+            for _, item in _items(value):
+                statement = _get(item, "Statement")
+                out.append(statement if isinstance(statement, Text) else Text((Hole("a statement"),)))
+    return out or [Text((Hole("no statement the analysis can see"),))]
+
+
+def partiql(call: SdkCall) -> list[Requirement]:
+    """ExecuteStatement and friends: the PartiQL action of each statement's verb, on its table.
+
+    Source: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html
+    """
+    out = []
+    for statement in _statements(call):
+        text = statement.pattern()
+        head = statement.parts[0] if statement.parts and isinstance(statement.parts[0], str) else ""
+        verb = head.strip().split(None, 1)[0].upper() if head.strip() else ""
+        verb = "SELECT" if verb == "EXISTS" else verb
+        match = _PARTIQL_TABLE.match(text)
+        if verb in _PARTIQL_VERBS and match:
+            table = _pattern_text(match.group(1), "table name in a PartiQL statement")
+            if match.group(2) and verb == "SELECT":
+                index = _pattern_text(match.group(2), "index name in a PartiQL statement")
+                need = _spec(
+                    f"dynamodb:{_PARTIQL_VERBS[verb]}", "index", TableName="TableName", IndexName="IndexName"
+                )
+                out.append(Requirement(need, _with(call, TableName=table, IndexName=index)))
+            else:
+                need = _spec(f"dynamodb:{_PARTIQL_VERBS[verb]}", "table", TableName="TableName")
+                out.append(Requirement(need, _with(call, TableName=table)))
+            continue
+        unknown = Text(
+            (Hole(f"a PartiQL statement the analysis cannot read ({statement}); all four PartiQL actions"),)
+        )
+        for action in _PARTIQL_VERBS.values():
+            out.append(
+                Requirement(
+                    _spec(f"dynamodb:{action}", "table", TableName="TableName"),
+                    _with(call, TableName=unknown),
+                )
+            )
+    return out
+
+
+def _pattern_text(pattern: str, what: str) -> Text:
+    parts: list[str | Hole] = []
+    for index, piece in enumerate(pattern.split("*")):
+        if index:
+            parts.append(Hole(f"{what}, computed at run time"))
+        if piece:
+            parts.append(piece)
+    return Text(tuple(parts))
+
+
+# -- transactions -------------------------------------------------------------------------------
+_TRANSACT = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def transact(call: SdkCall) -> list[Requirement]:
+    """TransactWriteItems/TransactGetItems: each item's own action on its table.
+
+    Source: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html
+    """
+    out = []
+    argument = call.argument("TransactItems")
+    seen_any = False
+    for value in argument.values if argument else ():
+        for _, item in _items(value):
+            for kind, body in _items(item):
+                if kind in _TRANSACT:
+                    seen_any = True
+                    table = _get(body, "TableName")
+                    table_text = (
+                        table if isinstance(table, Text) else Text((Hole("TableName of a transaction item"),))
+                    )
+                    need = _spec(f"dynamodb:{_TRANSACT[kind]}", "table", TableName="TableName")
+                    out.append(Requirement(need, _with(call, TableName=table_text)))
+        if not isinstance(value, DictValue) or not value.complete:
+            seen_any = False
+    if not seen_any:
+        kinds = (
+            ("Get",) if call.method == "transact_get_items" else ("Put", "Update", "Delete", "ConditionCheck")
+        )
+        hole = Text((Hole("transaction items the analysis cannot see; every item kind granted"),))
+        for kind in kinds:
+            out.append(
+                Requirement(
+                    _spec(f"dynamodb:{_TRANSACT[kind]}", "table", TableName="TableName"),
+                    _with(call, TableName=hole),
+                )
+            )
+    return out
+
+
+RULES: dict[str, Callable[[SdkCall], list[Requirement]]] = {"partiql": partiql, "transact": transact}
+
+
+# -- S3 objects read on the caller's behalf -----------------------------------------------------
+_READS_S3_OBJECTS = {"rekognition", "textract"}
+
+
+def _s3_reads_on_behalf(call: SdkCall) -> list[Requirement]:
+    """Rekognition and Textract read an ``S3Object`` input with the caller's permissions, so the
+    caller needs s3:GetObject on it; Transcribe reads ``Media.MediaFileUri`` the same way and
+    writes its output to ``OutputBucketName`` unless a data-access role is given.
+
+    Sources: https://docs.aws.amazon.com/rekognition/latest/dg/images-s3.html,
+    https://docs.aws.amazon.com/textract/latest/dg/security_iam_id-based-policy-examples.html,
+    https://docs.aws.amazon.com/transcribe/latest/dg/security_iam_id-based-policy-examples.html
+    """
+    out = []
+    get_object = _spec("s3:GetObject", "object", BucketName="Bucket", ObjectName="Key")
+    if call.service in _READS_S3_OBJECTS:
+        for s3object in _find(call.arguments, "S3Object"):
+            bucket, name = _get(s3object, "Bucket"), _get(s3object, "Name")
+            out.append(
+                Requirement(
+                    get_object,
+                    _with(
+                        call,
+                        Bucket=bucket if isinstance(bucket, Text) else Text((Hole("S3Object.Bucket"),)),
+                        Key=name if isinstance(name, Text) else Text((Hole("S3Object.Name"),)),
+                    ),
+                )
+            )
+    if call.service == "transcribe" and call.argument("DataAccessRoleArn") is None:
+        for media in _find(call.arguments, "Media"):
+            uri = _get(media, "MediaFileUri")
+            if isinstance(uri, Text):
+                bucket, key = _split_s3_uri(uri)
+                out.append(Requirement(get_object, _with(call, Bucket=bucket, Key=key)))
+        output = call.argument("OutputBucketName")
+        if output is not None:
+            put = _spec("s3:PutObject", "object", BucketName="Bucket", ObjectName="Key")
+            key_arg = call.argument("OutputKey")
+            for bucket_value in output.values:
+                key_value = key_arg.values[0] if key_arg else Text((Hole("the transcript's object key"),))
+                out.append(Requirement(put, _with(call, Bucket=bucket_value, Key=key_value)))
+    return out
+
+
+def _find(arguments: tuple[Argument, ...], key: str) -> Iterator[ArgValue]:
+    stack: list[ArgValue] = [v for a in arguments for v in a.values]
+    for argument in arguments:
+        if argument.name == key:
+            yield from argument.values
+    while stack:
+        value = stack.pop()
+        for k, v in _items(value):
+            if k == key:
+                yield v
+            stack.append(v)
+
+
+def _split_s3_uri(uri: Text) -> tuple[Text, Text]:
+    first = uri.parts[0] if uri.parts and isinstance(uri.parts[0], str) else ""
+    if first.startswith("s3://") and "/" in first[5:]:
+        bucket, _, rest = first[5:].partition("/")
+        return Text.of(bucket), Text((rest, *uri.parts[1:]))
+    return Text((Hole("the bucket of an s3:// URI"),)), Text((Hole("the key of an s3:// URI"),))
+
+
+# -- KMS ----------------------------------------------------------------------------------------
+_SSE_WRITES = {
+    "put_object",
+    "copy_object",
+    "create_multipart_upload",
+    "upload_file",
+    "upload_fileobj",
+    "copy",
+}
+_MULTIPART = {"create_multipart_upload", "upload_file", "upload_fileobj", "copy"}
+# (service, method) -> KMS actions AWS calls with the caller's permissions on a customer-managed key.
+KMS_ON_BEHALF: dict[str, dict[str, tuple[str, ...]]] = {
+    "s3": {
+        "get_object": ("kms:Decrypt",),
+        "head_object": ("kms:Decrypt",),
+        "download_file": ("kms:Decrypt",),
+        "download_fileobj": ("kms:Decrypt",),
+        "put_object": ("kms:GenerateDataKey",),
+        "copy_object": ("kms:Decrypt", "kms:GenerateDataKey"),
+        "create_multipart_upload": ("kms:Decrypt", "kms:GenerateDataKey"),
+        "upload_file": ("kms:Decrypt", "kms:GenerateDataKey"),
+        "upload_fileobj": ("kms:Decrypt", "kms:GenerateDataKey"),
+        "copy": ("kms:Decrypt", "kms:GenerateDataKey"),
+    },
+    "sqs": {
+        "send_message": ("kms:Decrypt", "kms:GenerateDataKey"),
+        "send_message_batch": ("kms:Decrypt", "kms:GenerateDataKey"),
+        "receive_message": ("kms:Decrypt",),
+    },
+    "sns": {
+        "publish": ("kms:Decrypt", "kms:GenerateDataKey"),
+        "publish_batch": ("kms:Decrypt", "kms:GenerateDataKey"),
+    },
+    "kinesis": {
+        "put_record": ("kms:GenerateDataKey",),
+        "put_records": ("kms:GenerateDataKey",),
+        "get_records": ("kms:Decrypt",),
+    },
+    "secretsmanager": {
+        "get_secret_value": ("kms:Decrypt",),
+        "batch_get_secret_value": ("kms:Decrypt",),
+        "put_secret_value": ("kms:GenerateDataKey",),
+    },
+    "ssm": {
+        "get_parameter": ("kms:Decrypt",),
+        "get_parameters": ("kms:Decrypt",),
+        "get_parameters_by_path": ("kms:Decrypt",),
+    },
+}
+
+
+def _sse_kms(call: SdkCall, kms_keys: tuple[str, ...], region: str) -> list[Requirement]:
+    """KMS actions AWS performs with the caller's permissions for encrypted resources.
+
+    The key the code names (S3 ``SSEKMSKeyId``, also inside a transfer's ``ExtraArgs``) always
+    counts; keys given with ``--kms-key`` (customer-managed keys of the function's resources)
+    count for every call in `KMS_ON_BEHALF`. Each grant is held to the calling service with
+    ``kms:ViaService``. SSM reads need the key only with ``WithDecryption``.
+
+    Sources: https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html,
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html,
+    https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+    """
+    actions = KMS_ON_BEHALF.get(call.service, {}).get(call.method, ())
+    if not actions:
+        return []
+    if call.service == "ssm" and call.argument("WithDecryption") is None:
+        return []
+    keys: list[Text] = [Text.of(k) for k in kms_keys]
+    if call.service == "s3" and call.method in _SSE_WRITES:
+        for value in _find(call.arguments, "SSEKMSKeyId"):
+            if isinstance(value, Text):
+                keys.append(value)
+        if not kms_keys:
+            actions = tuple(a for a in actions if a != "kms:Decrypt" or call.method in _MULTIPART)
+    if not keys:
+        return []
+    via = Condition("StringEquals", "kms:ViaService", (f"{call.service}.{region}.amazonaws.com",))
+    if region == "*":
+        via = Condition("StringLike", "kms:ViaService", (f"{call.service}.*.amazonaws.com",))
+    out = []
+    for action in actions:
+        need = _spec(action, "key", KeyId="KeyId|kms_key")
+        for key in keys:
+            out.append(Requirement(need, _with(call, KeyId=key), (via,)))
+    return out
+
+
+# -- condition keys -----------------------------------------------------------------------------
+def _condition_keys(call: SdkCall) -> dict[str, tuple[Condition, ...]]:
+    """Condition keys the code makes knowable and that tighten without breaking the call.
+
+    cloudwatch:namespace on PutMetricData: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
+    """
+    if call.service == "cloudwatch" and call.method == "put_metric_data":
+        namespace = call.argument("Namespace")
+        if namespace and all(isinstance(v, Text) and v.known for v in namespace.values):
+            values = tuple(sorted(v.known for v in namespace.values if isinstance(v, Text) and v.known))
+            return {"cloudwatch:PutMetricData": (Condition("StringEquals", "cloudwatch:namespace", values),)}
+    return {}

@@ -18,7 +18,8 @@ from policygen.errors import ConfigError, PolicygenError, StrictModeError, Usage
 from policygen.extract import default_cache_dir
 from policygen.model import Target
 from policygen.pipeline import generate as run_generate
-from policygen.render import Format, explain, render
+from policygen.render import Format, RenderOptions, explain, render
+from policygen.render.limits import PolicyKind
 
 EXIT_FINDINGS = 1
 EXIT_ERRORS = 2
@@ -105,7 +106,21 @@ def main() -> None:
     type=click.Choice([f.value for f in Format]),
     default=Format.JSON.value,
     show_default=True,
-    help="json: the policy document; json-report: policy with evidence, widened and unresolved items; explain: prose.",
+    help="json: the policy document; json-report: policy with evidence, widened and unresolved items; "
+    "explain: prose; terraform, terraform-json, cloudformation, cloudformation-json, sam: paste-ready IaC.",
+)
+@click.option("--name", help="Policy name for the IaC formats (default: the code directory's name).")
+@click.option(
+    "--role",
+    help="The execution role: a Terraform expression (aws_iam_role.fn.name) or a CloudFormation logical id "
+    "(default: a variable / FunctionRole).",
+)
+@click.option(
+    "--policy-type",
+    type=click.Choice(["inline", "managed"]),
+    default="inline",
+    show_default=True,
+    help="Which IAM size limit to fit: inline (10,240) or managed (6,144).",
 )
 @click.option(
     "--explain", "show_explain", is_flag=True, help="Also print why each permission is there (stderr)."
@@ -146,6 +161,9 @@ def generate(
     env_pairs: tuple[str, ...],
     env_file: Path | None,
     fmt: str,
+    name: str | None,
+    role: str | None,
+    policy_type: str,
     show_explain: bool,
     output: Path | None,
     strict: bool,
@@ -172,11 +190,14 @@ def generate(
             jobs=jobs,
             kms_keys=kms_keys,
         )
-        text = render(result, Format(fmt))
+        options = RenderOptions(name or path.resolve().name, role, PolicyKind(policy_type))
+        rendered = render(result, Format(fmt), options)
         if output is not None:
-            write_atomic(output, text)
+            write_atomic(output, rendered.text)
         else:
-            click.echo(text, nl=False)
+            click.echo(rendered.text, nl=False)
+        for note in rendered.notes:
+            click.echo(f"policygen: {note}", err=True)
     except StrictModeError as exc:
         click.echo(f"policygen: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)

@@ -11,7 +11,14 @@ from policygen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "deploy.env").is_file())
-OUTPUTS = {"policy.json": "json", "report.json": "json-report"}
+OUTPUTS = {
+    "policy.json": "json",
+    "report.json": "json-report",
+    "policy.tf": "terraform",
+    "policy-jsonencode.tf": "terraform-json",
+    "cloudformation.yaml": "cloudformation",
+    "sam.yaml": "sam",
+}
 
 
 def run_example(example: Path, fmt: str) -> str:
@@ -34,6 +41,8 @@ def run_example(example: Path, fmt: str) -> str:
                 "--format",
                 fmt,
                 "--no-cache",
+                "--name",
+                example.name,
                 *extra,
             ],
         )

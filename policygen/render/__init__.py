@@ -1,29 +1,79 @@
 """Render stage: a `Result` -> text in one of the output formats.
 
-Each renderer is a pure function returning a string; the CLI writes it (atomically, for ``-o``).
+Each renderer is a pure function of the result and `RenderOptions`; the ones that emit policy
+documents first `limits.fit` the policy into IAM's size limits and pass on what that did.
+The CLI writes the text (atomically, for ``-o``) and the notes to stderr.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from policygen.model import Result
-from policygen.render import explain, json_policy, report
+from policygen.render import cloudformation, explain, json_policy, report, terraform
+from policygen.render.limits import Fitted, PolicyKind, fit
 
 
 class Format(enum.Enum):
     JSON = "json"
     REPORT = "json-report"
     EXPLAIN = "explain"
+    TERRAFORM = "terraform"
+    TERRAFORM_JSON = "terraform-json"
+    CLOUDFORMATION = "cloudformation"
+    CLOUDFORMATION_JSON = "cloudformation-json"
+    SAM = "sam"
 
 
-RENDERERS: dict[Format, Callable[[Result], str]] = {
-    Format.JSON: json_policy.render,
-    Format.REPORT: report.render,
-    Format.EXPLAIN: explain.render,
+@dataclass(frozen=True)
+class RenderOptions:
+    name: str = "lambda-policy"  # the policy's name; identifiers are derived from it
+    role: str | None = None  # the role: a Terraform expression / CloudFormation logical id
+    kind: PolicyKind = PolicyKind.INLINE
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    notes: tuple[str, ...] = ()
+
+
+def safe_name(name: str) -> str:
+    """A policy name IAM accepts (``[\\w+=,.@-]``, 128 characters at most)."""
+    cleaned = re.sub(r"[^\w+=,.@-]", "-", name).strip("-") or "lambda-policy"
+    return cleaned[:128]
+
+
+def _documents(fn: Callable[[Fitted, RenderOptions], str]) -> Callable[[Result, RenderOptions], Rendered]:
+    def render(result: Result, options: RenderOptions) -> Rendered:
+        fitted = fit(result.policy, options.kind)
+        return Rendered(fn(fitted, options), fitted.notes)
+
+    return render
+
+
+RENDERERS: dict[Format, Callable[[Result, RenderOptions], Rendered]] = {
+    Format.JSON: _documents(lambda f, o: json_policy.render_documents(f.documents)),
+    Format.REPORT: lambda r, o: Rendered(report.render(r)),
+    Format.EXPLAIN: lambda r, o: Rendered(explain.render(r)),
+    Format.TERRAFORM: _documents(
+        lambda f, o: terraform.render_document_data(f.documents, safe_name(o.name), o.role)
+    ),
+    Format.TERRAFORM_JSON: _documents(
+        lambda f, o: terraform.render_jsonencode(f.documents, safe_name(o.name), o.role)
+    ),
+    Format.CLOUDFORMATION: _documents(
+        lambda f, o: cloudformation.render_resource(f.documents, safe_name(o.name), o.role, "yaml")
+    ),
+    Format.CLOUDFORMATION_JSON: _documents(
+        lambda f, o: cloudformation.render_resource(f.documents, safe_name(o.name), o.role, "json")
+    ),
+    Format.SAM: _documents(lambda f, o: cloudformation.render_sam_policies(f.documents)),
 }
 
 
-def render(result: Result, fmt: Format) -> str:
-    return RENDERERS[fmt](result)
+def render(result: Result, fmt: Format, options: RenderOptions | None = None) -> Rendered:
+    return RENDERERS[fmt](result, options or RenderOptions())

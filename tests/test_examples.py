@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from golden import EXAMPLES, OUTPUTS, run_example
 
+from golden import EXAMPLES, OUTPUTS, run_example
 from policygen import mapping
 
 

@@ -18,10 +18,10 @@ from policygen import __version__
 from policygen.discover import SourceFile
 from policygen.errors import SourceError
 from policygen.extract.ir import ModuleIR
-from policygen.extract.lower import lower_source
 from policygen.model import FileError
 
 PARALLEL_THRESHOLD = 24
+CACHE_FORMAT = 2  # bump when the IR or its pickling changes
 Outcome = ModuleIR | FileError
 
 
@@ -31,6 +31,8 @@ def default_cache_dir() -> Path:
 
 
 def _lower_one(job: tuple[str, str, bool, bytes]) -> Outcome:
+    from policygen.extract.lower import lower_source  # libcst loads only when a file needs lowering
+
     path, module, is_package, data = job
     try:
         return lower_source(path, module, is_package, data)
@@ -73,7 +75,7 @@ def extract(
 
 def _cache_key(job: tuple[str, str, bool, bytes]) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{__version__}\0{job[0]}\0{job[1]}\0{job[2]}\0".encode())
+    digest.update(f"{__version__}\0{CACHE_FORMAT}\0{job[0]}\0{job[1]}\0{job[2]}\0".encode())
     digest.update(job[3])
     return digest.hexdigest()
 

@@ -8,6 +8,7 @@ runs over them. Anything the resolver cannot use becomes `Opaque`, which it trea
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 
@@ -184,3 +185,21 @@ class ModuleIR:
     is_package: bool
     body: tuple[Stmt, ...]
     lines: int
+
+
+def _reduce_by_constructor(cls: type) -> None:
+    """Pickle as ``cls(*fields)``: frozen, slotted dataclasses otherwise unpickle through
+    ``dataclasses._dataclass_setstate``, which made loading the cache the slowest step."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+
+    def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
+        return (cls, tuple(getattr(self, n) for n in names))
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+
+
+for _cls in (
+    Opaque, Const, Name, Attr, Subscript, Call, FString, BinOp, Choice, DictExpr, SeqExpr, Lambda,
+    Assign, ExprStmt, Return, Global, Param, FunctionDef, ClassDef, Import, ImportFrom, Branches, For, With, ModuleIR,
+):  # fmt: skip
+    _reduce_by_constructor(_cls)

@@ -111,8 +111,9 @@ class Program:
         self.queued: set[FuncKey] = set()
         self.evaluations: collections.Counter[FuncKey] = collections.Counter()
         self.graph: nx.DiGraph = nx.DiGraph()
-        self.calls: dict[tuple[FuncKey, int, str, str, int], tuple[SdkCall, FuncKey]] = {}
-        self.unresolved: dict[tuple[FuncKey, int, str], tuple[Unresolved, FuncKey]] = {}
+        # What each function's latest evaluation found: an earlier one saw less (values still empty).
+        self.calls: dict[FuncKey, dict[tuple[int, str, str, str], SdkCall]] = collections.defaultdict(dict)
+        self.unresolved: dict[FuncKey, dict[tuple[int, str], Unresolved]] = collections.defaultdict(dict)
         self.module_names: dict[str, set[str]] = {}
 
     def _import_order(self) -> list[str]:
@@ -154,10 +155,16 @@ class Program:
             if self.evaluations[key] >= MAX_EVALUATIONS_PER_FUNCTION:
                 continue
             self.evaluations[key] += 1
+            self.calls.pop(key, None)
+            self.unresolved.pop(key, None)
             self._evaluate(key)
         return Resolution(
-            [self.calls[k] for k in sorted(self.calls)],
-            [self.unresolved[k] for k in sorted(self.unresolved)],
+            [(call, where) for where in sorted(self.calls) for _, call in sorted(self.calls[where].items())],
+            [
+                (item, where)
+                for where in sorted(self.unresolved)
+                for _, item in sorted(self.unresolved[where].items())
+            ],
             self.graph,
             self.functions,
         )
@@ -233,11 +240,10 @@ class Program:
 
     # records -------------------------------------------------------------------------------
     def record_call(self, call: SdkCall, where: FuncKey) -> None:
-        key = (where, call.location.line, call.service, call.method, hash(call.note) & 0xFFFF)
-        self.calls[key] = (call, where)
+        self.calls[where][(call.location.line, call.service, call.method, call.note)] = call
 
     def record_unresolved(self, item: Unresolved, where: FuncKey) -> None:
-        self.unresolved[(where, item.location.line, item.reason)] = (item, where)
+        self.unresolved[where][(item.location.line, item.reason)] = item
 
     def module_path(self, module: str) -> str:
         return self.modules[module].path
@@ -662,6 +668,10 @@ class Frame:
             value, SessionV | ClientV | ResourceV | CollectionV | PaginatorV | WaiterV | BatchWriterV
         ):
             return sdk.attribute(value, attr)
+        if isinstance(value, Unknown) and attr in {"client", "resource"}:
+            # A session from a factory the analysis cannot follow (c7n's local_session(factory)):
+            # ``.client("ec2")`` with a boto3 service name is a boto3 client.
+            return one(SdkMethod(SessionV(None, inferred=True), attr))
         if isinstance(value, DictV | Str) and attr in {
             "get",
             "items",
@@ -700,8 +710,9 @@ class Frame:
         for name, arg in expr.kwargs:
             kwargs[name] = union(kwargs.get(name, EMPTY), self.eval(arg))
         self.current_line = expr.line
-        result = self.call_values(funcs, args, kwargs, expr.line, star=expr.star_args)
-        return result
+        if isinstance(expr.func, ir.Attr) and funcs and all(isinstance(f, Unknown) for f in funcs):
+            sdk.untraced_call(self, expr.func.attr, kwargs, Location(self.path, expr.line))
+        return self.call_values(funcs, args, kwargs, expr.line, star=expr.star_args)
 
     def call_values(
         self,
@@ -743,6 +754,7 @@ class Frame:
             return unknown("call")
         self.p.graph.add_edge(self.key, key)
         params = list(info.node.params)
+        args = sdk.record_passed_methods(self, args, kwargs)
         if receiver is not None and params and params[0].kind == "normal":
             self.p._write(("param", *key, params[0].name), one(receiver))
             params = params[1:]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from botocore import xform_name
 
+from policygen import mapping
 from policygen.model import CallKind, Hole, Location, Text
 from policygen.resolve import boto3_model
 from policygen.resolve.values import (
@@ -158,11 +159,15 @@ def call(
             else:
                 frame.unresolved_here("arguments passed as **mapping the analysis cannot see", location, name)
     if isinstance(receiver, SessionV):
+        if receiver.inferred and not _known_service_literal(args, kwargs):
+            return unknown(f"the result of .{name}()")
         if name in {"client", "create_client"}:
             return make_clients(frame, args, kwargs, location, resource=False)
         if name == "resource":
             return make_clients(frame, args, kwargs, location, resource=True)
         return unknown(f"session.{name}()")
+    if method.passed:
+        return unknown(f"the response of {name}() (recorded where it was passed)")
     if isinstance(receiver, ClientV):
         return client_call(frame, receiver, name, args, plain, location)
     if isinstance(receiver, PaginatorV) and name == "paginate":
@@ -200,6 +205,55 @@ def call(
     if isinstance(receiver, CollectionV):
         return collection_call(frame, receiver, name, plain, location)
     return unknown(f"{name}()")
+
+
+def _known_service_literal(args: tuple[Values, ...], kwargs: Mapping[str | None, Values]) -> bool:
+    names = args[0] if args else kwargs.get("service_name", EMPTY)
+    known = [t.known for t in texts(names)] if names else []
+    return bool(known) and all(k is not None and mapping.sdk_service(k) is not None for k in known)
+
+
+def record_passed_methods(
+    frame: Frame, args: tuple[Values, ...], kwargs: Mapping[str | None, Values]
+) -> tuple[Values, ...]:
+    """A client method handed to a project helper with the request's arguments beside it
+    (``self.retry(client.put_object, Bucket=b, Key=k)``) is recorded here, where its arguments
+    are; the helper's own call of it is then not recorded again."""
+    out = []
+    for values in args:
+        passed = [
+            v for v in values if isinstance(v, SdkMethod) and isinstance(v.receiver, ClientV) and not v.passed
+        ]
+        if not passed:
+            out.append(values)
+            continue
+        request = {k: v for k, v in kwargs.items() if k is not None and k[:1].isupper()}
+        for method in passed:
+            assert isinstance(method.receiver, ClientV)
+            frame.record(
+                method.receiver.service,
+                method.name,
+                request,
+                Location(frame.path, frame.current_line),
+                CallKind.CLIENT,
+                "passed to a helper",
+            )
+        out.append(
+            frozenset(SdkMethod(v.receiver, v.name, passed=True) if v in passed else v for v in values)
+        )
+    return tuple(out)
+
+
+def untraced_call(frame: Frame, name: str, kwargs: Mapping[str | None, Values], location: Location) -> None:
+    """A call that looks like an AWS API call (an operation's name, request-style keyword
+    arguments) on an object the analysis cannot trace to a client: reported, never dropped."""
+    keywords = [k for k in kwargs if k is not None]
+    if keywords and all(k[:1].isupper() for k in keywords) and name in mapping.operation_methods():
+        frame.unresolved_here(
+            f"{name}() looks like an AWS API call on an object the analysis cannot trace to a client",
+            location,
+            name,
+        )
 
 
 def _table_items(table: ResourceV) -> Values:

@@ -8,6 +8,7 @@ resolver follows. Anything else is `Unknown`, with a reason the user can read.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from policygen.model import Hole, Text
@@ -87,6 +88,7 @@ class LambdaV:
 @dataclass(frozen=True)
 class SessionV:
     region: Text | None = None
+    inferred: bool = False  # ``<untraceable>.client("s3")``: taken for a boto3 session
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class SdkMethod:
 
     receiver: Value
     name: str
+    passed: bool = False  # handed to a helper (``retry(client.put_object, Bucket=...)``): recorded there
 
 
 Value = (
@@ -160,10 +163,12 @@ Values = frozenset[Value]
 EMPTY: Values = frozenset()
 
 
+@functools.lru_cache(maxsize=65536)
 def one(value: Value) -> Values:
     return frozenset((value,))
 
 
+@functools.lru_cache(maxsize=16384)
 def unknown(reason: str) -> Values:
     return one(Unknown(reason))
 

@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,19 +19,21 @@ from policygen.errors import ConfigError, PolicygenError, StrictModeError, Usage
 from policygen.extract import default_cache_dir
 from policygen.model import Target
 from policygen.pipeline import generate as run_generate
+from policygen.project import DeployOptions, generate_project
 from policygen.render import Format, RenderOptions, explain, render
 from policygen.render.limits import PolicyKind
+from policygen.render.project import combined, file_name, per_function
 
 EXIT_FINDINGS = 1
 EXIT_ERRORS = 2
 
 
-def parse_env_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
+def parse_env_pairs(pairs: tuple[str, ...], flag: str = "--env") -> dict[str, str]:
     env = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--env {pair!r}: expected KEY=VALUE")
+            raise ConfigError(f"{flag} {pair!r}: expected KEY=VALUE")
         env[key.strip()] = value
     return env
 
@@ -128,8 +131,8 @@ def main() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write to FILE (atomically) instead of stdout.",
+    type=click.Path(path_type=Path),
+    help="Write to FILE (atomically) instead of stdout; for a project, an existing folder gets one file per function.",
 )
 @click.option(
     "--strict",
@@ -152,6 +155,32 @@ def main() -> None:
     "actions AWS performs on the caller's behalf, held to each service with kms:ViaService.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes for parsing (default: CPU count).")
+@click.option(
+    "--function",
+    "function",
+    help="Only this function of a SAM/CloudFormation, Serverless or Terraform project.",
+)
+@click.option(
+    "--stack-name", help="CloudFormation stack name (for AWS::StackName and generated resource names)."
+)
+@click.option(
+    "--parameter-overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="CloudFormation parameter values (repeatable).",
+)
+@click.option("--stage", help="Serverless Framework stage.")
+@click.option(
+    "--var", "tf_vars", multiple=True, metavar="NAME=VALUE", help="Terraform variable (repeatable)."
+)
+@click.option(
+    "--var-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help='Terraform .tfvars file (NAME = "value" lines).',
+)
+@click.option(
+    "--code-only", is_flag=True, help="Ignore deployment files: analyse PATH as one function's code."
+)
 def generate(
     path: Path,
     handler: str | None,
@@ -172,31 +201,72 @@ def generate(
     cache_dir: Path | None,
     kms_keys: tuple[str, ...],
     jobs: int | None,
+    function: str | None,
+    stack_name: str | None,
+    parameter_overrides: tuple[str, ...],
+    stage: str | None,
+    tf_vars: tuple[str, ...],
+    var_file: Path | None,
+    code_only: bool,
 ) -> None:
-    """Synthesize the IAM policy the Lambda code under PATH needs."""
+    """Synthesize the IAM policy the Lambda code under PATH needs.
+
+    PATH is a function's code folder, or a project with a SAM/CloudFormation template,
+    serverless.yml or Terraform files: then each function it declares gets its own policy.
+    """
     try:
         environment = read_env_file(env_file) if env_file else {}
         environment.update(parse_env_pairs(env_pairs))
         if account != "*" and not (account.isdigit() and len(account) == 12):
             raise UsageError(f"--account {account}: expected a 12-digit AWS account id")
-        result = run_generate(
-            path,
-            handler=handler,
-            environment=environment,
-            target=Target(partition, region, account),
-            include_unreachable=include_unreachable,
-            strict=strict,
-            cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
-            jobs=jobs,
-            kms_keys=kms_keys,
-        )
-        options = RenderOptions(name or path.resolve().name, role, PolicyKind(policy_type))
-        rendered = render(result, Format(fmt), options)
-        if output is not None:
-            write_atomic(output, rendered.text)
+        target = Target(partition, region, account)
+        common: dict[str, Any] = {
+            "include_unreachable": include_unreachable,
+            "strict": strict,
+            "cache_dir": None if no_cache else (cache_dir or default_cache_dir()),
+            "jobs": jobs,
+            "kms_keys": kms_keys,
+        }
+        fmt_enum = Format(fmt)
+        base = RenderOptions(name or path.resolve().name, role, PolicyKind(policy_type))
+        project = None
+        if not code_only and handler is None:
+            variables = read_tfvars(var_file) if var_file else {}
+            variables.update(parse_env_pairs(tf_vars, "--var"))
+            deploy = DeployOptions(
+                stack_name, parse_env_pairs(parameter_overrides, "--parameter-overrides"), stage, variables
+            )
+            project = generate_project(
+                path, function=function, environment=environment, target=target, options=deploy, **common
+            )
+        if project is None and output is not None and output.is_dir():
+            raise UsageError(
+                f"-o {output}: is a folder; give a file name (a folder is for projects with several functions)"
+            )
+        if project is not None:
+            results = [f.result for f in project.functions]
+            if output is not None and (output.is_dir() or str(output).endswith(os.sep)):
+                output.mkdir(exist_ok=True)
+                notes: list[str] = []
+                for function_name, rendered in per_function(project, fmt_enum, base):
+                    write_atomic(output / file_name(function_name, fmt_enum), rendered.text)
+                    notes.extend(f"{function_name}: {n}" for n in rendered.notes)
+                combined_notes: tuple[str, ...] = tuple(notes)
+            else:
+                rendered = combined(project, fmt_enum, base)
+                _emit(rendered.text, output)
+                combined_notes = rendered.notes
         else:
-            click.echo(rendered.text, nl=False)
-        for note in rendered.notes:
+            if function is not None:
+                raise UsageError(
+                    f"--function {function}: {path} has no SAM/CloudFormation template, serverless.yml or Terraform files"
+                )
+            result = run_generate(path, handler=handler, environment=environment, target=target, **common)
+            results = [result]
+            rendered = render(result, fmt_enum, base)
+            _emit(rendered.text, output)
+            combined_notes = rendered.notes
+        for note in combined_notes:
             click.echo(f"policygen: {note}", err=True)
     except StrictModeError as exc:
         click.echo(f"policygen: {exc}", err=True)
@@ -204,12 +274,33 @@ def generate(
     except PolicygenError as exc:
         click.echo(f"policygen: error: {exc}", err=True)
         sys.exit(EXIT_ERRORS)
-    if show_explain:
-        click.echo(explain.render(result), err=True, nl=False)
-    else:
-        _summary(result)
-    if result.analysis.errors:
+    for result in results:
+        if show_explain:
+            click.echo(explain.render(result), err=True, nl=False)
+        else:
+            _summary(result)
+    if any(r.analysis.errors for r in results):
         sys.exit(EXIT_ERRORS)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is not None:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+def read_tfvars(path: Path) -> dict[str, str]:
+    """String and number values of a .tfvars file (``name = "value"``)."""
+    import hcl2
+
+    try:
+        document = hcl2.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the var file ({exc.__class__.__name__})") from None
+    except Exception:
+        raise ConfigError(f"{path}: not a valid .tfvars file") from None
+    return {k: str(v).strip('"') for k, v in document.items() if isinstance(v, str | int | float)}
 
 
 def _summary(result: object) -> None:

@@ -26,6 +26,10 @@ class ConfigError(PolicygenError):
     """A deployment value (``--env``, ``--env-file``) is malformed."""
 
 
+class DeploymentError(PolicygenError):
+    """A deployment file (template, serverless.yml, Terraform) is invalid or points nowhere."""
+
+
 class MappingError(PolicygenError):
     """The mapping data shipped with policygen is missing or inconsistent (a packaging bug)."""
 

@@ -240,3 +240,20 @@ class Result:
     @property
     def clean(self) -> bool:
         return not self.unresolved and not self.analysis.errors
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function a deployment file declares, with what the deployment knows of it."""
+
+    name: str  # logical id (SAM/CloudFormation), function key (Serverless), resource address (Terraform)
+    code_dir: str  # relative to the project folder
+    handler: str | None  # "module.function", as Lambda's handler setting
+    environment: tuple[tuple[str, tuple[Text, ...]], ...]
+    platform: tuple[Permission, ...]  # what the Lambda service does with the role for this function
+    platform_widenings: tuple[Widening, ...]
+    deployed: Policy | None  # the role's policy as the deployment file declares it, expanded
+    kms_keys: tuple[str, ...]
+    source: str  # "template.yaml:12"
+    notes: tuple[str, ...] = ()
+    role: str | None = None  # where the role is declared (logical id / address), for the renderers

@@ -15,7 +15,17 @@ from policygen.discover import HANDLER_NAMES, find_sources
 from policygen.errors import StrictModeError, UsageError
 from policygen.extract import extract, ir
 from policygen.mapping import Unmapped
-from policygen.model import Analysis, FileError, Permission, Result, SdkCall, Target, Unresolved, Widening
+from policygen.model import (
+    Analysis,
+    FileError,
+    Permission,
+    Result,
+    SdkCall,
+    Target,
+    Text,
+    Unresolved,
+    Widening,
+)
 from policygen.resolve.interpreter import MODULE_SCOPE, Program
 from policygen.rules import requirements
 from policygen.scope import scope
@@ -26,13 +36,15 @@ def generate(
     path: str | Path,
     *,
     handler: str | None = None,
-    environment: Mapping[str, str] | None = None,
+    environment: Mapping[str, str | tuple[Text, ...]] | None = None,
     target: Target | None = None,
     include_unreachable: bool = False,
     strict: bool = False,
     cache_dir: Path | None = None,
     jobs: int | None = None,
     kms_keys: tuple[str, ...] = (),
+    platform: tuple[Permission, ...] = (),
+    platform_widenings: tuple[Widening, ...] = (),
 ) -> Result:
     """Analyse the Lambda code under ``path`` and synthesize its least-privilege policy."""
     root = Path(path)
@@ -74,6 +86,8 @@ def generate(
             scoped = scope(requirement.call, requirement.need, target, requirement.conditions)
             permissions.extend(scoped.permissions)
             widenings.extend(scoped.widenings)
+    permissions.extend(platform)
+    widenings.extend(platform_widenings)
     merged = merge_permissions(permissions)
     analysis = Analysis(
         str(root),

@@ -176,17 +176,7 @@ def _transform(name: str, text: Text, resource_type: str) -> list[tuple[Text, di
             parts[0] = parts[0].lstrip("/")
         return [(Text(tuple(parts)), {})]
     if name == "url_last_segment":
-        known = text.known
-        if known:
-            match = _QUEUE_URL.match(known)
-            if match:
-                return [
-                    (Text.of(match["name"]), {"Account": match["account"], "Region": match["region"] or ""})
-                ]
-        last = text.parts[-1] if text.parts else ""
-        if isinstance(last, str) and "/" in last:
-            return [(Text.of(last.rsplit("/", 1)[1]), {})]
-        return [(Text((Hole(f"queue URL {text}"),)), {})]
+        return [_queue_name(text)]
     if name in {"copy_bucket", "copy_key"}:
         return [(_split_copy_source(text, name == "copy_bucket"), {})]
     if name == "kms_key":
@@ -194,6 +184,31 @@ def _transform(name: str, text: Text, resource_type: str) -> list[tuple[Text, di
     if name in {"dict_keys", "list_items", "any_key"}:
         return [(text, {})]
     return [(text, {})]
+
+
+def _queue_name(url: Text) -> tuple[Text, dict[str, str]]:
+    """The queue name (and the account and region the URL names) from a possibly partial URL:
+    ``https://sqs.us-east-1.amazonaws.com/123456789012/orders-{suffix}`` -> ``orders-{suffix}``."""
+    known = url.known
+    if known:
+        match = _QUEUE_URL.match(known)
+        if match:
+            return Text.of(match["name"]), {"Account": match["account"], "Region": match["region"] or ""}
+    for index in range(len(url.parts) - 1, -1, -1):
+        part = url.parts[index]
+        if isinstance(part, str) and "/" in part:
+            head, _, tail = part.rpartition("/")
+            extra = {}
+            prefix = (
+                "".join(p for p in url.parts[:index] if isinstance(p, str)) + head
+                if all(isinstance(p, str) for p in url.parts[:index])
+                else ""
+            )
+            match = re.match(r"^https?://(?:sqs\.)?([a-z0-9-]+)\.[^/]*/(\d{12})$", prefix)
+            if match:
+                extra = {"Region": match.group(1), "Account": match.group(2)}
+            return Text((tail, *url.parts[index + 1 :]) if tail else url.parts[index + 1 :]), extra
+    return Text((Hole(f"queue URL {url}"),)), {}
 
 
 def _split_copy_source(text: Text, bucket: bool) -> Text:

@@ -10,7 +10,14 @@ from click.testing import CliRunner
 from policygen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "deploy.env").is_file())
+EXAMPLES = sorted(
+    p for p in (ROOT / "examples").iterdir() if (p / "deploy.env").is_file() or (p / "args").is_file()
+)
+DEPLOYMENT_FILES = ("template.yaml", "serverless.yml")
+SINGLE = [
+    e for e in EXAMPLES if not any((e / f).exists() for f in DEPLOYMENT_FILES) and not any(e.glob("*.tf"))
+]
+PROJECTS = [e for e in EXAMPLES if e not in SINGLE]
 OUTPUTS = {
     "policy.json": "json",
     "report.json": "json-report",
@@ -36,8 +43,7 @@ def run_example(example: Path, fmt: str) -> str:
                 "us-east-1",
                 "--account",
                 "123456789012",
-                "--env-file",
-                f"{relative}/deploy.env",
+                *(["--env-file", f"{relative}/deploy.env"] if (example / "deploy.env").is_file() else []),
                 "--format",
                 fmt,
                 "--no-cache",

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from parliament import analyze_policy_string
 
-from golden import EXAMPLES
+from golden import SINGLE
 from policygen.model import Action, Arn, Condition, Policy, Statement
 from policygen.render import json_policy, terraform
 from policygen.render.limits import LIMITS, PolicyKind, fit, size
@@ -33,7 +33,7 @@ def expected_statements(example: Path) -> list[dict]:
     return json.loads((example / "expected" / "policy.json").read_text())["Statement"]
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("example", SINGLE, ids=lambda p: p.name)
 def test_terraform_policy_document_round_trips(example):
     parsed = unquote(hcl2.loads((example / "expected" / "policy.tf").read_text()))
     [document] = [d for block in parsed["data"] for d in block["aws_iam_policy_document"].values()]
@@ -51,7 +51,7 @@ def test_terraform_policy_document_round_trips(example):
     assert role_policy["policy"].endswith(".json}")
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("example", SINGLE, ids=lambda p: p.name)
 def test_terraform_jsonencode_parses(example):
     text = (example / "expected" / "policy-jsonencode.tf").read_text()
     parsed = hcl2.loads(text)
@@ -91,7 +91,7 @@ ROLE = {
 }
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("example", SINGLE, ids=lambda p: p.name)
 def test_cloudformation_snippet_passes_cfn_lint(example):
     snippet = yaml.safe_load((example / "expected" / "cloudformation.yaml").read_text())
     template = {
@@ -101,7 +101,7 @@ def test_cloudformation_snippet_passes_cfn_lint(example):
     assert _lint(template) == []
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("example", SINGLE, ids=lambda p: p.name)
 def test_sam_policies_pass_cfn_lint(example):
     snippet = yaml.safe_load((example / "expected" / "sam.yaml").read_text())
     function = {
@@ -116,7 +116,7 @@ def test_sam_policies_pass_cfn_lint(example):
     assert _lint(template) == []
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("example", SINGLE, ids=lambda p: p.name)
 def test_json_passes_parliament(example):
     findings = analyze_policy_string((example / "expected" / "policy.json").read_text()).findings
     assert [f"{f.issue}: {f.detail}" for f in findings] == []

@@ -36,7 +36,7 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _str)
 
 
-def _dump(value: Any) -> str:
+def dump_yaml(value: Any) -> str:
     return yaml.dump(value, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000)
 
 
@@ -59,8 +59,8 @@ def render_resource(documents: tuple[Policy, ...], name: str, role: str | None, 
     snippet = {"Resources": resources(documents, name, role)}
     if style == "json":
         return json.dumps(snippet, indent=2) + "\n"
-    return _dump(snippet)
+    return dump_yaml(snippet)
 
 
 def render_sam_policies(documents: tuple[Policy, ...]) -> str:
-    return _dump({"Policies": [policy_document(p) for p in documents]})
+    return dump_yaml({"Policies": [policy_document(p) for p in documents]})

@@ -99,9 +99,14 @@ class Resolution:
 
 
 class Program:
-    def __init__(self, modules: Mapping[str, ir.ModuleIR], environment: Mapping[str, str]) -> None:
+    def __init__(
+        self, modules: Mapping[str, ir.ModuleIR], environment: Mapping[str, str | tuple[Text, ...]]
+    ) -> None:
         self.modules = dict(modules)
-        self.environment = dict(environment)
+        # Each variable's possible values: a deployment template may leave part of one unknown.
+        self.environment = {
+            k: (Text.of(v),) if isinstance(v, str) else tuple(v) for k, v in environment.items()
+        }
         self.functions: dict[FuncKey, FunctionInfo] = {}
         self.classes: dict[FuncKey, ClassInfo] = {}
         self.state: dict[StateKey, Values] = {}
@@ -631,7 +636,7 @@ class Frame:
             if name is None:
                 out.append(one(Str(Text((Hole("an environment variable whose name is computed"),)))))
             elif name in self.p.environment:
-                out.append(one(Str(Text.of(self.p.environment[name]))))
+                out.append(frozenset(Str(t) for t in self.p.environment[name]))
             elif default is not None and any(isinstance(d, Str) for d in default):
                 out.append(frozenset(d for d in default if isinstance(d, Str)))
                 self.p.record_unresolved(

@@ -1,0 +1,341 @@
+"""SAM and CloudFormation templates -> `FunctionSpec`s.
+
+Reads ``AWS::Serverless::Function`` (with ``Globals``) and ``AWS::Lambda::Function``: code
+directory, handler, environment (intrinsics resolved), the platform permissions the
+configuration implies (logs, X-Ray, VPC, event source pollers, dead-letter queues and
+destinations, the environment's KMS key), and the role's policy as declared (inline statements,
+SAM policy templates expanded from the definitions shipped in aws-sam-translator).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from policygen.deploy import platform
+from policygen.deploy.cfn_yaml import LineDict, load_template
+from policygen.deploy.intrinsics import Context, resolve
+from policygen.errors import DeploymentError
+from policygen.model import Action, Arn, FunctionSpec, Hole, Policy, Statement, Target, Text
+
+TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json", "samconfig-template.yaml")
+FUNCTION_TYPES = {"AWS::Serverless::Function", "AWS::Lambda::Function"}
+
+
+def find_template(root: Path) -> Path | None:
+    for name in TEMPLATE_NAMES:
+        if (root / name).is_file():
+            return root / name
+    return None
+
+
+def read(
+    path: Path,
+    target: Target,
+    stack_name: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    root: Path | None = None,
+) -> list[FunctionSpec]:
+    template = load_template(path)
+    resources = template.get("Resources")
+    if not isinstance(resources, dict) or not resources:
+        raise DeploymentError(f"{path}:{template.line}: the template has no Resources")
+    label = _label(path, root)
+    ctx = Context(
+        resources,
+        template.get("Parameters") or {},
+        dict(overrides or {}),
+        template.get("Mappings") or {},
+        target,
+        stack_name,
+        label,
+    )
+    globals_ = ((template.get("Globals") or {}).get("Function")) or {}
+    specs = []
+    for logical, resource in resources.items():
+        if not isinstance(resource, dict) or resource.get("Type") not in FUNCTION_TYPES:
+            continue
+        specs.append(_function(path, label, logical, resource, globals_, ctx))
+    if not specs:
+        raise DeploymentError(f"{label}: declares no AWS::Serverless::Function or AWS::Lambda::Function")
+    return specs
+
+
+def _label(path: Path, root: Path | None) -> str:
+    try:
+        return path.relative_to(root).as_posix() if root else path.name
+    except ValueError:
+        return path.name
+
+
+def _merged(globals_: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(globals_)
+    for key, value in properties.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            inner = dict(merged[key])
+            for k, v in value.items():
+                inner[k] = {**inner[k], **v} if isinstance(v, dict) and isinstance(inner.get(k), dict) else v
+            merged[key] = inner
+        else:
+            merged[key] = value
+    return merged
+
+
+def _function(
+    path: Path, label: str, logical: str, resource: Any, globals_: Any, ctx: Context
+) -> FunctionSpec:
+    properties = resource.get("Properties") or LineDict()
+    line = resource.line
+    is_sam = resource.get("Type") == "AWS::Serverless::Function"
+    config = _merged(globals_, properties) if is_sam else dict(properties)
+    notes: list[str] = []
+    runtime = config.get("Runtime")
+    if isinstance(runtime, str) and not runtime.startswith("python"):
+        notes.append(f"{logical}: runtime {runtime} is not Python; its code is not analysed")
+    code_dir = _code_dir(path, label, logical, properties, config, is_sam, line)
+    handler = config.get("Handler") if isinstance(config.get("Handler"), str) else None
+    environment = []
+    variables = ((config.get("Environment") or {}).get("Variables")) or {}
+    for name, value in variables.items():
+        environment.append((str(name), tuple(resolve(value, ctx))))
+    name_texts = resolve({"Ref": logical}, ctx)
+    function_name = name_texts[0]
+    evidence_line = f"{label}:{line}"
+    permissions, widenings = platform.for_function(
+        platform.FunctionConfig(
+            name=function_name,
+            source=evidence_line,
+            vpc=bool(config.get("VpcConfig")),
+            tracing=(config.get("Tracing") == "Active")
+            or ((config.get("TracingConfig") or {}).get("Mode") == "Active"),
+            event_sources=tuple(_event_sources(config, properties, ctx, label, logical, ctx.resources)),
+            destinations=tuple(_destinations(config, ctx)),
+            kms_key=_first(resolve(config["KmsKeyArn"], ctx)) if config.get("KmsKeyArn") else None,
+            log_group=_log_group(config, ctx),
+        ),
+        ctx.target,
+    )
+    kms_keys = tuple(
+        k.known for k in (resolve(config["KmsKeyArn"], ctx) if config.get("KmsKeyArn") else []) if k.known
+    )
+    return FunctionSpec(
+        name=logical,
+        code_dir=code_dir.relative_to(path.parent.resolve()).as_posix() or ".",
+        handler=handler,
+        environment=tuple(environment),
+        platform=tuple(permissions),
+        platform_widenings=tuple(widenings),
+        deployed=_deployed_policy(config, is_sam, ctx),
+        kms_keys=kms_keys,
+        source=evidence_line,
+        notes=tuple(notes),
+        role=_role_reference(config, logical, is_sam),
+    )
+
+
+def _first(texts: list[Text]) -> Text:
+    return texts[0]
+
+
+def _code_dir(
+    path: Path,
+    label: str,
+    logical: str,
+    properties: LineDict,
+    config: Mapping[str, Any],
+    is_sam: bool,
+    line: int,
+) -> Path:
+    base = path.parent
+    if is_sam:
+        code_uri = config.get("CodeUri", ".")
+        if not isinstance(code_uri, str):
+            raise DeploymentError(
+                f"{label}:{properties.line_of('CodeUri')}: {logical}'s CodeUri is not a local folder; give the code folder instead"
+            )
+        target = (base / code_uri).resolve()
+    else:
+        code = config.get("Code") or {}
+        if isinstance(code, str):
+            target = (base / code).resolve()
+        else:
+            raise DeploymentError(
+                f"{label}:{line}: {logical}'s Code is not a local folder (S3 or inline); point policygen at the code"
+            )
+    try:
+        target.relative_to(base.resolve())
+    except ValueError:
+        raise DeploymentError(
+            f"{label}:{properties.line_of('CodeUri')}: {logical}'s code folder {target} is outside the project"
+        ) from None
+    if not target.is_dir():
+        raise DeploymentError(
+            f"{label}:{properties.line_of('CodeUri')}: {logical}'s code folder {target.relative_to(base.resolve())} does not exist"
+        )
+    return target
+
+
+def _log_group(config: Mapping[str, Any], ctx: Context) -> Text | None:
+    logging = config.get("LoggingConfig") or {}
+    if logging.get("LogGroup"):
+        return resolve(logging["LogGroup"], ctx)[0]
+    return None
+
+
+def _event_sources(
+    config: Mapping[str, Any], properties: Any, ctx: Context, label: str, logical: str, resources: Any
+) -> list[platform.EventSource]:
+    out = []
+    for event_name, event in (config.get("Events") or {}).items():
+        if not isinstance(event, dict):
+            continue
+        kind = event.get("Type")
+        props = event.get("Properties") or {}
+        line = event.line if isinstance(event, LineDict) else 0
+        where = f"{label}:{line}"
+        if kind == "SQS" and "Queue" in props:
+            out.append(platform.EventSource("sqs", tuple(resolve(props["Queue"], ctx)), where, event_name))
+        elif kind in {"Kinesis", "DynamoDB"} and "Stream" in props:
+            out.append(
+                platform.EventSource(kind.lower(), tuple(resolve(props["Stream"], ctx)), where, event_name)
+            )
+        elif kind == "MSK" and "Stream" in props:
+            out.append(platform.EventSource("msk", tuple(resolve(props["Stream"], ctx)), where, event_name))
+    for other, resource in resources.items():
+        if isinstance(resource, dict) and resource.get("Type") == "AWS::Lambda::EventSourceMapping":
+            props = resource.get("Properties") or {}
+            if _refers_to(props.get("FunctionName"), logical):
+                arns = tuple(resolve(props.get("EventSourceArn"), ctx))
+                kind = _kind_of_arn(arns[0])
+                out.append(platform.EventSource(kind, arns, f"{label}:{getattr(resource, 'line', 0)}", other))
+    return out
+
+
+def _refers_to(value: Any, logical: str) -> bool:
+    if isinstance(value, dict):
+        return bool(value.get("Ref") == logical or (value.get("Fn::GetAtt") or [None])[0] == logical)
+    return bool(value == logical)
+
+
+def _kind_of_arn(arn: Text) -> str:
+    text = str(arn)
+    for kind, marker in (
+        ("sqs", ":sqs:"),
+        ("kinesis", ":kinesis:"),
+        ("dynamodb", ":dynamodb:"),
+        ("msk", ":kafka:"),
+    ):
+        if marker in text:
+            return kind
+    return "unknown"
+
+
+def _destinations(config: Mapping[str, Any], ctx: Context) -> list[platform.Destination]:
+    out = []
+    dlq = config.get("DeadLetterQueue") or {}
+    if isinstance(dlq, dict) and dlq.get("TargetArn"):
+        kind = "sns" if dlq.get("Type") == "SNS" else "sqs"
+        out.append(platform.Destination(kind, tuple(resolve(dlq["TargetArn"], ctx)), "DeadLetterQueue"))
+    dead = config.get("DeadLetterConfig") or {}
+    if isinstance(dead, dict) and dead.get("TargetArn"):
+        arns = tuple(resolve(dead["TargetArn"], ctx))
+        out.append(
+            platform.Destination("sns" if ":sns:" in str(arns[0]) else "sqs", arns, "DeadLetterConfig")
+        )
+    invoke = config.get("EventInvokeConfig") or {}
+    for outcome in ("OnSuccess", "OnFailure"):
+        destination = ((invoke.get("DestinationConfig") or {}).get(outcome)) or {}
+        if isinstance(destination, dict) and destination.get("Destination"):
+            kind = str(destination.get("Type", "")).lower() or "unknown"
+            out.append(
+                platform.Destination(
+                    kind, tuple(resolve(destination["Destination"], ctx)), f"EventInvokeConfig.{outcome}"
+                )
+            )
+    return out
+
+
+def _role_reference(config: Mapping[str, Any], logical: str, is_sam: bool) -> str | None:
+    role = config.get("Role")
+    if isinstance(role, dict):
+        target = role.get("Ref") or (role.get("Fn::GetAtt") or [None])[0]
+        return str(target) if target else None
+    if role is None and is_sam:
+        return f"{logical}Role"  # the role SAM creates for the function
+    return None
+
+
+# -- the role's policy as declared --------------------------------------------------------------
+@functools.cache
+def _sam_policy_templates() -> dict[str, Any]:
+    import samtranslator
+
+    path = os.path.join(
+        os.path.dirname(samtranslator.__file__), "policy_templates_data", "policy_templates.json"
+    )
+    with open(path, encoding="utf-8") as handle:
+        templates: dict[str, Any] = json.load(handle)["Templates"]
+    return templates
+
+
+def _deployed_policy(config: Mapping[str, Any], is_sam: bool, ctx: Context) -> Policy | None:
+    statements: list[Statement] = []
+    policies = config.get("Policies") if is_sam else None
+    if isinstance(policies, str | dict):
+        policies = [policies]
+    for index, policy in enumerate(policies or []):
+        if isinstance(policy, str):
+            continue  # a managed policy by name or ARN: not expanded here
+        if not isinstance(policy, dict):
+            continue
+        if "Statement" in policy:
+            statements.extend(_statements(policy["Statement"], ctx, f"Inline{index}"))
+            continue
+        for name, parameters in policy.items():
+            definition = _sam_policy_templates().get(name)
+            if definition is None:
+                continue
+            local = dict(parameters) if isinstance(parameters, dict) else {}
+            expanded = _substitute(definition["Definition"], local)
+            statements.extend(_statements(expanded.get("Statement", []), ctx, name))
+    return Policy(tuple(statements)) if statements else None
+
+
+def _substitute(value: Any, parameters: Mapping[str, Any]) -> Any:
+    """A SAM policy template's ``{"Ref": "TableName"}`` placeholders replaced by the values given."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in parameters:
+            return parameters[value["Ref"]]
+        return {k: _substitute(v, parameters) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, parameters) for v in value]
+    return value
+
+
+def _statements(raw: Any, ctx: Context, label: str) -> list[Statement]:
+    out = []
+    for index, statement in enumerate(raw if isinstance(raw, list) else [raw]):
+        if not isinstance(statement, dict) or statement.get("Effect", "Allow") != "Allow":
+            continue
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = statement.get("Resource", "*")
+        resources = [resources] if not isinstance(resources, list) else resources
+        patterns: list[str] = []
+        for resource in resources:
+            patterns.extend(t.pattern() for t in resolve(resource, ctx))
+        out.append(
+            Statement(
+                f"{label}{index}".replace("-", ""),
+                tuple(Action(a) for a in actions if isinstance(a, str)),
+                tuple(Arn(p) for p in patterns),
+            )
+        )
+    return out
+
+
+__all__ = ["Hole", "find_template", "read"]

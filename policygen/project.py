@@ -1,0 +1,103 @@
+"""Deployment-aware entry point: a SAM/CloudFormation, Serverless Framework or Terraform project
+-> one `Result` per function, each scoped with the names its deployment gives.
+
+A directory with none of those files is analysed as one function (`pipeline.generate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from policygen.deploy import cloudformation, serverless, terraform
+from policygen.errors import DeploymentError, UsageError
+from policygen.model import FunctionSpec, Result, Target, Text
+from policygen.pipeline import generate
+
+
+@dataclass(frozen=True)
+class FunctionResult:
+    spec: FunctionSpec
+    result: Result
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    kind: str  # sam, serverless, terraform
+    source: str  # the deployment file(s) read
+    functions: tuple[FunctionResult, ...]
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    stack_name: str | None = None
+    parameter_overrides: Mapping[str, str] | None = None
+    stage: str | None = None
+    variables: Mapping[str, str] | None = None  # Terraform -var / --var-file
+
+
+def read_functions(
+    root: Path, target: Target, options: DeployOptions
+) -> tuple[str, str, list[FunctionSpec]] | None:
+    """The functions the deployment files under ``root`` declare, or None if there are none."""
+    template = cloudformation.find_template(root)
+    if template is not None:
+        specs = cloudformation.read(template, target, options.stack_name, options.parameter_overrides, root)
+        return "sam", template.name, specs
+    sls = serverless.find(root)
+    if sls is not None:
+        return "serverless", sls.name, serverless.read(sls, target, options.stage, root)
+    if terraform.has_terraform(root):
+        specs = terraform.read(root, target, options.variables or {})
+        if specs:
+            return "terraform", "*.tf", specs
+    return None
+
+
+def generate_project(
+    path: str | Path,
+    *,
+    function: str | None = None,
+    environment: Mapping[str, str] | None = None,
+    target: Target | None = None,
+    options: DeployOptions | None = None,
+    kms_keys: tuple[str, ...] = (),
+    **kwargs: Any,
+) -> ProjectResult | None:
+    """Every function the deployment files under ``path`` declare, analysed; None if there are
+    no deployment files. ``kwargs`` go to `pipeline.generate` for each function."""
+    root = Path(path)
+    if not root.is_dir():
+        return None
+    target = target or Target()
+    found = read_functions(root, target, options or DeployOptions())
+    if found is None:
+        return None
+    kind, source, specs = found
+    if function is not None:
+        chosen = [s for s in specs if function in (s.name, s.name.split(".")[-1])]
+        if not chosen:
+            names = ", ".join(s.name for s in specs)
+            raise UsageError(f"--function {function}: {source} declares no such function (it has {names})")
+        specs = chosen
+    results = []
+    for spec in specs:
+        env: dict[str, str | tuple[Text, ...]] = dict(spec.environment)
+        env.update(environment or {})
+        try:
+            result = generate(
+                root / spec.code_dir,
+                handler=spec.handler,
+                environment=env,
+                target=target,
+                kms_keys=tuple(spec.kms_keys) + kms_keys,
+                platform=spec.platform,
+                platform_widenings=spec.platform_widenings,
+                **kwargs,
+            )
+        except UsageError as exc:
+            raise DeploymentError(f"{spec.source}: {spec.name}: {exc}") from None
+        results.append(FunctionResult(spec, result))
+    return ProjectResult(kind, source, tuple(results))

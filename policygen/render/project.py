@@ -1,0 +1,113 @@
+"""Rendering a deployment's several functions: one combined text, or one file per function."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from policygen.compare import compare
+from policygen.project import FunctionResult, ProjectResult
+from policygen.render import Format, Rendered, RenderOptions, render, safe_name
+from policygen.render.json_policy import policy_document
+from policygen.render.terraform import ROLE_VARIABLE
+
+EXTENSIONS = {
+    Format.JSON: "json",
+    Format.REPORT: "report.json",
+    Format.EXPLAIN: "txt",
+    Format.TERRAFORM: "tf",
+    Format.TERRAFORM_JSON: "tf",
+    Format.CLOUDFORMATION: "yaml",
+    Format.CLOUDFORMATION_JSON: "json",
+    Format.SAM: "yaml",
+}
+
+
+def file_name(function: str, fmt: Format) -> str:
+    """A file name for ``function`` that stays inside the output folder whatever the name holds."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", function).strip("._") or "function"
+    return f"{stem[:100]}.{EXTENSIONS[fmt]}"
+
+
+def _options(base: RenderOptions, name: str, role: str | None, fmt: Format) -> RenderOptions:
+    if fmt in (Format.TERRAFORM, Format.TERRAFORM_JSON):
+        role = role if role and "." in role else None
+    return RenderOptions(safe_name(name), role or base.role, base.kind)
+
+
+def _deployment(function: FunctionResult) -> dict[str, Any]:
+    spec = function.spec
+    out: dict[str, Any] = {
+        "source": spec.source,
+        "code": spec.code_dir,
+        "handler": spec.handler,
+        "role": spec.role,
+        "notes": list(spec.notes),
+    }
+    if spec.deployed is not None:
+        comparison = compare(spec.deployed, function.result.permissions)
+        out["declared_policy"] = policy_document(spec.deployed)
+        out["declared_but_unused_actions"] = list(comparison.unused_actions)
+        out["declared_wildcard_actions"] = list(comparison.wildcard_actions)
+        out["needed_but_not_declared"] = [
+            {"action": p.action, "resource": p.resource} for p in comparison.missing
+        ]
+    return out
+
+
+def per_function(project: ProjectResult, fmt: Format, base: RenderOptions) -> list[tuple[str, Rendered]]:
+    return [
+        (f.spec.name, render(f.result, fmt, _options(base, f.spec.name, f.spec.role, fmt)))
+        for f in project.functions
+    ]
+
+
+def combined(project: ProjectResult, fmt: Format, base: RenderOptions) -> Rendered:
+    rendered = per_function(project, fmt, base)
+    if len(rendered) == 1 and fmt is not Format.REPORT:
+        return rendered[0][1]  # one function (--function): the same output as for plain code
+    notes = tuple(f"{name}: {note}" for name, r in rendered for note in r.notes)
+    if fmt in (Format.JSON, Format.REPORT):
+        body: dict[str, Any] = {name: json.loads(r.text) for name, r in rendered}
+        if fmt is Format.REPORT:
+            for function in project.functions:
+                body[function.spec.name]["deployment"] = _deployment(function)
+            body = {"kind": project.kind, "source": project.source, "functions": body}
+        return Rendered(json.dumps(body, indent=2) + "\n", notes)
+    if fmt is Format.EXPLAIN:
+        return Rendered("\n".join(f"== {name} ==\n{r.text}" for name, r in rendered), notes)
+    if fmt in (Format.TERRAFORM, Format.TERRAFORM_JSON):
+        variable = f'variable "{ROLE_VARIABLE}" {{'
+        texts = []
+        needs_variable = False
+        for _, r in rendered:
+            text = r.text
+            if text.startswith(variable):
+                needs_variable = True
+                text = text.split("}\n\n", 1)[1]
+            texts.append(text)
+        head = ""
+        if needs_variable:
+            head = (
+                rendered[[r.text.startswith(variable) for _, r in rendered].index(True)][1].text.split(
+                    "}\n\n", 1
+                )[0]
+                + "}\n\n"
+            )
+        return Rendered(head + "\n".join(texts), notes)
+    if fmt in (Format.CLOUDFORMATION, Format.CLOUDFORMATION_JSON):
+        resources: dict[str, Any] = {}
+        for _, r in rendered:
+            resources.update(yaml.safe_load(r.text)["Resources"])
+        if fmt is Format.CLOUDFORMATION_JSON:
+            return Rendered(json.dumps({"Resources": resources}, indent=2) + "\n", notes)
+        from policygen.render.cloudformation import dump_yaml
+
+        return Rendered(dump_yaml({"Resources": resources}), notes)
+    functions = {name: yaml.safe_load(r.text) for name, r in rendered}
+    from policygen.render.cloudformation import dump_yaml
+
+    return Rendered(dump_yaml(functions), notes)

@@ -20,7 +20,7 @@ demo: install
 		--env-file examples/orders-service/deploy.env --explain
 
 lint: install
-	$(BIN)/ruff check policygen tests scripts bench
+	$(BIN)/ruff check policygen tests scripts bench fuzz
 	$(BIN)/mypy
 
 golden: install

@@ -116,7 +116,9 @@ def load_template(path: Path) -> LineDict:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise DeploymentError(f"{path}:{line}: invalid YAML: {exc.problem or exc.context}") from None
-    except (yaml.YAMLError, RecursionError) as exc:
+    except RecursionError:
+        raise DeploymentError(f"{path}: nested too deeply to read") from None
+    except yaml.YAMLError as exc:
         raise DeploymentError(f"{path}: invalid YAML ({exc.__class__.__name__})") from None
     if not isinstance(document, LineDict):
         raise DeploymentError(f"{path}:1: a template must be a mapping with a Resources section")

@@ -55,8 +55,13 @@ class Unmapped:
     reason: str
 
 
+@functools.cache
+def _root() -> Any:
+    return resources.files("policygen.mappings")  # resolving the package costs ms: once
+
+
 def _read(path: str) -> dict[str, Any] | None:
-    target = resources.files("policygen.mappings").joinpath(path)
+    target = _root().joinpath(path)
     if not target.is_file():
         return None
     doc: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))

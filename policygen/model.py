@@ -67,6 +67,20 @@ class Text:
         return Text((value,))
 
     @staticmethod
+    def join(*pieces: Text | str | Hole) -> Text:
+        """Pieces one after another, adjacent known text merged, empty text dropped."""
+        parts: list[str | Hole] = []
+        for piece in pieces:
+            for part in piece.parts if isinstance(piece, Text) else (piece,):
+                if part == "":
+                    continue
+                if parts and isinstance(part, str) and isinstance(parts[-1], str):
+                    parts[-1] += part
+                else:
+                    parts.append(part)
+        return Text(tuple(parts))
+
+    @staticmethod
     def unknown(reason: str) -> Text:
         return Text((Hole(reason),))
 

@@ -119,9 +119,6 @@ def _function(
         ),
         ctx.target,
     )
-    kms_keys = tuple(
-        k.known for k in (resolve(config["KmsKeyArn"], ctx) if config.get("KmsKeyArn") else []) if k.known
-    )
     return FunctionSpec(
         name=logical,
         code_dir=code_dir.relative_to(path.parent.resolve()).as_posix() or ".",
@@ -130,7 +127,7 @@ def _function(
         platform=tuple(permissions),
         platform_widenings=tuple(widenings),
         deployed=_deployed_policy(config, is_sam, ctx),
-        kms_keys=kms_keys,
+        kms_keys=(),  # KmsKeyArn encrypts the environment only: a platform permission above
         source=evidence_line,
         notes=tuple(notes),
         role=_role_reference(config, logical, is_sam),

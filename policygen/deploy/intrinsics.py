@@ -187,14 +187,21 @@ def _resource_value(logical: str, attribute: str, ctx: Context) -> list[Text]:
             out.append(_fill(rule.arn, name, ctx))
         elif wanted == "StreamArn":
             out.append(
-                _concat(_fill(rule.arn, name, ctx), Text(("/stream/", Hole("the stream's creation time"))))
+                Text.join(_fill(rule.arn, name, ctx), Text(("/stream/", Hole("the stream's creation time"))))
             )
         elif wanted in ("url", "QueueUrl"):
             region = ctx.pseudo("AWS::Region") or Text.of("*")
             account = ctx.pseudo("AWS::AccountId") or Text.of("*")
             out.append(
-                _join(
-                    [Text.of("https://sqs."), region, Text.of(".amazonaws.com/"), account, Text.of("/"), name]
+                Text.join(
+                    *[
+                        Text.of("https://sqs."),
+                        region,
+                        Text.of(".amazonaws.com/"),
+                        account,
+                        Text.of("/"),
+                        name,
+                    ]
                 )
             )
         else:
@@ -212,8 +219,8 @@ def _names(logical: str, resource: Any, rule: NameRule, ctx: Context) -> list[Te
     if rule.lowercase_generated and ctx.stack_name:
         stack = Text.of(ctx.stack_name.lower())
     return [
-        _join(
-            [
+        Text.join(
+            *[
                 stack,
                 Text.of(f"-{middle}-"),
                 Text((Hole(f"the suffix CloudFormation generates for {logical}"),)),
@@ -230,30 +237,13 @@ def _fill(template: str, name: Text, ctx: Context) -> Text:
         "{account}": ctx.pseudo("AWS::AccountId") or Text.of("*"),
         "{name}": name,
     }
-    return _join([values.get(p, Text.of(p)) for p in pieces if p])
-
-
-def _concat(a: Text, b: Text) -> Text:
-    parts = list(a.parts)
-    for part in b.parts:
-        if parts and isinstance(part, str) and isinstance(parts[-1], str):
-            parts[-1] += part
-        elif part != "":
-            parts.append(part)
-    return Text(tuple(parts))
-
-
-def _join(texts: list[Text]) -> Text:
-    out = Text(())
-    for text in texts:
-        out = _concat(out, text)
-    return out
+    return Text.join(*[values.get(p, Text.of(p)) for p in pieces if p])
 
 
 def _product(options: list[list[Text]]) -> list[Text]:
     results = [Text(())]
     for choice in options:
-        results = [_concat(r, c) for r in results for c in choice][:MAX_ALTERNATIVES]
+        results = [Text.join(r, c) for r in results for c in choice][:MAX_ALTERNATIVES]
     return results
 
 

@@ -50,13 +50,7 @@ class _Variables:
             parts.extend(self.variable(match.group(1), depth).parts)
             position = match.end()
         parts.append(value[position:])
-        merged: list[str | Hole] = []
-        for part in parts:
-            if merged and isinstance(part, str) and isinstance(merged[-1], str):
-                merged[-1] += part
-            elif part != "":
-                merged.append(part)
-        return Text(tuple(merged))
+        return Text.join(*parts)
 
     def variable(self, expression: str, depth: int) -> Text:
         source, _, fallback = expression.partition(",")
@@ -127,7 +121,7 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
         name = (
             _value(config["name"], variables, ctx)
             if config.get("name")
-            else _join(service, "-", stage_text, "-", key)
+            else Text.join(service, "-", stage_text, "-", key)
         )
         sources = []
         for event in config.get("events") or []:
@@ -166,17 +160,6 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
             )
         )
     return specs
-
-
-def _join(*pieces: Text | str) -> Text:
-    parts: list[str | Hole] = []
-    for piece in pieces:
-        for part in piece.parts if isinstance(piece, Text) else (piece,):
-            if parts and isinstance(part, str) and isinstance(parts[-1], str):
-                parts[-1] += part
-            else:
-                parts.append(part)
-    return Text(tuple(parts))
 
 
 def _value(value: Any, variables: _Variables, ctx: Context) -> Text:

@@ -109,7 +109,7 @@ class _Module:
             parts.extend(self.reference(match.group(1).strip(), depth).parts)
             position = match.end()
         parts.append(body[position:])
-        return _merge(parts)
+        return Text.join(*parts)
 
     def reference(self, expression: str, depth: int) -> Text:
         pieces = expression.split(".")
@@ -160,12 +160,12 @@ class _Module:
         if kind == "arn":
             return self.arn(rule.arn, resource_name)
         if kind == "stream_arn":
-            return _merge(
-                [*self.arn(rule.arn, resource_name).parts, "/stream/", Hole("the stream's creation time")]
+            return Text.join(
+                *[*self.arn(rule.arn, resource_name).parts, "/stream/", Hole("the stream's creation time")]
             )
         if kind == "url":
-            return _merge(
-                [
+            return Text.join(
+                *[
                     "https://sqs.",
                     *self.region().parts,
                     ".amazonaws.com/",
@@ -203,17 +203,7 @@ class _Module:
                 parts.extend(name.parts)
             elif piece:
                 parts.append(piece)
-        return _merge(parts)
-
-
-def _merge(parts: list[str | Hole]) -> Text:
-    merged: list[str | Hole] = []
-    for part in parts:
-        if merged and isinstance(part, str) and isinstance(merged[-1], str):
-            merged[-1] += part
-        elif part != "":
-            merged.append(part)
-    return Text(tuple(merged))
+        return Text.join(*parts)
 
 
 def _line_of(text: str, key: tuple[str, str]) -> int:

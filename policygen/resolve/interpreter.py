@@ -56,7 +56,6 @@ from policygen.resolve.values import (
     Value,
     Values,
     WaiterV,
-    concat,
     one,
     text_of,
     texts,
@@ -531,7 +530,7 @@ class Frame:
                     if not part_values:
                         return EMPTY  # not known yet: the worklist comes back
                 options = [Text.of(part)] if isinstance(part, str) else list(texts(part_values))
-                result = [concat(a, b) for a in result for b in options][:12]
+                result = [Text.join(a, b) for a in result for b in options][:12]
             return frozenset(Str(t) for t in result)
         if isinstance(expr, ir.BinOp):
             return self.binop(expr)
@@ -583,7 +582,7 @@ class Frame:
             return EMPTY
         if expr.op == "+":
             if all(isinstance(v, Str) for v in left) or all(isinstance(v, Str) for v in right):
-                return frozenset(Str(concat(a, b)) for a in texts(left) for b in texts(right))
+                return frozenset(Str(Text.join(a, b)) for a in texts(left) for b in texts(right))
             return unknown("arithmetic")
         if expr.op == "%":
             return frozenset(Str(_percent(t, right)) for t in texts(left))
@@ -975,7 +974,7 @@ def _percent(template: Text, values: Values) -> Text:
         return Text((Hole("a %-formatted string"),))
     result = Text.of(pieces[0].replace("%%", "%"))
     for arg, piece in zip(args, pieces[1:], strict=True):
-        result = concat(concat(result, arg), Text.of(piece.replace("%%", "%")))
+        result = Text.join(result, arg, piece.replace("%%", "%"))
     return result
 
 
@@ -992,7 +991,7 @@ def _format(template: Text, args: tuple[Values, ...], kwargs: Mapping[str | None
     except ValueError:
         return Text((Hole("a .format()-ed string"),))
     for literal, field_name, _spec, _conv in parsed:
-        result = concat(result, Text.of(literal))
+        result = Text.join(result, Text.of(literal))
         if field_name is None:
             continue
         if field_name == "":
@@ -1003,7 +1002,7 @@ def _format(template: Text, args: tuple[Values, ...], kwargs: Mapping[str | None
             value = args[index] if index < len(args) else EMPTY
         else:
             value = kwargs.get(field_name, EMPTY)
-        result = concat(result, texts(value)[0] if value else Text((Hole(f"format field {field_name}"),)))
+        result = Text.join(result, texts(value)[0] if value else Text((Hole(f"format field {field_name}"),)))
     return result
 
 

@@ -367,7 +367,7 @@ def _transfer_kwargs(name: str, args: tuple[Values, ...], kwargs: dict[str, Valu
 
 def _copy_source_text(values: Values) -> Values:
     """``{"Bucket": b, "Key": k}`` as the ``b/k`` string CopyObject takes."""
-    from policygen.resolve.values import DictV, concat
+    from policygen.resolve.values import DictV
 
     out: set[Value] = set()
     for value in values:
@@ -377,7 +377,7 @@ def _copy_source_text(values: Values) -> Values:
                 texts(items.get("Bucket", EMPTY))[0] if "Bucket" in items else Text((Hole("source bucket"),))
             )
             key = texts(items.get("Key", EMPTY))[0] if "Key" in items else Text((Hole("source key"),))
-            out.add(Str(concat(concat(bucket, Text.of("/")), key)))
+            out.add(Str(Text.join(bucket, "/", key)))
         elif isinstance(value, Str):
             out.add(value)
     return frozenset(out) or one(Str(Text((Hole("copy source"),))))

@@ -202,13 +202,3 @@ def texts(values: Values) -> tuple[Text, ...]:
     if not seen:
         return (Text((Hole("no value"),)),)
     return tuple(sorted(seen, key=str))
-
-
-def concat(left: Text, right: Text) -> Text:
-    parts = list(left.parts)
-    for part in right.parts:
-        if parts and isinstance(part, str) and isinstance(parts[-1], str):
-            parts[-1] = parts[-1] + part
-        else:
-            parts.append(part)
-    return Text(tuple(parts))

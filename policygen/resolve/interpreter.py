@@ -33,6 +33,7 @@ from policygen.model import (
 from policygen.resolve import boto3_model, sdk
 from policygen.resolve.values import (
     EMPTY,
+    MAX_ALTERNATIVES,
     BatchWriterV,
     BoundMethod,
     ClassRef,
@@ -582,7 +583,10 @@ class Frame:
             return EMPTY
         if expr.op == "+":
             if all(isinstance(v, Str) for v in left) or all(isinstance(v, Str) for v in right):
-                return frozenset(Str(Text.join(a, b)) for a in texts(left) for b in texts(right))
+                lefts, rights = texts(left), texts(right)
+                if len(lefts) * len(rights) > MAX_ALTERNATIVES:  # keep the product bounded
+                    return one(Str(Text((Hole("one of many concatenated values"),))))
+                return frozenset(Str(Text.join(a, b)) for a in lefts for b in rights)
             return unknown("arithmetic")
         if expr.op == "%":
             return frozenset(Str(_percent(t, right)) for t in texts(left))

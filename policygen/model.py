@@ -271,3 +271,14 @@ class FunctionSpec:
     source: str  # "template.yaml:12"
     notes: tuple[str, ...] = ()
     role: str | None = None  # where the role is declared (logical id / address), for the renderers
+    references: tuple[IacReference, ...] = ()  # names the deployment file can refer to symbolically
+
+
+@dataclass(frozen=True)
+class IacReference:
+    """A resource name as resolved (``orders-prod``, ``orders-EventsQueue-*``) and how the
+    deployment file itself spells it (``${OrdersTable}``, ``aws_dynamodb_table.orders.name``)."""
+
+    pattern: str
+    expression: str
+    service: str | None = None  # the ARN service the name belongs to; None: any (a parameter)

@@ -245,3 +245,29 @@ def test_project_outputs_are_valid(example):
 def test_find_template_prefers_template_yaml(tmp_path):
     (tmp_path / "template.yml").write_text("Resources: {}\n")
     assert cloudformation.find_template(tmp_path).name == "template.yml"
+
+
+def test_references_replace_whole_segments_of_the_right_service():
+    from policygen.model import IacReference
+    from policygen.render.references import cloudformation_value, split
+
+    refs = [
+        IacReference("orders", "Orders", "s3"),
+        IacReference("shared", "aws_iam_role.shared.name", "iam"),
+        IacReference("shared", "aws_lambda_function.shared.function_name", "lambda"),
+    ]
+    assert split("arn:aws:s3:::orders-archive/orders/x", refs)[1:] == ["orders-archive/", refs[0], "/x"]
+    assert split("arn:aws:logs:us-east-1:1:log-group:/aws/lambda/shared:*", refs)[2] is refs[2]
+    value = cloudformation_value("arn:aws:s3:::orders/${literal}", refs, TARGET)
+    assert value == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Orders}/${!literal}"}
+
+
+def test_sam_cloudformation_output_refers_to_the_template():
+    text = (SAM / "expected" / "cloudformation.yaml").read_text()
+    assert "table/${OrdersTable}" in text
+    assert "${EventsQueue.QueueName}" in text  # exact, where the JSON policy has orders-EventsQueue-*
+    assert "log-group:/aws/lambda/${ApiFunction}:*" in text
+    assert "s3:::${ReportsBucketName}/incoming/*.json" in text
+    tf = (ROOT / "examples" / "tf-thumbnails" / "expected" / "policy.tf").read_text()
+    assert "arn:aws:s3:::${aws_s3_bucket.images.bucket}/thumbnails/*" in tf
+    assert "/aws/lambda/${aws_lambda_function.thumbnailer.function_name}:*" in tf

@@ -13,14 +13,15 @@ import functools
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from policygen.deploy import platform
 from policygen.deploy.cfn_yaml import LineDict, load_template
-from policygen.deploy.intrinsics import Context, resolve
+from policygen.deploy.intrinsics import NAME_RULES, Context, resolve
 from policygen.errors import DeploymentError
-from policygen.model import Action, Arn, FunctionSpec, Hole, Policy, Statement, Target, Text
+from policygen.model import Action, Arn, FunctionSpec, Hole, IacReference, Policy, Statement, Target, Text
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json", "samconfig-template.yaml")
 FUNCTION_TYPES = {"AWS::Serverless::Function", "AWS::Lambda::Function"}
@@ -55,14 +56,65 @@ def read(
         label,
     )
     globals_ = ((template.get("Globals") or {}).get("Function")) or {}
+    references = _references(ctx)
     specs = []
     for logical, resource in resources.items():
         if not isinstance(resource, dict) or resource.get("Type") not in FUNCTION_TYPES:
             continue
-        specs.append(_function(path, label, logical, resource, globals_, ctx))
+        specs.append(replace(_function(path, label, logical, resource, globals_, ctx), references=references))
     if not specs:
         raise DeploymentError(f"{label}: declares no AWS::Serverless::Function or AWS::Lambda::Function")
     return specs
+
+
+# How each resource type's name is spelled inside Fn::Sub (Ref where Ref is the name).
+_NAME_EXPRESSIONS = {
+    "AWS::SQS::Queue": "{logical}.QueueName",
+    "AWS::SNS::Topic": "{logical}.TopicName",
+    "AWS::StepFunctions::StateMachine": "{logical}.Name",
+    "AWS::Serverless::StateMachine": "{logical}.Name",
+    "AWS::SecretsManager::Secret": None,  # Ref is the ARN with its random suffix; no name attribute
+}
+
+
+def _references(ctx: Context) -> tuple[IacReference, ...]:
+    out = []
+    for logical, resource in ctx.resources.items():
+        rtype = resource.get("Type") if isinstance(resource, dict) else None
+        if rtype not in NAME_RULES:
+            continue
+        expression = _NAME_EXPRESSIONS.get(rtype, "{logical}")
+        if expression is None:
+            continue
+        try:
+            names = resolve(
+                {"Ref": logical} if NAME_RULES[rtype].ref == "name" else {"Fn::GetAtt": [logical, "Arn"]}, ctx
+            )
+        except DeploymentError:
+            continue
+        if NAME_RULES[rtype].ref != "name":
+            names = [n for n in (_name_of(logical, resource, ctx),) if n is not None]
+        for resolved in names[:1]:
+            out.append(IacReference(resolved.pattern(), expression.format(logical=logical), _service(rtype)))
+    for parameter_name, parameter in ctx.parameters.items():
+        if isinstance(parameter, dict) and parameter.get("Type", "String") == "String":
+            value = resolve({"Ref": parameter_name}, ctx)[0]
+            if value.known:
+                out.append(IacReference(value.known, parameter_name))
+    return tuple(out)
+
+
+def _service(rtype: str) -> str:
+    return NAME_RULES[rtype].arn.split(":")[2]
+
+
+def _name_of(logical: str, resource: Any, ctx: Context) -> Text | None:
+    rule = NAME_RULES[resource.get("Type")]
+    properties = resource.get("Properties") or {}
+    if rule.name_property and rule.name_property in properties:
+        return resolve(properties[rule.name_property], ctx)[0]
+    stack = ctx.stack_name or "*"
+    return Text.join(stack, f"-{logical}-", Hole("generated"))
 
 
 def _label(path: Path, root: Path | None) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from policygen.deploy import platform
 from policygen.deploy.intrinsics import NAME_RULES
 from policygen.errors import DeploymentError
-from policygen.model import FunctionSpec, Hole, Target, Text
+from policygen.model import FunctionSpec, Hole, IacReference, Target, Text
 
 MAX_TF_BYTES = 2_000_000
 MAX_DEPTH = 12
@@ -220,6 +220,12 @@ def _block(body: dict[str, Any], name: str) -> dict[str, Any]:
 
 def read(root: Path, target: Target, variables: Mapping[str, str]) -> list[FunctionSpec]:
     module = _Module(root, variables, target)
+    references = []
+    for (rtype, rname), body in sorted(module.resources.items()):
+        if rtype in TF_TYPES and TF_TYPES[rtype][1] in body:
+            pattern = module.attribute(rtype, rname, TF_TYPES[rtype][1], 0).pattern()
+            service = NAME_RULES[TF_TYPES[rtype][0]].arn.split(":")[2]
+            references.append(IacReference(pattern, f"{rtype}.{rname}.{TF_TYPES[rtype][1]}", service))
     specs = []
     for (rtype, name), body in sorted(module.resources.items()):
         if rtype != "aws_lambda_function":
@@ -283,6 +289,7 @@ def read(root: Path, target: Target, variables: Mapping[str, str]) -> list[Funct
                 kms_keys=(),
                 source=where,
                 role=f"{role_match.group(1)}.name" if role_match else None,
+                references=tuple(references),
             )
         )
     return specs

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from policygen.model import Result
+from policygen.model import IacReference, Result, Target
 from policygen.render import cloudformation, explain, json_policy, report, terraform
 from policygen.render.limits import Fitted, PolicyKind, fit
 
@@ -33,6 +33,8 @@ class RenderOptions:
     name: str = "lambda-policy"  # the policy's name; identifiers are derived from it
     role: str | None = None  # the role: a Terraform expression / CloudFormation logical id
     kind: PolicyKind = PolicyKind.INLINE
+    references: tuple[IacReference, ...] = ()  # names to write as the IaC's own references
+    target: Target | None = None  # set: CloudFormation output uses pseudo parameters and references
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,24 @@ RENDERERS: dict[Format, Callable[[Result, RenderOptions], Rendered]] = {
     Format.REPORT: lambda r, o: Rendered(report.render(r)),
     Format.EXPLAIN: lambda r, o: Rendered(explain.render(r)),
     Format.TERRAFORM: _documents(
-        lambda f, o: terraform.render_document_data(f.documents, safe_name(o.name), o.role)
+        lambda f, o: terraform.render_document_data(f.documents, safe_name(o.name), o.role, o.references)
     ),
     Format.TERRAFORM_JSON: _documents(
-        lambda f, o: terraform.render_jsonencode(f.documents, safe_name(o.name), o.role)
+        lambda f, o: terraform.render_jsonencode(f.documents, safe_name(o.name), o.role, o.references)
     ),
     Format.CLOUDFORMATION: _documents(
-        lambda f, o: cloudformation.render_resource(f.documents, safe_name(o.name), o.role, "yaml")
+        lambda f, o: cloudformation.render_resource(
+            f.documents, safe_name(o.name), o.role, "yaml", o.references, o.target
+        )
     ),
     Format.CLOUDFORMATION_JSON: _documents(
-        lambda f, o: cloudformation.render_resource(f.documents, safe_name(o.name), o.role, "json")
+        lambda f, o: cloudformation.render_resource(
+            f.documents, safe_name(o.name), o.role, "json", o.references, o.target
+        )
     ),
-    Format.SAM: _documents(lambda f, o: cloudformation.render_sam_policies(f.documents)),
+    Format.SAM: _documents(
+        lambda f, o: cloudformation.render_sam_policies(f.documents, o.references, o.target)
+    ),
 }
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
 
-from policygen.model import Policy
+from policygen.model import IacReference, Policy, Target
 from policygen.render.json_policy import policy_document
+from policygen.render.references import cloudformation_value
 
 ROLE_PARAMETER = "FunctionRole"
 
@@ -40,7 +42,23 @@ def dump_yaml(value: Any) -> str:
     return yaml.dump(value, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000)
 
 
-def resources(documents: tuple[Policy, ...], name: str, role: str | None) -> dict[str, Any]:
+def _document(policy: Policy, references: Sequence[IacReference], target: Target | None) -> dict[str, Any]:
+    document = policy_document(policy)
+    if target is not None:
+        for statement in document["Statement"]:
+            statement["Resource"] = [
+                cloudformation_value(r, references, target) for r in statement["Resource"]
+            ]
+    return document
+
+
+def resources(
+    documents: tuple[Policy, ...],
+    name: str,
+    role: str | None,
+    references: Sequence[IacReference] = (),
+    target: Target | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for index, policy in enumerate(documents):
         suffix = "" if len(documents) == 1 else str(index + 1)
@@ -49,18 +67,27 @@ def resources(documents: tuple[Policy, ...], name: str, role: str | None) -> dic
             "Properties": {
                 "PolicyName": name + (f"-{suffix}" if suffix else ""),
                 "Roles": [{"Ref": role or ROLE_PARAMETER}],
-                "PolicyDocument": policy_document(policy),
+                "PolicyDocument": _document(policy, references, target),
             },
         }
     return out
 
 
-def render_resource(documents: tuple[Policy, ...], name: str, role: str | None, style: str) -> str:
-    snippet = {"Resources": resources(documents, name, role)}
+def render_resource(
+    documents: tuple[Policy, ...],
+    name: str,
+    role: str | None,
+    style: str,
+    references: Sequence[IacReference] = (),
+    target: Target | None = None,
+) -> str:
+    snippet = {"Resources": resources(documents, name, role, references, target)}
     if style == "json":
         return json.dumps(snippet, indent=2) + "\n"
     return dump_yaml(snippet)
 
 
-def render_sam_policies(documents: tuple[Policy, ...]) -> str:
-    return dump_yaml({"Policies": [policy_document(p) for p in documents]})
+def render_sam_policies(
+    documents: tuple[Policy, ...], references: Sequence[IacReference] = (), target: Target | None = None
+) -> str:
+    return dump_yaml({"Policies": [_document(p, references, target) for p in documents]})

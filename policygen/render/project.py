@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from policygen.compare import compare
+from policygen.model import IacReference
 from policygen.project import FunctionResult, ProjectResult
 from policygen.render import Format, Rendered, RenderOptions, render, safe_name
 from policygen.render.json_policy import policy_document
@@ -32,10 +33,19 @@ def file_name(function: str, fmt: Format) -> str:
     return f"{stem[:100]}.{EXTENSIONS[fmt]}"
 
 
-def _options(base: RenderOptions, name: str, role: str | None, fmt: Format) -> RenderOptions:
+def _options(
+    base: RenderOptions, function: FunctionResult, project: ProjectResult, fmt: Format
+) -> RenderOptions:
+    role = function.spec.role
+    references: tuple[IacReference, ...] = ()
     if fmt in (Format.TERRAFORM, Format.TERRAFORM_JSON):
         role = role if role and "." in role else None
-    return RenderOptions(safe_name(name), role or base.role, base.kind)
+        if project.kind == "terraform":
+            references = function.spec.references
+    target = None
+    if fmt in (Format.CLOUDFORMATION, Format.CLOUDFORMATION_JSON, Format.SAM) and project.kind == "sam":
+        references, target = function.spec.references, function.result.target
+    return RenderOptions(safe_name(function.spec.name), role or base.role, base.kind, references, target)
 
 
 def _deployment(function: FunctionResult) -> dict[str, Any]:
@@ -59,10 +69,7 @@ def _deployment(function: FunctionResult) -> dict[str, Any]:
 
 
 def per_function(project: ProjectResult, fmt: Format, base: RenderOptions) -> list[tuple[str, Rendered]]:
-    return [
-        (f.spec.name, render(f.result, fmt, _options(base, f.spec.name, f.spec.role, fmt)))
-        for f in project.functions
-    ]
+    return [(f.spec.name, render(f.result, fmt, _options(base, f, project, fmt))) for f in project.functions]
 
 
 def combined(project: ProjectResult, fmt: Format, base: RenderOptions) -> Rendered:

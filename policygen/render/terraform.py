@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from policygen.model import Policy, Statement
+from policygen.model import IacReference, Policy, Statement
 from policygen.render.json_policy import policy_document
+from policygen.render.references import split
 
 ROLE_VARIABLE = "policygen_role_name"
 
@@ -29,10 +31,20 @@ def identifier(name: str) -> str:
     return ident if re.match(r"[A-Za-z_]", ident) else f"p_{ident}"
 
 
-def _list(values: tuple[str, ...], indent: str) -> str:
+def hcl_template(value: str, references: Sequence[IacReference]) -> str:
+    """A quoted HCL string where the resource names the module defines are interpolated."""
+    parts = split(value, references)
+    return (
+        '"'
+        + "".join(hcl_string(p)[1:-1] if isinstance(p, str) else "${" + p.expression + "}" for p in parts)
+        + '"'
+    )
+
+
+def _list(values: tuple[str, ...], indent: str, references: Sequence[IacReference] = ()) -> str:
     if len(values) == 1:
-        return f"[{hcl_string(values[0])}]"
-    inner = "".join(f"{indent}  {hcl_string(v)},\n" for v in values)
+        return f"[{hcl_template(values[0], references)}]"
+    inner = "".join(f"{indent}  {hcl_template(v, references)},\n" for v in values)
     return "[\n" + inner + indent + "]"
 
 
@@ -61,7 +73,7 @@ def _attributes(pairs: list[tuple[str, str]], indent: str) -> list[str]:
     return lines
 
 
-def _statement(statement: Statement) -> list[str]:
+def _statement(statement: Statement, references: Sequence[IacReference] = ()) -> list[str]:
     indent = "    "
     lines = ["  statement {"]
     lines.extend(
@@ -70,7 +82,7 @@ def _statement(statement: Statement) -> list[str]:
                 ("sid", hcl_string(statement.sid)),
                 ("effect", hcl_string(statement.effect)),
                 ("actions", _list(statement.actions, indent)),
-                ("resources", _list(statement.resources, indent)),
+                ("resources", _list(statement.resources, indent, references)),
             ],
             indent,
         )
@@ -109,7 +121,9 @@ def _names(name: str, count: int) -> list[str]:
     return [name] if count == 1 else [f"{name}-{i + 1}" for i in range(count)]
 
 
-def render_document_data(documents: tuple[Policy, ...], name: str, role: str | None) -> str:
+def render_document_data(
+    documents: tuple[Policy, ...], name: str, role: str | None, references: Sequence[IacReference] = ()
+) -> str:
     role_expr, preamble = _role(role)
     out = list(preamble)
     for policy_name, policy in zip(_names(name, len(documents)), documents, strict=True):
@@ -118,7 +132,7 @@ def render_document_data(documents: tuple[Policy, ...], name: str, role: str | N
         for index, statement in enumerate(policy.statements):
             if index:
                 out.append("")
-            out.extend(_statement(statement))
+            out.extend(_statement(statement, references))
         out.append("}")
         out.append("")
         out.append(f'resource "aws_iam_role_policy" "{ident}" {{')
@@ -137,16 +151,16 @@ def render_document_data(documents: tuple[Policy, ...], name: str, role: str | N
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _hcl_value(value: Any, indent: str) -> str:
+def _hcl_value(value: Any, indent: str, references: Sequence[IacReference] = ()) -> str:
     if isinstance(value, str):
-        return hcl_string(value)
+        return hcl_template(value, references)
     if isinstance(value, list):
         if not value:
             return "[]"
-        inner = "".join(f"{indent}  {_hcl_value(v, indent + '  ')},\n" for v in value)
+        inner = "".join(f"{indent}  {_hcl_value(v, indent + '  ', references)},\n" for v in value)
         return "[\n" + inner + indent + "]"
     if isinstance(value, dict):
-        pairs = [(_hcl_key(k), _hcl_value(v, indent + "  ")) for k, v in value.items()]
+        pairs = [(_hcl_key(k), _hcl_value(v, indent + "  ", references)) for k, v in value.items()]
         return "{\n" + "\n".join(_attributes(pairs, indent + "  ")) + "\n" + indent + "}"
     return json.dumps(value)
 
@@ -155,13 +169,15 @@ def _hcl_key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key) else hcl_string(key)
 
 
-def render_jsonencode(documents: tuple[Policy, ...], name: str, role: str | None) -> str:
+def render_jsonencode(
+    documents: tuple[Policy, ...], name: str, role: str | None, references: Sequence[IacReference] = ()
+) -> str:
     role_expr, preamble = _role(role)
     out = list(preamble)
     for policy_name, policy in zip(_names(name, len(documents)), documents, strict=True):
         ident = identifier(policy_name)
         out.append(f'resource "aws_iam_role_policy" "{ident}" {{')
-        body = _hcl_value(policy_document(policy), "  ")
+        body = _hcl_value(policy_document(policy), "  ", references)
         out.extend(
             _attributes(
                 [("name", hcl_string(policy_name)), ("role", role_expr), ("policy", f"jsonencode({body})")],

@@ -15,7 +15,7 @@ resource "aws_iam_role_policy" "aws_lambda_function_thumbnailer" {
         ]
 
         Resource = [
-          "arn:aws:dynamodb:us-east-1:123456789012:table/thumbs-prod-index",
+          "arn:aws:dynamodb:us-east-1:123456789012:table/${aws_dynamodb_table.index.name}",
         ]
       },
       {
@@ -27,7 +27,7 @@ resource "aws_iam_role_policy" "aws_lambda_function_thumbnailer" {
         ]
 
         Resource = [
-          "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/thumbs-prod-thumbnailer:*",
+          "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/${aws_lambda_function.thumbnailer.function_name}:*",
         ]
       },
       {
@@ -40,7 +40,7 @@ resource "aws_iam_role_policy" "aws_lambda_function_thumbnailer" {
         ]
 
         Resource = [
-          "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/thumbs-prod-thumbnailer:log-stream:*",
+          "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/${aws_lambda_function.thumbnailer.function_name}:log-stream:*",
         ]
       },
       {
@@ -53,7 +53,7 @@ resource "aws_iam_role_policy" "aws_lambda_function_thumbnailer" {
         ]
 
         Resource = [
-          "arn:aws:s3:::thumbs-prod-images/thumbnails/*",
+          "arn:aws:s3:::${aws_s3_bucket.images.bucket}/thumbnails/*",
         ]
       },
       {
@@ -65,7 +65,7 @@ resource "aws_iam_role_policy" "aws_lambda_function_thumbnailer" {
         ]
 
         Resource = [
-          "arn:aws:s3:::thumbs-prod-images/originals/*",
+          "arn:aws:s3:::${aws_s3_bucket.images.bucket}/originals/*",
         ]
       },
       {
@@ -79,7 +79,7 @@ resource "aws_iam_role_policy" "aws_lambda_function_thumbnailer" {
         ]
 
         Resource = [
-          "arn:aws:sqs:us-east-1:123456789012:thumbs-prod-jobs",
+          "arn:aws:sqs:us-east-1:123456789012:${aws_sqs_queue.jobs.name}",
         ]
       },
       {

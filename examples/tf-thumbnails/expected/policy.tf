@@ -3,14 +3,14 @@ data "aws_iam_policy_document" "aws_lambda_function_thumbnailer" {
     sid       = "Dynamodb0DB14DCD"
     effect    = "Allow"
     actions   = ["dynamodb:UpdateItem"]
-    resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/thumbs-prod-index"]
+    resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/${aws_dynamodb_table.index.name}"]
   }
 
   statement {
     sid       = "LogsC46EBE7A"
     effect    = "Allow"
     actions   = ["logs:CreateLogGroup"]
-    resources = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/thumbs-prod-thumbnailer:*"]
+    resources = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/${aws_lambda_function.thumbnailer.function_name}:*"]
   }
 
   statement {
@@ -22,7 +22,7 @@ data "aws_iam_policy_document" "aws_lambda_function_thumbnailer" {
       "logs:PutLogEvents",
     ]
 
-    resources = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/thumbs-prod-thumbnailer:log-stream:*"]
+    resources = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/${aws_lambda_function.thumbnailer.function_name}:log-stream:*"]
   }
 
   statement {
@@ -34,14 +34,14 @@ data "aws_iam_policy_document" "aws_lambda_function_thumbnailer" {
       "s3:PutObject",
     ]
 
-    resources = ["arn:aws:s3:::thumbs-prod-images/thumbnails/*"]
+    resources = ["arn:aws:s3:::${aws_s3_bucket.images.bucket}/thumbnails/*"]
   }
 
   statement {
     sid       = "S3C028616E"
     effect    = "Allow"
     actions   = ["s3:GetObject"]
-    resources = ["arn:aws:s3:::thumbs-prod-images/originals/*"]
+    resources = ["arn:aws:s3:::${aws_s3_bucket.images.bucket}/originals/*"]
   }
 
   statement {
@@ -54,7 +54,7 @@ data "aws_iam_policy_document" "aws_lambda_function_thumbnailer" {
       "sqs:ReceiveMessage",
     ]
 
-    resources = ["arn:aws:sqs:us-east-1:123456789012:thumbs-prod-jobs"]
+    resources = ["arn:aws:sqs:us-east-1:123456789012:${aws_sqs_queue.jobs.name}"]
   }
 
   statement {

@@ -271,3 +271,31 @@ def test_sam_cloudformation_output_refers_to_the_template():
     tf = (ROOT / "examples" / "tf-thumbnails" / "expected" / "policy.tf").read_text()
     assert "arn:aws:s3:::${aws_s3_bucket.images.bucket}/thumbnails/*" in tf
     assert "/aws/lambda/${aws_lambda_function.thumbnailer.function_name}:*" in tf
+
+
+def test_terraform_declared_policy_is_read_and_compared():
+    project = generate_project(
+        ROOT / "examples" / "tf-thumbnails",
+        target=TARGET,
+        options=DeployOptions(variables={"stage": "prod"}),
+        cache_dir=None,
+    )
+    [function] = project.functions
+    declared = function.spec.deployed
+    actions = {a for s in declared.statements for a in s.actions}
+    assert {
+        "s3:*",
+        "sqs:ReceiveMessage",
+        "dynamodb:Query",
+    } <= actions  # jsonencode, policy document, attachment
+    resources = {r for s in declared.statements for r in s.resources}
+    assert "arn:aws:s3:::thumbs-prod-images/*" in resources
+    assert any(
+        "AWSLambdaBasicExecutionRole is attached to the role but not expanded" in n
+        for n in function.spec.notes
+    )
+    from policygen.compare import compare
+
+    comparison = compare(declared, function.result.permissions)
+    assert set(comparison.unused_actions) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
+    assert comparison.wildcard_actions == ("s3:*",)

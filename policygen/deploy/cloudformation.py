@@ -145,6 +145,15 @@ def _function(
     is_sam = resource.get("Type") == "AWS::Serverless::Function"
     config = _merged(globals_, properties) if is_sam else dict(properties)
     notes: list[str] = []
+    declared = config.get("Policies") if is_sam else None
+    for policy in declared if isinstance(declared, list) else [declared]:
+        if isinstance(policy, str):
+            notes.append(f"{label}:{line}: managed policy {policy} is not expanded in the comparison")
+    if is_sam and config.get("Role") is None:
+        notes.append(
+            f"{label}:{line}: SAM attaches AWSLambdaBasicExecutionRole (and event-source policies) to the role it "
+            "creates; those are not expanded in the comparison"
+        )
     runtime = config.get("Runtime")
     if isinstance(runtime, str) and not runtime.startswith("python"):
         notes.append(f"{logical}: runtime {runtime} is not Python; its code is not analysed")

@@ -18,7 +18,7 @@ from typing import Any
 from policygen.deploy import platform
 from policygen.deploy.intrinsics import NAME_RULES
 from policygen.errors import DeploymentError
-from policygen.model import FunctionSpec, Hole, IacReference, Target, Text
+from policygen.model import Action, Arn, FunctionSpec, Hole, IacReference, Policy, Statement, Target, Text
 
 MAX_TF_BYTES = 2_000_000
 MAX_DEPTH = 12
@@ -277,6 +277,12 @@ def read(root: Path, target: Target, variables: Mapping[str, str]) -> list[Funct
         )
         role = str(body.get("role", ""))
         role_match = re.match(r"\$\{(aws_iam_role\.[\w-]+)\.arn\}", role)
+        role_name = role_match.group(1).split(".", 1)[1] if role_match else None
+        deployed = _role_policy(module, role_name) if role_name else None
+        notes = tuple(
+            f"{where}: managed policy {_unquote(arn)} is attached to the role but not expanded in the comparison"
+            for arn in _managed_policies(module, role_name)
+        )
         specs.append(
             FunctionSpec(
                 name=f"aws_lambda_function.{name}",
@@ -285,7 +291,8 @@ def read(root: Path, target: Target, variables: Mapping[str, str]) -> list[Funct
                 environment=environment,
                 platform=tuple(permissions),
                 platform_widenings=tuple(widenings),
-                deployed=None,
+                deployed=deployed,
+                notes=notes,
                 kms_keys=(),
                 source=where,
                 role=f"{role_match.group(1)}.name" if role_match else None,
@@ -293,6 +300,84 @@ def read(root: Path, target: Target, variables: Mapping[str, str]) -> list[Funct
             )
         )
     return specs
+
+
+def _refers(value: Any, address: str) -> bool:
+    return (
+        isinstance(value, str)
+        and re.search(rf"\$\{{{re.escape(address)}\.(id|name|arn)\}}", value) is not None
+    )
+
+
+def _managed_policies(module: _Module, role: str | None) -> list[str]:
+    if role is None:
+        return []
+    return [
+        str(body.get("policy_arn"))
+        for (rtype, _name), body in sorted(module.resources.items())
+        if rtype == "aws_iam_role_policy_attachment"
+        and _refers(body.get("role"), f"aws_iam_role.{role}")
+        and not str(body.get("policy_arn", "")).startswith("${aws_iam_policy.")
+    ]
+
+
+def _role_policy(module: _Module, role: str) -> Policy | None:
+    """The policies attached to ``aws_iam_role.<role>`` in the module: inline_policy blocks,
+    aws_iam_role_policy, and aws_iam_policy attached with aws_iam_role_policy_attachment."""
+    address = f"aws_iam_role.{role}"
+    documents: list[Any] = []
+    role_body = module.resources.get(("aws_iam_role", role)) or {}
+    for inline in role_body.get("inline_policy", []) or []:
+        if isinstance(inline, dict) and inline.get("policy"):
+            documents.append(inline["policy"])
+    for (rtype, _name), body in sorted(module.resources.items()):
+        if rtype == "aws_iam_role_policy" and _refers(body.get("role"), address):
+            documents.append(body.get("policy"))
+        if rtype == "aws_iam_role_policy_attachment" and _refers(body.get("role"), address):
+            match = re.fullmatch(r"\$\{aws_iam_policy\.([\w-]+)\.arn\}", str(body.get("policy_arn", "")))
+            if match and ("aws_iam_policy", match.group(1)) in module.resources:
+                documents.append(module.resources[("aws_iam_policy", match.group(1))].get("policy"))
+    statements: list[Statement] = []
+    for index, document in enumerate(documents):
+        statements.extend(_statements(module, document, f"Tf{index}"))
+    return Policy(tuple(statements)) if statements else None
+
+
+def _statements(module: _Module, value: Any, label: str) -> list[Statement]:
+    import hcl2
+
+    text = str(value or "")
+    data = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}", text)
+    raw: list[Any] = []
+    if data:
+        for block in (module.data.get(("aws_iam_policy_document", data.group(1))) or {}).get("statement", []):
+            if _unquote(block.get("effect", '"Allow"')) == "Allow":
+                raw.append({"Action": block.get("actions", []), "Resource": block.get("resources", ["*"])})
+    elif text.startswith("${jsonencode(") and text.endswith(")}"):
+        try:
+            parsed = hcl2.loads("x = " + text[len("${jsonencode(") : -2] + "\n")["x"]
+        except Exception:
+            return []
+        statement_list = parsed.get("Statement", []) if isinstance(parsed, dict) else []
+        raw = [
+            s
+            for s in statement_list
+            if isinstance(s, dict) and _unquote(s.get("Effect", '"Allow"')) == "Allow"
+        ]
+    out = []
+    for index, statement in enumerate(raw):
+        actions = statement.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        resources = statement.get("Resource", ["*"])
+        resources = resources if isinstance(resources, list) else [resources]
+        out.append(
+            Statement(
+                f"{label}S{index}",
+                tuple(Action(str(_unquote(a))) for a in actions),
+                tuple(Arn(module.text(r).pattern()) for r in resources),
+            )
+        )
+    return out
 
 
 def _code_dir(module: _Module, body: dict[str, Any], where: str, name: str) -> Path:

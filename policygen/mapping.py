@@ -136,11 +136,14 @@ def entries(call: SdkCall) -> list[dict[str, Any]] | Unmapped:
     return out
 
 
-def needs(call: SdkCall) -> list[Need] | Unmapped:
-    """The actions ``call`` needs by the data alone (rules in `policygen.rules` add the rest)."""
-    found = entries(call)
-    if isinstance(found, Unmapped):
-        return found
+def needs(call: SdkCall, found: list[dict[str, Any]] | None = None) -> list[Need] | Unmapped:
+    """The actions ``call`` needs by the data alone (rules in `policygen.rules` add the rest);
+    ``found``: its `entries`, when the caller has them already."""
+    if found is None:
+        looked_up = entries(call)
+        if isinstance(looked_up, Unmapped):
+            return looked_up
+        found = looked_up
     out: list[Need] = []
     for entry in found:
         for spec in entry["actions"]:

@@ -51,7 +51,7 @@ def requirements(call: SdkCall, kms_keys: tuple[str, ...] = (), region: str = "*
                     call.label,
                 )
             )
-    plain = mapping.needs(call)
+    plain = mapping.needs(call, found)
     if isinstance(plain, Unmapped):
         return plain
     conditions = _condition_keys(call)

@@ -394,6 +394,3 @@ def _statements(raw: Any, ctx: Context, label: str) -> list[Statement]:
             )
         )
     return out
-
-
-__all__ = ["Hole", "find_template", "read"]

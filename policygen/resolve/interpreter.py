@@ -30,7 +30,7 @@ from policygen.model import (
     Text,
     Unresolved,
 )
-from policygen.resolve import boto3_model, sdk
+from policygen.resolve import sdk
 from policygen.resolve.values import (
     EMPTY,
     MAX_ALTERNATIVES,
@@ -1008,6 +1008,3 @@ def _format(template: Text, args: tuple[Values, ...], kwargs: Mapping[str | None
             value = kwargs.get(field_name, EMPTY)
         result = Text.join(result, texts(value)[0] if value else Text((Hole(f"format field {field_name}"),)))
     return result
-
-
-__all__ = ["Program", "Resolution", "boto3_model"]

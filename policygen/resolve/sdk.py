@@ -127,10 +127,9 @@ def attribute(value: Value, attr: str) -> Values:
         if shape is not None and attr in shape.collections:
             return one(CollectionV(value, attr))
         if shape is not None:
-            for index, identifier in enumerate(shape.identifiers):
+            for identifier in shape.identifiers:
                 if xform_name(identifier) == attr:
                     return dict(value.identifiers).get(identifier, EMPTY) or unknown(f"{value.type}.{attr}")
-                del index
     return one(SdkMethod(value, attr))
 
 

@@ -174,6 +174,15 @@ def unknown(reason: str) -> Values:
 
 
 def union(*sets: Values) -> Values:
+    if len(sets) == 1:
+        return sets[0]
+    if len(sets) == 2:
+        # The common case on the hot path: one side empty, or one side already holding the other.
+        first, second = sets
+        if not second or second <= first:
+            return first
+        if not first or first <= second:
+            return second
     merged: set[Value] = set()
     for values in sets:
         merged.update(values)

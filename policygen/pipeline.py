@@ -20,6 +20,7 @@ from policygen.mapping import Unmapped
 from policygen.model import (
     Analysis,
     FileError,
+    Location,
     Permission,
     Result,
     SdkCall,
@@ -104,6 +105,14 @@ def _generate(
         for u, where in resolution.unresolved
         if reachable is None or where in reachable or include_unreachable
     ]
+    if resolution.exhausted:
+        unresolved.append(
+            Unresolved(
+                f"the analysis stopped at its evaluation budget with {resolution.exhausted} function(s) still to "
+                "revisit: calls found are granted, values that would have flowed further may be missing",
+                Location(str(root), 0),
+            )
+        )
     if include_unreachable:
         calls.extend(unreachable)
 
@@ -175,6 +184,9 @@ def _find_handler(
 
     if handler:
         module_name, _, function = handler.rpartition(".")
+        if module_name not in modules:
+            # A code folder that is a package: its modules carry its name.
+            module_name = next((m for m in modules if m.endswith("." + module_name)), module_name)
         if not module_name or not function:
             raise UsageError(
                 f"--handler {handler}: expected MODULE.FUNCTION, as in Lambda's handler setting (app.lambda_handler)"

@@ -439,3 +439,29 @@ def test_pattern(tmp_path, case):
 def test_helper_call_sites_are_not_merged(tmp_path):
     case = next(c for c in CASES if c.name == "client helper keeps call sites apart")
     assert run(tmp_path, case).unresolved == ()  # no "sqs has no operation tag_resource"
+
+
+def test_a_code_folder_that_is_a_package_imports_itself_by_name(tmp_path):
+    root = tmp_path / "orders"
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    (root / "clients.py").write_text('import boto3\ns3 = boto3.client("s3")\n')
+    (root / "app.py").write_text(
+        'from orders.clients import s3\n\ndef handler(e, c):\n    s3.get_object(Bucket="b", Key="k")\n'
+    )
+    result = generate(root, handler="app.handler", target=TARGET)
+    assert {(p.action, p.resource) for p in result.permissions} == {("s3:GetObject", S3 + "b/k")}
+
+
+def test_recursive_structure_building_terminates(tmp_path):
+    (tmp_path / "app.py").write_text(
+        "import boto3\n"
+        "def wrap(d, n):\n"
+        "    return wrap({'inner': d, 'list': [d, d]}, n - 1) if n else d\n"
+        "def handler(e, c):\n"
+        "    boto3.client('sqs').send_message(QueueUrl='https://sqs.us-east-1.amazonaws.com/123456789012/q', MessageBody='x', **wrap({}, 50))\n"
+    )
+    result = generate(tmp_path, target=TARGET)
+    assert ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q") in {
+        (p.action, p.resource) for p in result.permissions
+    }

@@ -57,6 +57,8 @@ from policygen.resolve.values import (
     Value,
     Values,
     WaiterV,
+    bound_all,
+    bounded,
     one,
     text_of,
     texts,
@@ -67,6 +69,7 @@ from policygen.resolve.values import (
 MODULE_SCOPE = "<module>"
 MAX_EVALUATIONS_PER_FUNCTION = 12
 MAX_INLINE_DEPTH = 2
+EVALUATIONS_PER_FUNCTION_BUDGET = 4  # on average; a whole-program bound on the fixed point
 MAX_INLINE_STATEMENTS = 40
 FACTORY_ATTRIBUTES = {
     "client",
@@ -109,6 +112,7 @@ class Resolution:
     unresolved: list[tuple[Unresolved, FuncKey]]
     graph: nx.DiGraph
     functions: dict[FuncKey, FunctionInfo]
+    exhausted: int = 0  # functions still waiting for re-evaluation when the budget ran out
 
 
 class Program:
@@ -134,6 +138,7 @@ class Program:
         self.unresolved: dict[FuncKey, dict[tuple[int, str], Unresolved]] = collections.defaultdict(dict)
         self.module_names: dict[str, set[str]] = {}
         self.inlined: set[FuncKey] = set()
+        self.exhausted = 0  # evaluations left undone when the budget ran out
         self._factories: dict[FuncKey, bool] = {}
 
     def is_factory(self, key: FuncKey) -> bool:
@@ -183,7 +188,11 @@ class Program:
             self._enqueue((name, MODULE_SCOPE))
         for key in sorted(self.functions):
             self._enqueue(key)
+        budget = EVALUATIONS_PER_FUNCTION_BUDGET * (len(self.functions) + len(self.modules)) + 1000
         while self.worklist:
+            if sum(self.evaluations.values()) >= budget:
+                self.exhausted = len(self.worklist)
+                break
             key = self.worklist.popleft()
             self.queued.discard(key)
             if self.evaluations[key] >= MAX_EVALUATIONS_PER_FUNCTION:
@@ -206,6 +215,7 @@ class Program:
             ],
             self.graph,
             self.functions,
+            self.exhausted,
         )
 
     def _enqueue(self, key: FuncKey) -> None:
@@ -219,7 +229,7 @@ class Program:
 
     def _write(self, key: StateKey, values: Values) -> None:
         old = self.state.get(key, EMPTY)
-        new = union(old, values)
+        new = union(old, bound_all(values))
         if new != old:
             self.state[key] = new
             for reader in self.readers.get(key, ()):
@@ -990,10 +1000,7 @@ class Frame:
                 self.key,
             )
             return
-        arguments = tuple(
-            Argument(name, tuple(_arg_value(v) for v in _ordered(values)))
-            for name, values in sorted(kwargs.items())
-        )
+        arguments = tuple(Argument(name, _arg_values(values)) for name, values in sorted(kwargs.items()))
         self.p.record_call(SdkCall(service, method, arguments, location, kind, region, True, note), self.key)
 
     def unresolved_here(self, reason: str, location: Location, detail: str = "") -> None:
@@ -1050,21 +1057,29 @@ _BUILTINS = {
 }
 
 
-def _ordered(values: Values) -> list[Value]:
-    return sorted(values, key=lambda v: (type(v).__name__, repr(v)))
+def _arg_values(values: Values) -> tuple[ArgValue, ...]:
+    """The argument values in a stable order (sorted by their text: repr of deep values is slow)."""
+    converted = {_arg_value(bounded(v)) for v in values}
+    return tuple(sorted(converted, key=_arg_key))
+
+
+def _arg_key(value: ArgValue) -> str:
+    if isinstance(value, DictValue):
+        return "{" + ",".join(str(k) for k, _ in value.items) + "}"
+    return str(value)
 
 
 def _arg_value(value: Value) -> ArgValue:
     if isinstance(value, DictV):
         items = []
         for key, values in value.items:
-            items.append((text_of(key), tuple(_arg_value(v) for v in _ordered(values))))
+            items.append((text_of(key), _arg_values(values)))
         return DictValue(tuple(items), value.complete)
     if isinstance(value, SeqV):
         # A list argument (e.g. SSM get_parameters Names): each element may be named.
         flat: list[ArgValue] = []
         for values in value.items:
-            flat.extend(_arg_value(v) for v in _ordered(values))
+            flat.extend(_arg_values(values))
         return DictValue(tuple((Text.of(str(i)), (v,)) for i, v in enumerate(flat)), True)
     if isinstance(value, ResourceV):
         return Text((Hole("a resource object"),))

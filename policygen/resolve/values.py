@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from policygen.model import Hole, Text
 
 MAX_ALTERNATIVES = 12
+MAX_STRUCTURES = 4  # dict or list shapes one name may hold before they are merged into one
 
 FuncKey = tuple[str, str]  # (module, qualified name)
 
@@ -186,6 +187,21 @@ def union(*sets: Values) -> Values:
     merged: set[Value] = set()
     for values in sets:
         merged.update(values)
+    dicts = [v for v in merged if isinstance(v, DictV)]
+    if len(dicts) > MAX_STRUCTURES:
+        # Many shapes of one dict (a **kwargs built in many places): one dict with every entry.
+        entries: dict[Value, set[Value]] = {}
+        for d in dicts:
+            for key, values in d.items:
+                entries.setdefault(key, set()).update(values)
+        merged = {v for v in merged if not isinstance(v, DictV)}
+        items = tuple((k, frozenset(vs)) for k, vs in list(entries.items())[:MAX_ITEMS])
+        merged.add(DictV(items, all(d.complete for d in dicts) and len(entries) <= MAX_ITEMS))
+    seqs = [v for v in merged if isinstance(v, SeqV)]
+    if len(seqs) > MAX_STRUCTURES:
+        elements: set[Value] = {e for s in seqs for values in s.items for e in values}
+        merged = {v for v in merged if not isinstance(v, SeqV)}
+        merged.add(SeqV((frozenset(elements),)))
     if len(merged) > MAX_ALTERNATIVES:
         strings = [v for v in merged if isinstance(v, Str)]
         if strings:  # too many spellings: keep the objects, widen the strings
@@ -211,3 +227,29 @@ def texts(values: Values) -> tuple[Text, ...]:
     if not seen:
         return (Text((Hole("no value"),)),)
     return tuple(sorted(seen, key=str))
+
+
+MAX_NESTING = 3
+MAX_ITEMS = 16
+
+
+@functools.lru_cache(maxsize=65536)
+def bounded(value: Value, depth: int = 0) -> Value:
+    """``value`` with dicts and sequences cut at `MAX_NESTING` levels and `MAX_ITEMS` entries:
+    recursive code that builds structures would otherwise grow values without end."""
+    if isinstance(value, DictV):
+        if depth >= MAX_NESTING:
+            return Unknown("a deeply nested structure")
+        items = tuple((k, frozenset(bounded(v, depth + 1) for v in vs)) for k, vs in value.items[:MAX_ITEMS])
+        return DictV(items, value.complete and len(value.items) <= MAX_ITEMS)
+    if isinstance(value, SeqV):
+        if depth >= MAX_NESTING:
+            return Unknown("a deeply nested structure")
+        return SeqV(tuple(frozenset(bounded(v, depth + 1) for v in vs) for vs in value.items[:MAX_ITEMS]))
+    return value
+
+
+def bound_all(values: Values) -> Values:
+    if not any(isinstance(v, DictV | SeqV) for v in values):
+        return values
+    return frozenset(bounded(v) for v in values)

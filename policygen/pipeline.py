@@ -145,7 +145,7 @@ def _generate(
         synthesize(merged),
         merged,
         tuple(sorted(set(widenings))),
-        tuple(sorted(set(unresolved), key=lambda u: (u.location, u.reason))),
+        tuple(sorted(set(unresolved), key=lambda u: (u.location, u.reason, u.detail))),
         tuple(unreachable) if not include_unreachable else (),
         target,
     )

@@ -42,3 +42,31 @@ def check_report(report):
 def test_deterministic():
     example = EXAMPLES[0]
     assert run_example(example, "json-report") == run_example(example, "json-report")
+
+
+def test_deterministic_across_hash_seeds(tmp_path):
+    """Set iteration order changes with PYTHONHASHSEED; the output must not."""
+    import os
+    import subprocess
+    import sys
+
+    from golden import ROOT
+
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        args = [
+            sys.executable,
+            "-m",
+            "policygen",
+            "generate",
+            "examples/sam-orders",
+            "--no-cache",
+            "--format",
+            "json-report",
+        ]
+        args += ["--stack-name", "orders", "--parameter-overrides", "ReportsBucketName=b"]
+        outputs.append(
+            subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+        )
+    assert outputs[0] == outputs[1]

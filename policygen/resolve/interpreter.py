@@ -135,7 +135,7 @@ class Program:
         self.graph: nx.DiGraph = nx.DiGraph()
         # What each function's latest evaluation found: an earlier one saw less (values still empty).
         self.calls: dict[FuncKey, dict[tuple[int, str, str, str], SdkCall]] = collections.defaultdict(dict)
-        self.unresolved: dict[FuncKey, dict[tuple[int, str], Unresolved]] = collections.defaultdict(dict)
+        self.unresolved: dict[FuncKey, dict[tuple[int, str, str], Unresolved]] = collections.defaultdict(dict)
         self.module_names: dict[str, set[str]] = {}
         self.inlined: set[FuncKey] = set()
         self.exhausted = 0  # evaluations left undone when the budget ran out
@@ -232,7 +232,7 @@ class Program:
         new = union(old, bound_all(values))
         if new != old:
             self.state[key] = new
-            for reader in self.readers.get(key, ()):
+            for reader in sorted(self.readers.get(key, ())):  # sorted: the same order in every run
                 self._enqueue(reader)
 
     # definitions ---------------------------------------------------------------------------
@@ -292,7 +292,7 @@ class Program:
         self.calls[where][(call.location.line, call.service, call.method, call.note)] = call
 
     def record_unresolved(self, item: Unresolved, where: FuncKey) -> None:
-        self.unresolved[where][(item.location.line, item.reason)] = item
+        self.unresolved[where][(item.location.line, item.reason, item.detail)] = item
 
     def module_path(self, module: str) -> str:
         return self.modules[module].path

@@ -191,7 +191,7 @@ def union(*sets: Values) -> Values:
     if len(dicts) > MAX_STRUCTURES:
         # Many shapes of one dict (a **kwargs built in many places): one dict with every entry.
         entries: dict[Value, set[Value]] = {}
-        for d in dicts:
+        for d in sorted(dicts, key=lambda d: [str(text_of(k)) for k, _ in d.items]):  # a stable cut
             for key, values in d.items:
                 entries.setdefault(key, set()).update(values)
         merged = {v for v in merged if not isinstance(v, DictV)}

@@ -421,6 +421,18 @@ CASES = [
         {("dynamodb:TagResource", DDB + "t"), ("sqs:TagQueue", "arn:aws:sqs:us-east-1:123456789012:q")},
         {"sqs:TagResource", "dynamodb:TagQueue"},
     ),
+    Case(
+        "any resource type from the service resource",
+        {
+            "app.py": """
+        import boto3
+        def handler(e, c):
+            boto3.resource("s3").Object("bkt", "out/r.json").put(Body=b"")
+            boto3.resource("s3").BucketPolicy("bkt").load()
+        """
+        },
+        {("s3:PutObject", S3 + "bkt/out/r.json"), ("s3:GetBucketPolicy", S3 + "bkt")},
+    ),
 ]
 
 

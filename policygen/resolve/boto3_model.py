@@ -110,6 +110,14 @@ def shape(service: str, name: str) -> ResourceShape | None:
         returned = _returned(value.get("resource"))
         if returned is not None:
             has[key] = returned
+    if name == "":
+        # As boto3's ResourceModel does: the service resource can make every resource type,
+        # its identifiers given by the caller (s3.Object(bucket, key), s3.BucketPolicy(bucket)).
+        made = {r.type for r in has.values()}
+        for type_name, definition in raw.get("resources", {}).items():
+            if type_name not in made:
+                inputs = tuple(ParamSource(i["name"], "input") for i in definition.get("identifiers", []))
+                has[type_name] = Returned(type_name, inputs)
     collections = {}
     for key, value in spec.get("hasMany", {}).items():
         request = _request(value.get("request"))

@@ -226,6 +226,18 @@ resource "aws_iam_role_policy" "ReporterFunction" {
         ]
       },
       {
+        Sid    = "S339D3E26E"
+        Effect = "Allow"
+
+        Action = [
+          "s3:PutObject",
+        ]
+
+        Resource = [
+          "arn:aws:s3:::acme-order-reports/*",
+        ]
+      },
+      {
         Sid    = "Sns6705A554"
         Effect = "Allow"
 

@@ -164,6 +164,13 @@ data "aws_iam_policy_document" "ReporterFunction" {
   }
 
   statement {
+    sid       = "S339D3E26E"
+    effect    = "Allow"
+    actions   = ["s3:PutObject"]
+    resources = ["arn:aws:s3:::acme-order-reports/*"]
+  }
+
+  statement {
     sid       = "Sns6705A554"
     effect    = "Allow"
     actions   = ["sns:Publish"]

@@ -21,6 +21,7 @@ from policygen.resolve.values import (
     BatchWriterV,
     ClientV,
     CollectionV,
+    DictV,
     Other,
     PaginatorV,
     ResourceV,
@@ -144,8 +145,6 @@ def call(
     plain = {k: v for k, v in kwargs.items() if k is not None}
     if None in kwargs:
         for value in kwargs[None]:
-            from policygen.resolve.values import DictV
-
             if isinstance(value, DictV):
                 for key, values in value.items:
                     text = texts(one(key))[0].known
@@ -255,11 +254,13 @@ def untraced_call(frame: Frame, name: str, kwargs: Mapping[str | None, Values], 
         )
 
 
-def _table_items(table: ResourceV) -> Values:
-    from policygen.resolve.values import DictV
+def _request_items(table_names: Values) -> Values:
+    """``RequestItems`` naming these tables (its keys are what BatchWriteItem is scoped by)."""
+    return one(DictV(tuple((n, one(Other(None))) for n in table_names), True))
 
-    names = dict(table.identifiers).get("Name", EMPTY)
-    return frozenset(DictV(tuple((n, one(Other(None))) for n in names), True) for _ in (0,))
+
+def _table_items(table: ResourceV) -> Values:
+    return _request_items(dict(table.identifiers).get("Name", EMPTY))
 
 
 def client_call(
@@ -334,8 +335,6 @@ def client_call(
 
 
 def _dict_kwargs(values: Values) -> dict[str, Values]:
-    from policygen.resolve.values import DictV
-
     out: dict[str, Values] = {}
     for value in values:
         if isinstance(value, DictV):
@@ -366,8 +365,6 @@ def _transfer_kwargs(name: str, args: tuple[Values, ...], kwargs: dict[str, Valu
 
 def _copy_source_text(values: Values) -> Values:
     """``{"Bucket": b, "Key": k}`` as the ``b/k`` string CopyObject takes."""
-    from policygen.resolve.values import DictV
-
     out: set[Value] = set()
     for value in values:
         if isinstance(value, DictV):
@@ -400,12 +397,11 @@ def _identifier_params(
 
 def _param_value(target: str, value: Values) -> Values:
     """Identifiers placed into nested targets (``RequestItems.{TableName}``) become dict keys."""
-    from policygen.resolve.values import DictV
 
     if "." not in target and "[" not in target:
         return value
     if target.startswith("RequestItems"):
-        return one(DictV(tuple((v, one(Other(None))) for v in value), True))
+        return _request_items(value)
     return value
 
 

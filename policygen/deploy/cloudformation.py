@@ -19,9 +19,10 @@ from typing import Any
 
 from policygen.deploy import platform
 from policygen.deploy.cfn_yaml import LineDict, load_template
+from policygen.deploy.declared import allow_statements
 from policygen.deploy.intrinsics import NAME_RULES, Context, resolve
 from policygen.errors import DeploymentError
-from policygen.model import Action, Arn, FunctionSpec, Hole, IacReference, Policy, Statement, Target, Text
+from policygen.model import FunctionSpec, Hole, IacReference, Policy, Statement, Target, Text
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json", "samconfig-template.yaml")
 FUNCTION_TYPES = {"AWS::Serverless::Function", "AWS::Lambda::Function"}
@@ -375,22 +376,4 @@ def _substitute(value: Any, parameters: Mapping[str, Any]) -> Any:
 
 
 def _statements(raw: Any, ctx: Context, label: str) -> list[Statement]:
-    out = []
-    for index, statement in enumerate(raw if isinstance(raw, list) else [raw]):
-        if not isinstance(statement, dict) or statement.get("Effect", "Allow") != "Allow":
-            continue
-        actions = statement.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = statement.get("Resource", "*")
-        resources = [resources] if not isinstance(resources, list) else resources
-        patterns: list[str] = []
-        for resource in resources:
-            patterns.extend(t.pattern() for t in resolve(resource, ctx))
-        out.append(
-            Statement(
-                f"{label}{index}".replace("-", ""),
-                tuple(Action(a) for a in actions if isinstance(a, str)),
-                tuple(Arn(p) for p in patterns),
-            )
-        )
-    return out
+    return allow_statements(raw, label, lambda resource: [t.pattern() for t in resolve(resource, ctx)])

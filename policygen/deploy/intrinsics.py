@@ -229,15 +229,18 @@ def _names(logical: str, resource: Any, rule: NameRule, ctx: Context) -> list[Te
     ]
 
 
-def _fill(template: str, name: Text, ctx: Context) -> Text:
+def fill_arn(template: str, name: Text, partition: str, region: Text, account: Text) -> Text:
+    """An ARN shape of `NAME_RULES` (``arn:{partition}:...{name}``) filled in."""
+    values = {"{partition}": Text.of(partition), "{region}": region, "{account}": account, "{name}": name}
     pieces = re.split(r"(\{partition\}|\{region\}|\{account\}|\{name\})", template)
-    values = {
-        "{partition}": Text.of(ctx.target.partition),
-        "{region}": ctx.pseudo("AWS::Region") or Text.of("*"),
-        "{account}": ctx.pseudo("AWS::AccountId") or Text.of("*"),
-        "{name}": name,
-    }
     return Text.join(*[values.get(p, Text.of(p)) for p in pieces if p])
+
+
+def _fill(template: str, name: Text, ctx: Context) -> Text:
+    region = ctx.pseudo("AWS::Region") or Text.of("*")
+    return fill_arn(
+        template, name, ctx.target.partition, region, ctx.pseudo("AWS::AccountId") or Text.of("*")
+    )
 
 
 def _product(options: list[list[Text]]) -> list[Text]:

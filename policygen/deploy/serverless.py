@@ -15,9 +15,10 @@ from typing import Any
 
 from policygen.deploy import platform
 from policygen.deploy.cfn_yaml import LineDict, load_template
+from policygen.deploy.declared import allow_statements
 from policygen.deploy.intrinsics import Context, resolve
 from policygen.errors import DeploymentError
-from policygen.model import Action, Arn, FunctionSpec, Hole, Policy, Statement, Target, Text
+from policygen.model import FunctionSpec, Hole, Policy, Target, Text
 
 NAMES = ("serverless.yml", "serverless.yaml")
 _VARIABLE = re.compile(r"\$\{([^{}]+)\}")
@@ -173,16 +174,6 @@ def _value(value: Any, variables: _Variables, ctx: Context) -> Text:
 
 
 def _policy(statements: Any, variables: _Variables, ctx: Context) -> Policy | None:
-    out = []
-    for index, statement in enumerate(statements if isinstance(statements, list) else []):
-        if not isinstance(statement, dict) or statement.get("Effect", "Allow") != "Allow":
-            continue
-        actions = statement.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = statement.get("Resource", "*")
-        resources = resources if isinstance(resources, list) else [resources]
-        patterns = tuple(Arn(_value(r, variables, ctx).pattern()) for r in resources)
-        out.append(
-            Statement(f"Sls{index}", tuple(Action(a) for a in actions if isinstance(a, str)), patterns)
-        )
+    raw = statements if isinstance(statements, list) else []
+    out = allow_statements(raw, "Sls", lambda resource: [_value(resource, variables, ctx).pattern()])
     return Policy(tuple(out)) if out else None

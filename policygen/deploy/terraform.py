@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from policygen.deploy import platform
-from policygen.deploy.intrinsics import NAME_RULES
+from policygen.deploy.declared import allow_statements
+from policygen.deploy.intrinsics import NAME_RULES, fill_arn
 from policygen.errors import DeploymentError
-from policygen.model import Action, Arn, FunctionSpec, Hole, IacReference, Policy, Statement, Target, Text
+from policygen.model import FunctionSpec, Hole, IacReference, Policy, Statement, Target, Text
 
 MAX_TF_BYTES = 2_000_000
 MAX_DEPTH = 12
@@ -191,19 +192,8 @@ class _Module:
         )
 
     def arn(self, template: str, name: Text) -> Text:
-        parts: list[str | Hole] = []
-        for piece in re.split(r"(\{partition\}|\{region\}|\{account\}|\{name\})", template):
-            if piece == "{partition}":
-                parts.append(self.target.partition)
-            elif piece == "{region}":
-                parts.append(self.target.region)
-            elif piece == "{account}":
-                parts.append(self.target.account)
-            elif piece == "{name}":
-                parts.extend(name.parts)
-            elif piece:
-                parts.append(piece)
-        return Text.join(*parts)
+        t = self.target
+        return fill_arn(template, name, t.partition, Text.of(t.region), Text.of(t.account))
 
 
 def _line_of(text: str, key: tuple[str, str]) -> int:
@@ -364,20 +354,7 @@ def _statements(module: _Module, value: Any, label: str) -> list[Statement]:
             for s in statement_list
             if isinstance(s, dict) and _unquote(s.get("Effect", '"Allow"')) == "Allow"
         ]
-    out = []
-    for index, statement in enumerate(raw):
-        actions = statement.get("Action", [])
-        actions = actions if isinstance(actions, list) else [actions]
-        resources = statement.get("Resource", ["*"])
-        resources = resources if isinstance(resources, list) else [resources]
-        out.append(
-            Statement(
-                f"{label}S{index}",
-                tuple(Action(str(_unquote(a))) for a in actions),
-                tuple(Arn(module.text(r).pattern()) for r in resources),
-            )
-        )
-    return out
+    return allow_statements(raw, f"{label}S", lambda resource: [module.text(resource).pattern()], _unquote)
 
 
 def _code_dir(module: _Module, body: dict[str, Any], where: str, name: str) -> Path:

@@ -245,6 +245,8 @@ def generate(
             )
         if project is not None:
             results = [f.result for f in project.functions]
+            for spec in project.skipped:
+                click.echo(f"policygen: {spec.source}: {spec.name}: not analysed: {spec.skipped}", err=True)
             if output is not None and (output.is_dir() or str(output).endswith(os.sep)):
                 output.mkdir(exist_ok=True)
                 notes: list[str] = []

@@ -28,6 +28,7 @@ class ProjectResult:
     kind: str  # sam, serverless, terraform
     source: str  # the deployment file(s) read
     functions: tuple[FunctionResult, ...]
+    skipped: tuple[FunctionSpec, ...] = ()  # declared, not analysed: each says why (`FunctionSpec.skipped`)
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,14 @@ def generate_project(
             names = ", ".join(s.name for s in specs)
             raise UsageError(f"--function {function}: {source} declares no such function (it has {names})")
         specs = chosen
+    skipped = tuple(s for s in specs if s.skipped is not None)
+    if len(skipped) == len(specs):
+        listed = "; ".join(f"{s.name}: {s.skipped}" for s in skipped)
+        raise DeploymentError(f"{source}: no function whose code policygen can analyse ({listed})")
     results = []
     for spec in specs:
+        if spec.skipped is not None:
+            continue
         env: dict[str, str | tuple[Text, ...]] = dict(spec.environment)
         env.update(environment or {})
         try:
@@ -100,4 +107,4 @@ def generate_project(
         except UsageError as exc:
             raise DeploymentError(f"{spec.source}: {spec.name}: {exc}") from None
         results.append(FunctionResult(spec, result))
-    return ProjectResult(kind, source, tuple(results))
+    return ProjectResult(kind, source, tuple(results), skipped)

@@ -155,10 +155,8 @@ def _function(
             f"{label}:{line}: SAM attaches AWSLambdaBasicExecutionRole (and event-source policies) to the role it "
             "creates; those are not expanded in the comparison"
         )
-    runtime = config.get("Runtime")
-    if isinstance(runtime, str) and not runtime.startswith("python"):
-        notes.append(f"{logical}: runtime {runtime} is not Python; its code is not analysed")
-    code_dir = _code_dir(path, label, logical, properties, config, is_sam, line)
+    skipped = _not_analysable(config, is_sam)
+    code_dir = path.parent.resolve() if skipped else _code_dir(path, label, logical, properties, config, is_sam, line)
     handler = config.get("Handler") if isinstance(config.get("Handler"), str) else None
     environment = []
     variables = ((config.get("Environment") or {}).get("Variables")) or {}
@@ -193,7 +191,31 @@ def _function(
         source=evidence_line,
         notes=tuple(notes),
         role=_role_reference(config, logical, is_sam),
+        skipped=skipped,
     )
+
+
+def _not_analysable(config: Mapping[str, Any], is_sam: bool) -> str | None:
+    """Why policygen cannot read this function's code from the project, or None if it can."""
+    if config.get("PackageType") == "Image":
+        return "a container image (PackageType: Image); analyse the image's code folder directly"
+    runtime = config.get("Runtime")
+    if isinstance(runtime, str) and not runtime.startswith("python"):
+        return f"runtime {runtime} is not Python"
+    if is_sam and config.get("InlineCode") is not None:
+        return "inline code (InlineCode) is not analysed"
+    code = config.get("CodeUri", ".") if is_sam else config.get("Code")
+    if isinstance(code, dict):
+        if "ZipFile" in code:
+            return "inline code (Code.ZipFile) is not analysed"
+        return "its code is in S3, not in the project; analyse the code folder directly"
+    if isinstance(code, str) and code.startswith("s3://"):
+        return f"its code is in S3 ({code}), not in the project; analyse the code folder directly"
+    if isinstance(code, str) and code.lower().endswith((".zip", ".jar")):
+        return f"its code is a prebuilt archive ({code}); analyse the code folder it was built from"
+    if code is None:
+        return "it declares no code location"
+    return None
 
 
 def _first(texts: list[Text]) -> Text:

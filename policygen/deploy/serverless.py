@@ -109,13 +109,16 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
         if not isinstance(config, dict):
             continue
         line = config.line if isinstance(config, LineDict) else document.line
+        skipped = _not_analysable(config, provider)
         handler = config.get("handler")
-        if not isinstance(handler, str) or "." not in handler:
+        if skipped is not None:
+            handler = "."
+        elif not isinstance(handler, str) or "." not in handler:
             raise DeploymentError(
                 f"{label}:{line}: function {key} has no handler of the form path/module.function"
             )
         module_path, _, function_name = handler.rpartition(".")
-        handler_dotted = module_path.replace("/", ".") + "." + function_name
+        handler_dotted = None if skipped else module_path.replace("/", ".") + "." + function_name
         environment = []
         for name, value in {**provider_env, **(config.get("environment") or {})}.items():
             environment.append((str(name), (_value(value, variables, ctx),)))
@@ -158,9 +161,20 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
                 deployed=deployed,
                 kms_keys=(),
                 source=f"{label}:{line}",
+                skipped=skipped,
             )
         )
     return specs
+
+
+def _not_analysable(config: Any, provider: Any) -> str | None:
+    """Why policygen cannot read this function's code from the project, or None if it can."""
+    if config.get("image") is not None:
+        return "a container image (image:); analyse the image's code folder directly"
+    runtime = config.get("runtime") or provider.get("runtime")
+    if isinstance(runtime, str) and not runtime.startswith("python"):
+        return f"runtime {runtime} is not Python"
+    return None
 
 
 def _value(value: Any, variables: _Variables, ctx: Context) -> Text:

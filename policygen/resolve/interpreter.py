@@ -134,7 +134,9 @@ class Program:
         self.evaluations: collections.Counter[FuncKey] = collections.Counter()
         self.graph: nx.DiGraph = nx.DiGraph()
         # What each function's latest evaluation found: an earlier one saw less (values still empty).
-        self.calls: dict[FuncKey, dict[tuple[int, str, str, str], SdkCall]] = collections.defaultdict(dict)
+        self.calls: dict[FuncKey, dict[tuple[int, str, str, str, str, str], SdkCall]] = (
+            collections.defaultdict(dict)
+        )
         self.unresolved: dict[FuncKey, dict[tuple[int, str, str], Unresolved]] = collections.defaultdict(dict)
         self.module_names: dict[str, set[str]] = {}
         self.inlined: set[FuncKey] = set()
@@ -289,7 +291,11 @@ class Program:
 
     # records -------------------------------------------------------------------------------
     def record_call(self, call: SdkCall, where: FuncKey) -> None:
-        self.calls[where][(call.location.line, call.service, call.method, call.note)] = call
+        # One line may make the call on several clients (``replica if failover else primary``)
+        # or resources: each is its own call, kept apart by its region and arguments.
+        region = str(call.region) if call.region is not None else ""
+        key = (call.location.line, call.service, call.method, call.note, region, _arguments_text(call.arguments))
+        self.calls[where][key] = call
 
     def record_unresolved(self, item: Unresolved, where: FuncKey) -> None:
         self.unresolved[where][(item.location.line, item.reason, item.detail)] = item
@@ -813,7 +819,9 @@ class Frame:
         star: bool = False,
     ) -> Values:
         out: list[Values] = []
-        for func in funcs:
+        # Several callees (``replica if failover else primary``): called in one order in every
+        # run, so what they write reaches the worklist in the same order whatever the hash seed.
+        for func in sorted(funcs, key=repr) if len(funcs) > 1 else funcs:
             out.append(self.call_one(func, args, kwargs, line, star))
         return union(*out) if out else unknown("call")
 
@@ -1061,6 +1069,18 @@ def _arg_values(values: Values) -> tuple[ArgValue, ...]:
     """The argument values in a stable order (sorted by their text: repr of deep values is slow)."""
     converted = {_arg_value(bounded(v)) for v in values}
     return tuple(sorted(converted, key=_arg_key))
+
+
+def _arguments_text(arguments: tuple[Argument, ...]) -> str:
+    """A call's arguments as text, whole (a sort and identity key independent of hashing)."""
+    return ";".join(f"{a.name}=[{','.join(_value_text(v) for v in a.values)}]" for a in arguments)
+
+
+def _value_text(value: ArgValue) -> str:
+    if isinstance(value, DictValue):
+        inner = ",".join(f"{k}:[{','.join(_value_text(v) for v in vs)}]" for k, vs in value.items)
+        return "{" + inner + ("" if value.complete else ",...") + "}"
+    return repr(str(value))
 
 
 def _arg_key(value: ArgValue) -> str:

@@ -75,13 +75,14 @@ def call_external(
     if qualname in RESOURCE_FACTORIES:
         return make_clients(frame, args, kwargs, location, resource=True)
     if qualname in SESSION_FACTORIES:
-        return one(SessionV(_region(kwargs)))
+        return frozenset(SessionV(region) for region in _regions(kwargs))
     return None
 
 
-def _region(kwargs: Mapping[str | None, Values]) -> Text | None:
+def _regions(kwargs: Mapping[str | None, Values], default: Text | None = None) -> tuple[Text | None, ...]:
+    """Every region the call may name (``region_name=a if x else b``: both count)."""
     values = kwargs.get("region_name")
-    return texts(values)[0] if values else None
+    return texts(values) if values else (default,)
 
 
 def make_clients(
@@ -90,22 +91,23 @@ def make_clients(
     kwargs: Mapping[str | None, Values],
     location: Location,
     resource: bool,
+    session: SessionV | None = None,
 ) -> Values:
     names = args[0] if args else kwargs.get("service_name", EMPTY)
     out: set[Value] = set()
-    region = _region(kwargs)
+    regions = _regions(kwargs, session.region if session is not None else None)
     for text in texts(names) if names else ():
         service = text.known
         if service is None:
             frame.unresolved_here("a client whose service name is computed at run time", location, str(text))
-            out.add(ClientV(None, region))
+            out.update(ClientV(None, region) for region in regions)
         elif resource:
             if boto3_model.has_resource_api(service):
                 out.add(ResourceV(service, ""))
             else:
                 frame.unresolved_here(f"boto3 has no resource API for '{service}'", location)
         else:
-            out.add(ClientV(service, region))
+            out.update(ClientV(service, region) for region in regions)
     if not names:
         frame.unresolved_here("a client created without a service name", location)
     return frozenset(out) or unknown("client")
@@ -160,9 +162,9 @@ def call(
         if receiver.inferred and not _known_service_literal(args, kwargs):
             return unknown(f"the result of .{name}()")
         if name in {"client", "create_client"}:
-            return make_clients(frame, args, kwargs, location, resource=False)
+            return make_clients(frame, args, kwargs, location, resource=False, session=receiver)
         if name == "resource":
-            return make_clients(frame, args, kwargs, location, resource=True)
+            return make_clients(frame, args, kwargs, location, resource=True, session=receiver)
         return unknown(f"session.{name}()")
     if method.passed:
         return unknown(f"the response of {name}() (recorded where it was passed)")

@@ -1,0 +1,141 @@
+"""Resolver patterns from issue 10, each positive (what must be granted) and negative (what must
+not be), run through the library and through the CLI's json-report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from policygen.cli import main
+from policygen.model import Target
+from policygen.pipeline import generate
+
+TARGET = Target("aws", "us-east-1", "123456789012")
+S3 = "arn:aws:s3:::"
+DDB = "arn:aws:dynamodb:us-east-1:123456789012:table/"
+EVENTS = "arn:aws:events:us-east-1:123456789012:event-bus/"
+SQS = "arn:aws:sqs:us-east-1:123456789012:"
+
+
+@dataclass
+class Case:
+    name: str
+    code: str
+    grants: set[tuple[str, str]] = field(default_factory=set)  # (action, resource) that must be granted
+    denied: set[tuple[str, str]] = field(default_factory=set)  # (action, resource) that must not be
+    absent: set[str] = field(default_factory=set)  # actions that must not be granted at all
+    unreachable: set[str] = field(default_factory=set)  # calls listed as unreachable ("s3.delete_bucket")
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def write(tmp_path: Path, case: Case) -> None:
+    (tmp_path / "app.py").write_text(textwrap.dedent(case.code))
+
+
+def check(case: Case, granted: set[tuple[str, str]], unreachable: set[str]) -> None:
+    assert case.grants <= granted, f"missing {case.grants - granted}; got {sorted(granted)}"
+    assert not (case.denied & granted), f"over-granted {case.denied & granted}"
+    actions = {a for a, _ in granted}
+    assert not (case.absent & actions), f"unexpected {case.absent & actions}"
+    assert case.unreachable <= unreachable, f"not listed as unreachable: {case.unreachable - unreachable}"
+
+
+def run_cli(tmp_path: Path, case: Case) -> dict:
+    args = ["generate", str(tmp_path), "--no-cache", "--format", "json-report"]
+    args += ["--region", TARGET.region, "--account", TARGET.account]
+    for key, value in case.env.items():
+        args += ["--env", f"{key}={value}"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    report: dict = json.loads(result.stdout)
+    return report
+
+
+CASES: list[Case] = [
+    # -- a client chosen by a branch: every possible value counts --------------------------------
+    Case(
+        "conditional expression picks a regional client",
+        """
+        import os, boto3
+        primary = boto3.client("dynamodb", region_name="us-east-1")
+        replica = boto3.client("dynamodb", region_name="eu-west-1")
+        def handler(event, context):
+            client = replica if os.environ.get("FAILOVER") == "1" else primary
+            client.get_item(TableName="orders", Key={})
+        """,
+        {
+            ("dynamodb:GetItem", DDB + "orders"),
+            ("dynamodb:GetItem", "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"),
+        },
+    ),
+    Case(
+        "if/else assignment of resources",
+        """
+        import boto3
+        def handler(event, context):
+            if event.get("archive"):
+                table = boto3.resource("dynamodb").Table("orders-archive")
+            else:
+                table = boto3.resource("dynamodb").Table("orders")
+            table.put_item(Item={})
+        """,
+        {("dynamodb:PutItem", DDB + "orders-archive"), ("dynamodb:PutItem", DDB + "orders")},
+        {("dynamodb:PutItem", DDB + "*")},
+    ),
+    Case(
+        "or default and region chosen inline",
+        """
+        import os, boto3
+        def handler(event, context):
+            region = os.environ.get("REPLICA_REGION") or "eu-west-1"
+            boto3.client("sns", region_name=region).publish(TopicArn="alerts", Message="m")
+            boto3.Session(region_name="us-west-2" if event else "us-east-1").client("sns").publish(
+                TopicArn="audit", Message="m")
+        """,
+        {
+            ("sns:Publish", "arn:aws:sns:eu-west-1:123456789012:alerts"),
+            ("sns:Publish", "arn:aws:sns:us-west-2:123456789012:audit"),
+            ("sns:Publish", "arn:aws:sns:us-east-1:123456789012:audit"),
+        },
+        {("sns:Publish", "arn:aws:sns:us-west-2:123456789012:alerts")},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_library(tmp_path, case):
+    write(tmp_path, case)
+    result = generate(tmp_path, environment=case.env, target=TARGET)
+    granted = {(p.action, p.resource) for p in result.permissions}
+    check(case, granted, {c.label for c in result.unreachable})
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_cli(tmp_path, case):
+    write(tmp_path, case)
+    report = run_cli(tmp_path, case)
+    granted = {(p["action"], p["resource"]) for p in report["permissions"]}
+    check(case, granted, {c["call"] for c in report["unreachable_calls"]})
+
+
+def test_branch_chosen_clients_are_byte_identical_across_hash_seeds(tmp_path):
+    """Which of two clients was kept used to depend on set order, so on PYTHONHASHSEED."""
+    parts = [textwrap.dedent(c.code).replace("def handler", f"def h{i}") for i, c in enumerate(CASES[:3])]
+    calls = "".join(f"    h{i}(event, context)\n" for i in range(3))
+    (tmp_path / "app.py").write_text("\n".join(parts) + "\ndef handler(event, context):\n" + calls)
+    outputs = set()
+    for seed in ("0", "1", "2", "3", "4", "5"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        args = [sys.executable, "-m", "policygen", "generate", str(tmp_path), "--no-cache"]
+        args += ["--format", "json-report", "--region", "us-east-1", "--account", "123456789012"]
+        outputs.add(subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout)
+    assert len(outputs) == 1
+    assert "eu-west-1:123456789012:table/orders" in outputs.pop()

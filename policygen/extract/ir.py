@@ -31,6 +31,7 @@ class Name:
 class Attr:
     value: Expr
     attr: str
+    line: int = 0  # reading a resource's attribute may call AWS (boto3 loads it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,9 +65,19 @@ class _Collector(cst.CSTVisitor):
     def __init__(self) -> None:
         self.calls: list[cst.Call] = []
         self.defs: list[cst.FunctionDef | cst.ClassDef] = []
+        self.attributes: list[cst.Attribute] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.attributes.append(node)
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False  # dotted module names are attributes to libcst, not to ast
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.defs.append(node)
@@ -87,19 +97,26 @@ def _match_lines(module: cst.Module, tree: ast.AST) -> dict[int, int]:
         (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)),
         key=lambda n: (n.lineno, n.col_offset),
     )
+    ast_attributes = sorted(
+        (n for n in ast.walk(tree) if isinstance(n, ast.Attribute)),
+        key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)),
+    )
     agree = (
         len(ast_calls) == len(collector.calls)
         and len(ast_defs) == len(collector.defs)
+        and len(ast_attributes) == len(collector.attributes)
         and all(_same_callee(c, a) for c, a in zip(collector.calls, ast_calls, strict=True))
         and all(d.name.value == a.name for d, a in zip(collector.defs, ast_defs, strict=True))
+        and all(c.attr.value == a.attr for c, a in zip(collector.attributes, ast_attributes, strict=True))
     )
     if agree:
         lines = {id(c): a.lineno for c, a in zip(collector.calls, ast_calls, strict=True)}
         lines.update({id(d): a.lineno for d, a in zip(collector.defs, ast_defs, strict=True)})
+        lines.update({id(c): a.lineno for c, a in zip(collector.attributes, ast_attributes, strict=True)})
         return lines
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     lines = {}
-    for node in [*collector.calls, *collector.defs]:
+    for node in [*collector.calls, *collector.defs, *collector.attributes]:
         lines[id(node)] = positions[node].start.line
     return lines
 
@@ -262,7 +279,7 @@ class _Lowerer:
                 return ir.Const({"True": True, "False": False, "None": None}[node.value])
             return ir.Name(node.value)
         if isinstance(node, cst.Attribute):
-            return ir.Attr(self.expr(node.value), node.attr.value)
+            return ir.Attr(self.expr(node.value), node.attr.value, self._lines.get(id(node), 0))
         if isinstance(node, cst.Call):
             return self.call(node)
         if isinstance(node, cst.SimpleString):

@@ -21,6 +21,7 @@ class ParamSource:
     source: str  # identifier, data, requestParameter, response, input, string...
     name: str = ""  # identifier name for source=identifier
     value: str | None = None  # literal for source=string
+    path: str = ""  # where in the request (requestParameter) or response (response, data) it is
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class Request:
 class Returned:
     type: str
     identifiers: tuple[ParamSource, ...]
+    path: str | None = None  # set: the new resource's data is filled from the response (no load)
+
+    @property
+    def many(self) -> bool:
+        """A list of resources (``Messages[]``), not one."""
+        return self.path is not None and "[]" in self.path
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,10 @@ class ResourceShape:
     name: str  # "Bucket", or "" for the service resource
     identifiers: tuple[str, ...]
     actions: dict[str, ResourceAction]  # snake-case method name -> action
-    has: dict[str, Returned]  # "Object" -> sub-resource
-    collections: dict[str, tuple[Request, str]]  # "objects" -> (request, item type)
+    has: dict[str, Returned]  # "Object" -> sub-resource, made by a call: bucket.Object(key)
+    references: dict[str, Returned]  # "vpc" -> a resource named by this one's data: instance.vpc
+    attributes: frozenset[str]  # snake-case members of its data shape: table.item_count
+    collections: dict[str, tuple[Request, Returned]]  # "objects" -> (request, each item)
     batch_actions: dict[str, dict[str, Request]]  # collection -> {"delete": request}
     waiters: dict[str, tuple[str, tuple[ParamSource, ...]]]  # "wait_until_exists" -> (waiter, params)
     load: Request | None
@@ -77,7 +86,10 @@ def has_resource_api(service: str) -> bool:
 
 
 def _params(raw: list[dict[str, Any]] | None) -> tuple[ParamSource, ...]:
-    return tuple(ParamSource(p["target"], p["source"], p.get("name", ""), p.get("value")) for p in raw or ())
+    return tuple(
+        ParamSource(p["target"], p["source"], p.get("name", ""), p.get("value"), p.get("path", ""))
+        for p in raw or ()
+    )
 
 
 def _request(raw: dict[str, Any] | None) -> Request | None:
@@ -89,7 +101,28 @@ def _request(raw: dict[str, Any] | None) -> Request | None:
 def _returned(raw: dict[str, Any] | None) -> Returned | None:
     if not raw:
         return None
-    return Returned(raw["type"], _params(raw.get("identifiers")))
+    return Returned(raw["type"], _params(raw.get("identifiers")), raw.get("path"))
+
+
+# Loads boto3 adds in code rather than in resources-1.json (boto3/s3/inject.py): a Bucket loads
+# by listing the account's buckets, an ObjectSummary by a HEAD request on its object.
+_INJECTED_LOADS = {
+    ("s3", "Bucket"): Request("ListBuckets", ()),
+    ("s3", "ObjectSummary"): Request(
+        "HeadObject",
+        (ParamSource("Bucket", "identifier", "BucketName"), ParamSource("Key", "identifier", "Key")),
+    ),
+}
+
+
+@functools.cache
+def _shape_members(service: str, shape_name: str) -> frozenset[str]:
+    """The snake-case names of a botocore shape's members: the attributes boto3 gives a resource."""
+    from botocore.loaders import Loader
+
+    model = Loader().load_service_model(service, "service-2")
+    members = model.get("shapes", {}).get(shape_name, {}).get("members", {})
+    return frozenset(xform_name(m) for m in members)
 
 
 @functools.cache
@@ -105,10 +138,17 @@ def shape(service: str, name: str) -> ResourceShape | None:
         xform_name(k): ResourceAction(_request(v.get("request")), _returned(v.get("resource")))
         for k, v in spec.get("actions", {}).items()
     }
-    has = {}
+    has: dict[str, Returned] = {}
+    references: dict[str, Returned] = {}
     for key, value in spec.get("has", {}).items():
         returned = _returned(value.get("resource"))
-        if returned is not None:
+        if returned is None:
+            continue
+        # As boto3's ResourceModel: a relation needing this resource's data is a property
+        # (a reference); one made from identifiers and arguments is a method (a sub-resource).
+        if any(i.source == "data" for i in returned.identifiers):
+            references[xform_name(key)] = returned
+        else:
             has[key] = returned
     if name == "":
         # As boto3's ResourceModel does: the service resource can make every resource type,
@@ -121,8 +161,9 @@ def shape(service: str, name: str) -> ResourceShape | None:
     collections = {}
     for key, value in spec.get("hasMany", {}).items():
         request = _request(value.get("request"))
-        if request is not None:
-            collections[xform_name(key)] = (request, value.get("resource", {}).get("type", ""))
+        item = _returned(value.get("resource"))
+        if request is not None and item is not None:
+            collections[xform_name(key)] = (request, item)
     batch_actions: dict[str, dict[str, Request]] = {}
     for key, value in spec.get("hasMany", {}).items():
         item_type = value.get("resource", {}).get("type", "")
@@ -138,13 +179,20 @@ def shape(service: str, name: str) -> ResourceShape | None:
         for k, v in spec.get("waiters", {}).items()
     }
     identifiers = tuple(i["name"] for i in spec.get("identifiers", []))
+    snake_identifiers = {xform_name(i) for i in identifiers}
+    attributes: frozenset[str] = frozenset()
+    if spec.get("shape"):
+        attributes = _shape_members(service, spec["shape"]) - snake_identifiers - set(references)
+    load = _request((spec.get("load") or {}).get("request")) or _INJECTED_LOADS.get((service, name))
     return ResourceShape(
         name,
         identifiers,
         actions,
         has,
+        references,
+        attributes,
         collections,
         batch_actions,
         waiters,
-        _request((spec.get("load") or {}).get("request")),
+        load,
     )

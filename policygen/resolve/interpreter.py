@@ -608,7 +608,9 @@ class Frame:
         if isinstance(expr, ir.Name):
             return self.referenced(self.lookup(expr.id))
         if isinstance(expr, ir.Attr):
-            return self.referenced(union(*(self.attribute(v, expr.attr) for v in self.eval(expr.value))))
+            return self.referenced(
+                union(*(self.attribute(v, expr.attr, expr.line) for v in self.eval(expr.value)))
+            )
         if isinstance(expr, ir.Call):
             return self.call(expr)
         if isinstance(expr, ir.FString):
@@ -743,7 +745,7 @@ class Frame:
         return union(*out) if out else one(Str(Text((Hole("environment variable"),))))
 
     # attributes ----------------------------------------------------------------------------
-    def attribute(self, value: Value, attr: str) -> Values:
+    def attribute(self, value: Value, attr: str, line: int = 0) -> Values:
         if isinstance(value, External):
             return one(External(f"{value.qualname}.{attr}"))
         if isinstance(value, ModuleRef):
@@ -763,7 +765,7 @@ class Frame:
         if isinstance(
             value, SessionV | ClientV | ResourceV | CollectionV | PaginatorV | WaiterV | BatchWriterV
         ):
-            return sdk.attribute(value, attr)
+            return sdk.attribute(self, value, attr, Location(self.path, line or self.current_line))
         if isinstance(value, Unknown) and attr in {"client", "resource"}:
             # A session from a factory the analysis cannot follow (c7n's local_session(factory)):
             # ``.client("ec2")`` with a boto3 service name is a boto3 client.

@@ -26,6 +26,7 @@ from policygen.resolve.values import (
     PaginatorV,
     ResourceV,
     SdkMethod,
+    SeqV,
     SessionV,
     Str,
     Value,
@@ -113,7 +114,7 @@ def make_clients(
     return frozenset(out) or unknown("client")
 
 
-def attribute(value: Value, attr: str) -> Values:
+def attribute(frame: Frame, value: Value, attr: str, location: Location) -> Values:
     if isinstance(value, ResourceV) and attr == "meta":
         return one(SdkMethod(value, "meta"))
     if (
@@ -127,13 +128,39 @@ def attribute(value: Value, attr: str) -> Values:
         return unknown("client.meta")
     if isinstance(value, ResourceV):
         shape = boto3_model.shape(value.service, value.type)
-        if shape is not None and attr in shape.collections:
-            return one(CollectionV(value, attr))
         if shape is not None:
-            for identifier in shape.identifiers:
-                if xform_name(identifier) == attr:
-                    return dict(value.identifiers).get(identifier, EMPTY) or unknown(f"{value.type}.{attr}")
+            return resource_attribute(frame, value, shape, attr, location)
     return one(SdkMethod(value, attr))
+
+
+def resource_attribute(
+    frame: Frame, resource: ResourceV, shape: boto3_model.ResourceShape, attr: str, location: Location
+) -> Values:
+    """``bucket.objects``, ``obj.key``, ``table.item_count``, ``instance.vpc`` or a method.
+
+    Reading a data attribute or a reference of a resource whose data did not come with the
+    response that made it loads the resource first, as boto3 does: ``table.item_count`` is a
+    DescribeTable call, ``obj.content_length`` a HeadObject."""
+    if attr in shape.collections:
+        return one(CollectionV(resource, attr))
+    for identifier in shape.identifiers:
+        if xform_name(identifier) == attr:
+            return dict(resource.identifiers).get(identifier, EMPTY) or unknown(f"{resource.type}.{attr}")
+    if attr not in shape.attributes and attr not in shape.references:
+        return one(SdkMethod(resource, attr))
+    label = f"{resource.type}.{attr}"
+    if not resource.loaded and shape.load is not None:
+        frame.record(
+            resource.service,
+            xform_name(shape.load.operation),
+            _identifier_params(resource, shape.load.params, {}),
+            location,
+            CallKind.RESOURCE,
+            f"{label} (reading it loads the {resource.type})",
+        )
+    if attr in shape.references:
+        return one(_new_resource(resource, shape.references[attr], (), {}))
+    return unknown(f"the value of {label}")
 
 
 def call(
@@ -393,7 +420,7 @@ def _identifier_params(
             )
             out[param.target.split(".")[0].split("[")[0]] = _param_value(param.target, value)
         elif param.source == "string" and param.value is not None:
-            out[param.target] = one(Str(Text.of(param.value)))
+            out[param.target.split(".")[0].split("[")[0]] = one(Str(Text.of(param.value)))
     return out
 
 
@@ -436,7 +463,8 @@ def resource_call(
                 label,
             )
         if action.returns is not None:
-            return one(_new_resource(resource, action.returns, args, kwargs))
+            made = one(_new_resource(resource, action.returns, args, kwargs))
+            return one(SeqV((made,))) if action.returns.many else made
         return unknown(f"the response of {label}()")
     if name in {"load", "reload"} and shape.load is not None:
         params = _identifier_params(resource, shape.load.params, kwargs)
@@ -489,6 +517,8 @@ def resource_call(
 def _new_resource(
     parent: ResourceV, returned: boto3_model.Returned, args: tuple[Values, ...], kwargs: dict[str, Values]
 ) -> ResourceV:
+    """The resource an action, sub-resource, reference or collection makes: identifiers from the
+    parent's, from the caller's arguments or request, and holes where they come from AWS's reply."""
     identifiers = dict(parent.identifiers)
     new: dict[str, Values] = {}
     positional = list(args)
@@ -502,15 +532,14 @@ def _new_resource(
                 else kwargs.get(ident.target, EMPTY) or kwargs.get(xform_name(ident.target), EMPTY)
             )
         elif ident.source == "requestParameter":
-            new[ident.target] = kwargs.get(ident.name or ident.target.split(".")[-1], EMPTY)
-            if not new[ident.target]:
-                path_key = ident.target
-                new[ident.target] = kwargs.get(path_key, EMPTY)
-    # identifiers taken from the request: Bucket.put_object(Key=...) -> Object(bucket, key)
-    for ident in returned.identifiers:
-        if ident.source == "requestParameter" and not new.get(ident.target):
-            new[ident.target] = kwargs.get(ident.target, EMPTY)
-    return ResourceV(parent.service, returned.type, tuple(sorted(new.items())))
+            # Bucket.put_object(Key=...) -> Object(bucket, key)
+            member = (ident.path or ident.name or ident.target).split(".")[0].split("[")[0]
+            new[ident.target] = kwargs.get(member, EMPTY)
+        elif ident.source in {"response", "data"}:
+            new[ident.target] = one(Str(Text((Hole(f"the {returned.type} {ident.target} AWS returns"),))))
+    return ResourceV(
+        parent.service, returned.type, tuple(sorted(new.items())), loaded=returned.path is not None
+    )
 
 
 def collection_call(
@@ -520,11 +549,17 @@ def collection_call(
     shape = boto3_model.shape(owner.service, owner.type)
     if shape is None or collection.name not in shape.collections:
         return unknown("collection")
-    request, _item_type = shape.collections[collection.name]
+    request, _item = shape.collections[collection.name]
     label = f"{owner.type or owner.service}.{collection.name}.{name}"
     if name in {"all", "filter", "limit", "page_size", "pages"}:
         params = _identifier_params(owner, request.params, kwargs)
         frame.record(owner.service, xform_name(request.operation), params, location, CallKind.RESOURCE, label)
+        if name == "filter" and kwargs:
+            return one(
+                CollectionV(
+                    owner, collection.name, tuple(sorted({**dict(collection.request), **kwargs}.items()))
+                )
+            )
         return one(collection)
     batch = shape.batch_actions.get(collection.name, {})
     if name in batch:
@@ -553,26 +588,24 @@ def collection_call(
 
 
 def collection_items(collection: CollectionV) -> Values:
+    """What iterating a collection yields: its item resources, identifiers carried from the owner
+    as boto3's model says (a bucket's objects keep the bucket's name), data already loaded."""
     owner = collection.owner
     shape = boto3_model.shape(owner.service, owner.type)
     if shape is None or collection.name not in shape.collections:
         return unknown("item")
-    _request, item_type = shape.collections[collection.name]
-    item_shape = boto3_model.shape(owner.service, item_type)
-    identifiers: dict[str, Values] = {}
-    parent_ids = dict(owner.identifiers)
-    if item_shape is not None:
-        for ident in item_shape.identifiers:
-            # Items of a bucket's objects collection share the bucket's name (identifier BucketName).
-            match = next(
-                (
-                    v
-                    for k, v in parent_ids.items()
-                    if ident.endswith(k)
-                    or k.endswith(ident)
-                    or (k == "Name" and ident == owner.type + "Name")
-                ),
-                EMPTY,
-            )
-            identifiers[ident] = match or one(Str(Text((Hole(f"each {item_type} {ident}"),))))
-    return one(ResourceV(owner.service, item_type, tuple(sorted(identifiers.items()))))
+    _request, item = shape.collections[collection.name]
+    made = _new_resource(owner, item, (), {})
+    prefixes = dict(collection.request).get("Prefix", EMPTY)
+    if prefixes and any(i.target == "Key" and i.source == "response" for i in item.identifiers):
+        # S3 lists only keys that begin with the Prefix it was given.
+        keys = frozenset(
+            Str(Text.join(p, Text((Hole(f"each key listed under {p}"),)))) for p in texts(prefixes)
+        )
+        made = ResourceV(
+            made.service,
+            made.type,
+            tuple(sorted({**dict(made.identifiers), "Key": keys}.items())),
+            made.loaded,
+        )
+    return one(made)

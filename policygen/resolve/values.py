@@ -103,12 +103,14 @@ class ResourceV:
     service: str
     type: str  # "" for the service resource
     identifiers: tuple[tuple[str, Values], ...] = ()
+    loaded: bool = False  # its data came with the response that made it: reading attributes calls nothing
 
 
 @dataclass(frozen=True)
 class CollectionV:
     owner: ResourceV
     name: str
+    request: tuple[tuple[str, Values], ...] = ()  # what .filter() passed: the items it can yield
 
 
 @dataclass(frozen=True)

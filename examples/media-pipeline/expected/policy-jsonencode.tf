@@ -37,7 +37,7 @@ resource "aws_iam_role_policy" "media_pipeline" {
         ]
       },
       {
-        Sid    = "S3307DB29D"
+        Sid    = "S38A238F06"
         Effect = "Allow"
 
         Action = [
@@ -45,7 +45,7 @@ resource "aws_iam_role_policy" "media_pipeline" {
         ]
 
         Resource = [
-          "arn:aws:s3:::media-uploads/*",
+          "arn:aws:s3:::media-uploads/drafts/*",
         ]
       },
       {

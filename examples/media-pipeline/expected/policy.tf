@@ -24,10 +24,10 @@ data "aws_iam_policy_document" "media_pipeline" {
   }
 
   statement {
-    sid       = "S3307DB29D"
+    sid       = "S38A238F06"
     effect    = "Allow"
     actions   = ["s3:DeleteObject"]
-    resources = ["arn:aws:s3:::media-uploads/*"]
+    resources = ["arn:aws:s3:::media-uploads/drafts/*"]
   }
 
   statement {

@@ -1,0 +1,267 @@
+"""boto3's resource API as its model describes it: attributes that load their resource, objects that
+actions and collections return, references, carried identifiers. Positive and negative cases, run
+through the library (the `Case` helper of test_patterns) and through the CLI."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+from test_patterns import DDB, S3, Case, check, run
+
+from policygen.cli import main
+
+QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/jobs"
+QUEUE = "arn:aws:sqs:us-east-1:123456789012:jobs"
+
+CASES = [
+    Case(
+        "table attribute loads the table",
+        {
+            "app.py": """
+        import boto3
+        table = boto3.resource("dynamodb").Table("orders")
+        def handler(e, c):
+            return table.item_count, table.key_schema
+        """
+        },
+        {("dynamodb:DescribeTable", DDB + "orders")},
+    ),
+    Case(
+        "table identifier does not load",
+        {
+            "app.py": """
+        import boto3
+        table = boto3.resource("dynamodb").Table("orders")
+        def handler(e, c):
+            table.put_item(Item={"id": table.name})
+        """
+        },
+        {("dynamodb:PutItem", DDB + "orders")},
+        {"dynamodb:DescribeTable"},
+    ),
+    Case(
+        "object metadata is a HEAD request",
+        {
+            "app.py": """
+        import boto3
+        s3 = boto3.resource("s3")
+        def handler(e, c):
+            obj = s3.Object("reports", f"daily/{e['day']}.csv")
+            return obj.content_length, obj.metadata, obj.e_tag
+        """
+        },
+        {("s3:GetObject", S3 + "reports/daily/*.csv")},
+    ),
+    Case(
+        "object key and bucket name do not load",
+        {
+            "app.py": """
+        import boto3
+        def handler(e, c):
+            obj = boto3.resource("s3").Bucket("reports").Object("a.csv")
+            return obj.key + obj.bucket_name
+        """
+        },
+        set(),
+        {"s3:GetObject", "s3:ListAllMyBuckets"},
+    ),
+    Case(
+        "bucket creation date lists the buckets (boto3's injected load)",
+        {
+            "app.py": """
+        import boto3
+        def handler(e, c):
+            bucket = boto3.resource("s3").Bucket("media")
+            bucket.load()
+            return bucket.creation_date, bucket.name
+        """
+        },
+        {("s3:ListAllMyBuckets", "*")},
+    ),
+    Case(
+        "queue attributes load the queue",
+        {
+            "app.py": f"""
+        import boto3
+        def handler(e, c):
+            queue = boto3.resource("sqs").Queue("{QUEUE_URL}")
+            return queue.attributes["ApproximateNumberOfMessages"], queue.url
+        """
+        },
+        {("sqs:GetQueueAttributes", QUEUE)},
+    ),
+    Case(
+        "received messages: delete and change visibility on the queue, no load",
+        {
+            "app.py": f"""
+        import boto3
+        queue = boto3.resource("sqs").Queue("{QUEUE_URL}")
+        def handler(e, c):
+            for message in queue.receive_messages(MaxNumberOfMessages=10):
+                print(message.body, message.receipt_handle)
+                message.change_visibility(VisibilityTimeout=30)
+                message.delete()
+        """
+        },
+        {
+            ("sqs:ReceiveMessage", QUEUE),
+            ("sqs:ChangeMessageVisibility", QUEUE),
+            ("sqs:DeleteMessage", QUEUE),
+        },
+        {"sqs:GetQueueAttributes"},
+    ),
+    Case(
+        "one received message by index",
+        {
+            "app.py": f"""
+        import boto3
+        def handler(e, c):
+            messages = boto3.resource("sqs").Queue("{QUEUE_URL}").receive_messages()
+            if messages:
+                messages[0].delete()
+        """
+        },
+        {("sqs:DeleteMessage", QUEUE)},
+    ),
+    Case(
+        "object summaries keep the bucket and the listed prefix",
+        {
+            "app.py": """
+        import boto3
+        bucket = boto3.resource("s3").Bucket("inbox")
+        def handler(e, c):
+            for summary in bucket.objects.filter(Prefix="incoming/"):
+                if summary.size > 0:
+                    body = summary.get()["Body"].read()
+                    summary.Object().copy_from(CopySource={"Bucket": "inbox", "Key": summary.key})
+                summary.delete()
+        """
+        },
+        {
+            ("s3:ListBucket", S3 + "inbox"),
+            ("s3:GetObject", S3 + "inbox/incoming/*"),
+            ("s3:DeleteObject", S3 + "inbox/incoming/*"),
+            ("s3:PutObject", S3 + "inbox/incoming/*"),
+        },
+    ),
+    Case(
+        "object summary data came with the listing",
+        {
+            "app.py": """
+        import boto3
+        def handler(e, c):
+            return sum(s.size for s in []) + max(o.size for o in boto3.resource("s3").Bucket("b").objects.all())
+        """
+        },
+        set(),
+        {"s3:GetObject"},
+    ),
+    Case(
+        "a summary made by hand loads by a HEAD request (boto3's injected load)",
+        {
+            "app.py": """
+        import boto3
+        def handler(e, c):
+            return boto3.resource("s3").ObjectSummary("b", "k.txt").size
+        """
+        },
+        {("s3:GetObject", S3 + "b/k.txt")},
+    ),
+    Case(
+        "a listed role's data came with the listing",
+        {
+            "app.py": """
+        import boto3
+        def handler(e, c):
+            return [role.arn for role in boto3.resource("iam").roles.all()]
+        """
+        },
+        {("iam:ListRoles", "*")},
+        {"iam:GetRole"},
+    ),
+    Case(
+        "a listed topic has only its ARN: its attributes load it",
+        {
+            "app.py": """
+        import boto3
+        sns = boto3.resource("sns")
+        def handler(e, c):
+            for topic in sns.topics.all():
+                print(topic.arn, topic.attributes)
+            return sns.Topic("arn:aws:sns:us-east-1:123456789012:alerts").attributes
+        """
+        },
+        {
+            ("sns:ListTopics", "*"),
+            ("sns:GetTopicAttributes", "arn:aws:sns:us-east-1:123456789012:*"),
+            ("sns:GetTopicAttributes", "arn:aws:sns:us-east-1:123456789012:alerts"),
+        },
+    ),
+    Case(
+        "a reference is a property that loads its owner",
+        {
+            "app.py": """
+        import boto3
+        def handler(e, c):
+            instance = boto3.resource("ec2").Instance("i-0123456789abcdef0")
+            return instance.vpc.cidr_block
+        """
+        },
+        {("ec2:DescribeInstances", "*"), ("ec2:DescribeVpcs", "*")},
+    ),
+    Case(
+        "a resource an action returns with its data does not load",
+        {
+            "app.py": """
+        import boto3
+        def handler(e, c):
+            table = boto3.resource("dynamodb").create_table(TableName="t", KeySchema=[], AttributeDefinitions=[])
+            return table.table_status
+        """
+        },
+        {("dynamodb:CreateTable", DDB + "t")},
+        {"dynamodb:DescribeTable"},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_resource_pattern(tmp_path, case):
+    check(tmp_path, case)
+
+
+def test_attribute_load_evidence_names_its_line(tmp_path):
+    case = next(c for c in CASES if c.name == "table attribute loads the table")
+    result = run(tmp_path, case)
+    (permission,) = [p for p in result.permissions if p.action == "dynamodb:DescribeTable"]
+    assert {e.source for e in permission.evidence} == {"app.py:5"}
+    assert "loads the Table" in permission.evidence[0].detail
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "received messages: delete and change visibility on the queue, no load",
+        "object summary data came with the listing",
+    ],
+)
+def test_resource_patterns_through_the_cli(tmp_path, name):
+    case = next(c for c in CASES if c.name == name)
+    for file, text in case.files.items():
+        (tmp_path / file).write_text(textwrap.dedent(text))
+    out = CliRunner().invoke(
+        main, ["generate", str(tmp_path), "--region", "us-east-1", "--account", "123456789012"]
+    )
+    assert out.exit_code == 0, out.output
+    policy = json.loads(out.stdout)
+    granted = {
+        (action, resource)
+        for statement in policy["Statement"]
+        for action in statement["Action"]
+        for resource in statement["Resource"]
+    }
+    assert case.grants <= granted
+    assert not case.absent & {a for a, _ in granted}

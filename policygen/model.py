@@ -275,6 +275,16 @@ class FunctionSpec:
     # Why the function's code is not analysed (another runtime, a container image, code that is
     # not in the repository); None: it is analysed. Such a function is listed, never dropped.
     skipped: str | None = None
+    triggers: tuple[Trigger, ...] = ()  # what invokes it, with the resources that name the event's fields
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """An event source as the handler's ``event`` shows it: ``s3`` with bucket names, ``sqs``
+    with queue ARNs, ``sns`` with topic ARNs, ``kinesis``/``dynamodb`` with stream ARNs."""
+
+    kind: str
+    names: tuple[Text, ...]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from policygen.deploy import serverless
+from policygen.errors import DeploymentError
 from policygen.model import Target
 
 TARGET = Target("aws", "us-east-1", "123456789012")
@@ -48,3 +51,183 @@ def test_a_function_in_another_runtime_is_listed_not_analysed(tmp_path):
     assert specs["api"].skipped is None and specs["api"].handler == "src.app.handler"
     assert specs["web"].skipped == "runtime nodejs20.x is not Python"
     assert "container image" in (specs["img"].skipped or "")
+
+
+def env(spec, name):
+    return [str(t) for t in dict(spec.environment)[name]]
+
+
+VARIABLES = """
+service: shop
+provider:
+  name: aws
+  runtime: python3.12
+  stage: ${opt:stage, 'dev'}
+  region: ${opt:region, self:provider.regionDefault, 'eu-west-1'}
+  environment:
+    TABLE: ${self:service}-${self:provider.stage}-orders
+    STAGE_TABLE: ${self:custom.tables.${sls:stage}}
+    STAGE_OR_PROVIDER: todos-${opt:stage, self:provider.stage}
+    FROM_FILE: ${file(./config/${sls:stage}.yml):bucket}
+    FILE_DEFAULT: ${file(./config/missing.yml):bucket, 'fallback-bucket'}
+    SECRET: ${ssm:/shop/${sls:stage}/secret}
+    DEPLOYER: ${env:DEPLOYER}
+    LOG_LEVEL: ${env:LOG_LEVEL, "info"}
+    ACCOUNT: ${aws:accountId}
+    REGION: ${aws:region}
+    OUTPUT: ${cf:other-stack.QueueUrl}
+custom:
+  tables:
+    dev: orders-dev-table
+    prod: orders-prod-table
+functions:
+  api:
+    handler: src/app.handler
+"""
+
+
+def test_variable_defaults_and_self_references_resolve(tmp_path):
+    path = service(tmp_path, VARIABLES, {"config/dev.yml": "bucket: dev-uploads\n"})
+    api = read(path, target=Target())["api"]
+    assert env(api, "TABLE") == ["shop-dev-orders"]
+    assert env(api, "STAGE_TABLE") == ["orders-dev-table"]
+    assert env(api, "STAGE_OR_PROVIDER") == ["todos-dev"]  # never "todos-self:provider.stage"
+    assert env(api, "FROM_FILE") == ["dev-uploads"]
+    assert env(api, "FILE_DEFAULT") == ["fallback-bucket"]
+    assert env(api, "LOG_LEVEL") == ["info"]
+    assert env(api, "REGION") == ["eu-west-1"]
+    assert any("LOG_LEVEL" in n and "took the default 'info'" in n for n in api.notes)
+    assert api.name == "api"
+
+
+def test_what_only_deploy_time_knows_stays_open_and_named(tmp_path):
+    path = service(tmp_path, VARIABLES, {"config/dev.yml": "bucket: dev-uploads\n"})
+    api = read(path, target=Target())["api"]
+    assert env(api, "SECRET") == ["{${ssm:/shop/dev/secret}: an SSM parameter, read at deploy time}"]
+    assert env(api, "DEPLOYER") == [
+        "{${env:DEPLOYER}: the deploying machine's environment variable DEPLOYER}"
+    ]
+    assert env(api, "ACCOUNT") == ["{${aws:accountId} (give --account)}"]
+    assert env(api, "OUTPUT") == ["{${cf:other-stack.QueueUrl}: another stack's output, read at deploy time}"]
+
+
+def test_stage_and_region_flags_win(tmp_path):
+    path = service(tmp_path, VARIABLES, {"config/prod.yml": "bucket: prod-uploads\n"})
+    api = read(path, stage="prod", target=Target("aws", "us-west-2", "123456789012"))["api"]
+    assert env(api, "TABLE") == ["shop-prod-orders"]
+    assert env(api, "STAGE_TABLE") == ["orders-prod-table"]
+    assert env(api, "FROM_FILE") == ["prod-uploads"]
+    assert env(api, "REGION") == ["us-west-2"]
+    assert env(api, "ACCOUNT") == ["123456789012"]
+
+
+def test_a_file_outside_the_project_is_refused(tmp_path):
+    root = tmp_path / "svc"
+    root.mkdir()
+    (tmp_path / "secret.yml").write_text("k: v\n")
+    path = service(
+        root,
+        "service: s\nprovider:\n  environment:\n    K: ${file(../secret.yml):k}\nfunctions:\n  f:\n    handler: src/app.handler\n",
+    )
+    with pytest.raises(
+        DeploymentError, match=r"serverless.yml: \$\{file\(../secret.yml\):k\} reads .* outside the project"
+    ):
+        read(path)
+
+
+def test_variables_that_refer_to_each_other_are_named(tmp_path):
+    path = service(
+        tmp_path,
+        "service: s\ncustom:\n  a: ${self:custom.b}\n  b: ${self:custom.a}\nfunctions:\n  f:\n    handler: src/app.handler\n",
+    )
+    with pytest.raises(
+        DeploymentError, match=r"refer to each other: self:custom\.b -> self:custom\.a -> self:custom\.b"
+    ):
+        read(path)
+
+
+SHOP = Path(__file__).resolve().parent.parent / "examples" / "sls-shop" / "serverless.yml"
+
+
+def test_lift_queue_worker_is_a_function_that_polls_its_queue():
+    specs = read(SHOP)
+    worker = specs["jobsWorker"]
+    assert worker.handler == "src.jobs.worker.handler"
+    polled = {(p.action, p.resource) for p in worker.platform}
+    assert ("sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:shop-dev-jobs") in polled
+    assert env(specs["api"], "JOBS_QUEUE_URL") == [
+        "https://sqs.us-east-1.amazonaws.com/123456789012/shop-dev-jobs"
+    ]
+    declared = {
+        (a, r)
+        for s in (worker.deployed.statements if worker.deployed else ())
+        for a in s.actions
+        for r in s.resources
+    }
+    assert ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:shop-dev-jobs") in declared
+
+
+def test_self_variables_inside_cloudformation_intrinsics_of_resources():
+    api = read(SHOP)["api"]
+    assert env(api, "AUDIT_TOPIC_ARN") == ["arn:aws:sns:us-east-1:123456789012:shop-audit-dev"]
+    assert env(api, "ARCHIVE_BUCKET") == ["shop-archive-123456789012"]
+    assert env(api, "ORDERS_TABLE") == ["shop-orders-dev"]
+    resources = {r for s in (api.deployed.statements if api.deployed else ()) for r in s.resources}
+    assert "arn:aws:s3:::shop-uploads-dev/*" in resources
+    assert "arn:aws:dynamodb:us-east-1:123456789012:table/shop-orders-dev" in resources
+
+
+def test_lift_constructs_without_functions_are_reported(tmp_path):
+    path = service(
+        tmp_path,
+        """
+        service: site
+        provider:
+          name: aws
+          runtime: python3.12
+        constructs:
+          landing:
+            type: static-website
+            path: public
+          avatars:
+            type: storage
+        functions:
+          api:
+            handler: src/app.handler
+            environment:
+              AVATARS: ${construct:avatars.bucketName}
+        """,
+    )
+    api = read(path)["api"]
+    assert any("landing (static-website) add no function" in n for n in api.notes)
+    assert env(api, "AVATARS") == [
+        "site-dev-avatarsbucket{the suffix CloudFormation generates for Lift's storage bucket avatars}"
+    ]
+
+
+def test_generated_function_resources_and_module_folders(tmp_path):
+    (tmp_path / "billing").mkdir()
+    (tmp_path / "billing" / "handler.py").write_text(HANDLER)
+    path = service(
+        tmp_path,
+        """
+        service: svc
+        provider:
+          name: aws
+          runtime: python3.12
+          environment:
+            NEXT: !Ref SendDashinvoiceLambdaFunction
+        functions:
+          send-invoice:
+            handler: handler.handler
+            module: billing
+            destinations:
+              onFailure: arn:aws:sqs:us-east-1:123456789012:invoice-failures
+        """,
+    )
+    spec = read(path)["send-invoice"]
+    assert spec.code_dir == "billing" and spec.handler == "handler.handler"
+    assert env(spec, "NEXT") == ["svc-dev-send-invoice"]
+    assert ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:invoice-failures") in {
+        (p.action, p.resource) for p in spec.platform
+    }

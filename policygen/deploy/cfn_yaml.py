@@ -96,6 +96,14 @@ _Loader.yaml_implicit_resolvers = {
 
 
 def load_template(path: Path) -> LineDict:
+    document = load_yaml(path)
+    if not isinstance(document, LineDict):
+        raise DeploymentError(f"{path}:1: a template must be a mapping with a Resources section")
+    return document
+
+
+def load_yaml(path: Path) -> Any:
+    """A YAML or JSON file (templates and the files they include), read safely and bounded."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -120,8 +128,6 @@ def load_template(path: Path) -> LineDict:
         raise DeploymentError(f"{path}: nested too deeply to read") from None
     except yaml.YAMLError as exc:
         raise DeploymentError(f"{path}: invalid YAML ({exc.__class__.__name__})") from None
-    if not isinstance(document, LineDict):
-        raise DeploymentError(f"{path}:1: a template must be a mapping with a Resources section")
     _check_depth(document, path)
     return document
 

@@ -156,7 +156,11 @@ def _function(
             "creates; those are not expanded in the comparison"
         )
     skipped = _not_analysable(config, is_sam)
-    code_dir = path.parent.resolve() if skipped else _code_dir(path, label, logical, properties, config, is_sam, line)
+    code_dir = (
+        path.parent.resolve()
+        if skipped
+        else _code_dir(path, label, logical, properties, config, is_sam, line)
+    )
     handler = config.get("Handler") if isinstance(config.get("Handler"), str) else None
     environment = []
     variables = ((config.get("Environment") or {}).get("Variables")) or {}

@@ -118,6 +118,8 @@ def resolve(value: Any, ctx: Context) -> list[Text]:
     """Every string ``value`` may be, as far as the template and the flags tell."""
     if isinstance(value, str):
         return [Text.of(value)]
+    if isinstance(value, Text):  # a string a Serverless variable left partly unknown
+        return [value]
     if isinstance(value, bool):
         return [Text.of("true" if value else "false")]
     if isinstance(value, int | float):
@@ -254,20 +256,26 @@ def _sub(arg: Any, ctx: Context) -> list[Text]:
     variables: Mapping[str, Any] = {}
     if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], dict):
         arg, variables = arg[0], arg[1]
-    if not isinstance(arg, str):
+    if isinstance(arg, str):
+        arg = Text.of(arg)
+    if not isinstance(arg, Text):
         return [Text((Hole("Fn::Sub of a computed string"),))]
     options: list[list[Text]] = []
-    for index, piece in enumerate(re.split(r"\$\{([^}]*)\}", arg)):
-        if index % 2 == 0:
-            options.append([Text.of(piece.replace("${!", "${"))])
-        elif piece.startswith("!"):
-            options.append([Text.of("${" + piece[1:] + "}")])
-        elif piece in variables:
-            options.append(resolve(variables[piece], ctx))
-        elif "." in piece:
-            options.append(_get_att(piece.split(".", 1), ctx))
-        else:
-            options.append(_ref(piece, ctx))
+    for part in arg.parts:
+        if isinstance(part, Hole):
+            options.append([Text((part,))])
+            continue
+        for index, piece in enumerate(re.split(r"\$\{([^}]*)\}", part)):
+            if index % 2 == 0:
+                options.append([Text.of(piece.replace("${!", "${"))])
+            elif piece.startswith("!"):
+                options.append([Text.of("${" + piece[1:] + "}")])
+            elif piece in variables:
+                options.append(resolve(variables[piece], ctx))
+            elif "." in piece:
+                options.append(_get_att(piece.split(".", 1), ctx))
+            else:
+                options.append(_ref(piece, ctx))
     return _product(options)
 
 

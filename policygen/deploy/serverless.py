@@ -1,10 +1,14 @@
 """Serverless Framework ``serverless.yml`` -> `FunctionSpec`s.
 
-Functions with their handler (``src/handler.main``), ``provider.environment`` merged with each
-function's ``environment``, ``sqs``/``stream`` events, and ``provider.iam.role.statements`` (or
-the older ``iamRoleStatements``) as the declared policy. Variables ``${self:...}``,
-``${env:...}``, ``${opt:stage}``/``${sls:stage}``, ``${aws:region}``/``${aws:accountId}`` are
-resolved where the file and the flags allow; CloudFormation intrinsics go through `intrinsics`.
+Functions with their handler (``src/handler.main``, under ``module`` when given),
+``provider.environment`` merged with each function's ``environment``, their event sources (SQS,
+Kinesis/DynamoDB streams, S3, SNS), destinations and ``onError``, and
+``provider.iam.role.statements`` (or the older ``iamRoleStatements``; a function's own
+``iamRoleStatements`` as serverless-iam-roles-per-function reads them) as the declared policy.
+Variables are resolved first (`sls_variables`); CloudFormation intrinsics go through
+`intrinsics`, against ``resources.Resources`` and the resources the Framework generates
+(``<Function>LambdaFunction``, ``IamRoleLambdaExecution``). Functions that plugins declare
+(serverless-lift ``constructs``) are read through `lift`.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ from policygen.deploy import platform
 from policygen.deploy.cfn_yaml import LineDict, load_template
 from policygen.deploy.declared import allow_statements
 from policygen.deploy.intrinsics import Context, resolve
+from policygen.deploy.lift import Lift
+from policygen.deploy.sls_variables import Variables
 from policygen.errors import DeploymentError
-from policygen.model import FunctionSpec, Hole, Policy, Target, Text
+from policygen.model import FunctionSpec, Hole, Policy, Target, Text, Trigger
 
 NAMES = ("serverless.yml", "serverless.yaml")
-_VARIABLE = re.compile(r"\$\{([^{}]+)\}")
-MAX_DEPTH = 10
 
 
 def find(root: Path) -> Path | None:
@@ -32,139 +36,156 @@ def find(root: Path) -> Path | None:
     return None
 
 
-class _Variables:
-    def __init__(self, document: LineDict, target: Target, stage: str | None, path: str) -> None:
-        self.document = document
-        self.target = target
-        self.stage = stage
-        self.path = path
-
-    def text(self, value: Any, depth: int = 0) -> Text:
-        if not isinstance(value, str):
-            return Text((Hole("a value that is not a string"),))
-        if depth > MAX_DEPTH:
-            raise DeploymentError(f"{self.path}: variables nest more than {MAX_DEPTH} levels (a cycle?)")
-        parts: list[str | Hole] = []
-        position = 0
-        for match in _VARIABLE.finditer(value):
-            parts.append(value[position : match.start()])
-            parts.extend(self.variable(match.group(1), depth).parts)
-            position = match.end()
-        parts.append(value[position:])
-        return Text.join(*parts)
-
-    def variable(self, expression: str, depth: int) -> Text:
-        source, _, fallback = expression.partition(",")
-        source = source.strip()
-        fallback = fallback.strip().strip("'\"")
-        value: Any = None
-        if source in ("opt:stage", "sls:stage", "self:provider.stage"):
-            value = self.stage or _get(self.document, "provider.stage")
-        elif source in ("aws:region", "opt:region", "self:provider.region"):
-            value = (
-                self.target.region if self.target.region != "*" else _get(self.document, "provider.region")
-            )
-        elif source == "aws:accountId":
-            value = self.target.account if self.target.account != "*" else None
-        elif source.startswith("self:"):
-            value = _get(self.document, source[5:])
-        # ${env:...} stays unknown: the analysing machine's environment is not the deployment's.
-        if value is None and fallback:
-            value = fallback
-        if value is None:
-            return Text((Hole(f"${{{expression}}} (give it with --stage or in the file)"),))
-        return self.text(value, depth + 1) if isinstance(value, str) else Text.of(str(value))
-
-
-def _get(document: Any, dotted: str) -> Any:
-    value = document
-    for key in dotted.split("."):
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
+def normalized(function_key: str) -> str:
+    """The logical id stem the Framework gives a function (``get-user`` -> ``GetDashuser``)."""
+    name = function_key.replace("-", "Dash").replace("_", "Underscore")
+    return name[:1].upper() + name[1:]
 
 
 def read(path: Path, target: Target, stage: str | None, root: Path) -> list[FunctionSpec]:
-    document = load_template(path)
+    raw = load_template(path)
     label = path.name
-    variables = _Variables(document, target, stage, label)
-    service = variables.text(document.get("service", "service"))
-    stage_text = variables.text("${sls:stage, 'dev'}")
-    provider = document.get("provider") or {}
-    resources = ((document.get("resources") or {}).get("Resources")) or {}
-    ctx = Context(resources, {}, {}, {}, target, None, label)
-    functions = document.get("functions") or {}
-    if not isinstance(functions, dict) or not functions:
-        raise DeploymentError(f"{label}:{document.line}: declares no functions")
-    provider_env = provider.get("environment") or {}
-    statements = (
-        (((provider.get("iam") or {}).get("role") or {}).get("statements"))
-        or provider.get("iamRoleStatements")
-        or []
-    )
-    deployed = _policy(statements, variables, ctx)
+    variables = Variables(raw, target, stage, path, root)
+    stack = Text.join(variables.text("${self:service}"), "-", variables.text("${sls:stage}"))
+    plugin = Lift(raw.get("constructs"), stack, target, label)
+    variables.constructs = plugin.variable
+    document = variables.resolve(raw)
+    provider = _mapping(document.get("provider"))
+    functions = _functions(document.get("functions"))
+    constructs = Lift(document.get("constructs"), stack, target, label).read()
+    functions.update(constructs.functions)
+    for key, events in constructs.worker_events.items():
+        if key in functions:
+            functions[key] = {**functions[key], "events": [*(functions[key].get("events") or []), *events]}
+    if not functions:
+        raise DeploymentError(f"{label}:{raw.line}: declares no functions")
+    resources = _resources(document.get("resources"))
+    names = {key: _function_name(key, config, stack) for key, config in functions.items()}
+    generated: dict[str, Any] = {
+        f"{normalized(key)}LambdaFunction": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {"FunctionName": name},
+        }
+        for key, name in names.items()
+    }
+    generated["IamRoleLambdaExecution"] = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {"RoleName": Text.join(stack, "-", variables.text("${aws:region}"), "-lambdaRole")},
+    }
+    ctx = Context({**generated, **resources}, {}, {}, {}, target, stack.known, label)
+    provider_env = _mapping(provider.get("environment"))
+    provider_statements = [
+        *(
+            _mapping(_mapping(provider.get("iam")).get("role")).get("statements")
+            or provider.get("iamRoleStatements")
+            or []
+        ),
+        *constructs.statements,
+    ]
+    notes = tuple(variables.assumptions) + constructs.notes
+    role = _mapping(provider.get("iam")).get("role") or provider.get("role")
+    if not isinstance(role, str | Text):
+        notes += (
+            f"{label}: the Framework adds the log and event-source permissions to the role it creates; "
+            "those are not expanded in the comparison",
+        )
     specs = []
     for key, config in functions.items():
-        if not isinstance(config, dict):
-            continue
-        line = config.line if isinstance(config, LineDict) else document.line
+        line = config.line if isinstance(config, LineDict) else raw.line
+        where = f"{label}:{line}"
         skipped = _not_analysable(config, provider)
         handler = config.get("handler")
-        if skipped is not None:
-            handler = "."
-        elif not isinstance(handler, str) or "." not in handler:
-            raise DeploymentError(
-                f"{label}:{line}: function {key} has no handler of the form path/module.function"
-            )
-        module_path, _, function_name = handler.rpartition(".")
-        handler_dotted = None if skipped else module_path.replace("/", ".") + "." + function_name
-        environment = []
-        for name, value in {**provider_env, **(config.get("environment") or {})}.items():
-            environment.append((str(name), (_value(value, variables, ctx),)))
-        name = (
-            _value(config["name"], variables, ctx)
-            if config.get("name")
-            else Text.join(service, "-", stage_text, "-", key)
-        )
-        sources = []
-        for event in config.get("events") or []:
-            if not isinstance(event, dict):
-                continue
-            for kind, spec in event.items():
-                arn = spec.get("arn") if isinstance(spec, dict) else spec
-                if kind == "sqs" and arn is not None:
-                    sources.append(
-                        platform.EventSource(
-                            "sqs", (_value(arn, variables, ctx),), f"{label}:{line}", f"{key} sqs"
-                        )
-                    )
-                elif kind == "stream" and arn is not None:
-                    text = _value(arn, variables, ctx)
-                    stream_kind = "dynamodb" if ":dynamodb:" in str(text) else "kinesis"
-                    sources.append(
-                        platform.EventSource(stream_kind, (text,), f"{label}:{line}", f"{key} stream")
-                    )
+        if skipped is None and (not isinstance(handler, str) or "." not in handler):
+            raise DeploymentError(f"{where}: function {key} has no handler of the form path/module.function")
+        handler_dotted = None
+        if skipped is None and isinstance(handler, str):
+            module_path, _, function_name = handler.rpartition(".")
+            handler_dotted = module_path.replace("/", ".") + "." + function_name
+        environment = [
+            (str(name), (_value(value, ctx),))
+            for name, value in {**provider_env, **_mapping(config.get("environment"))}.items()
+        ]
+        statements = config.get("iamRoleStatements")
+        if statements is None:
+            statements = provider_statements
+        elif config.get("iamRoleStatementsInherit"):
+            statements = [*provider_statements, *statements]
+        sources, triggers = _event_sources(config, key, where, ctx)
         permissions, widenings = platform.for_function(
-            platform.FunctionConfig(name=name, source=f"{label}:{line}", vpc=bool(config.get("vpc") or provider.get("vpc")),
-                                    tracing=bool((provider.get("tracing") or {}).get("lambda")), event_sources=tuple(sources)),
+            platform.FunctionConfig(
+                name=names[key],
+                source=where,
+                vpc=bool(config.get("vpc") or provider.get("vpc")),
+                tracing=(config["tracing"] if "tracing" in config else _mapping(provider.get("tracing")).get("lambda"))
+                in (True, "Active", "true"),
+                event_sources=tuple(sources),
+                destinations=tuple(_destinations(config, ctx, names)),
+            ),
             target,
         )  # fmt: skip
         specs.append(
             FunctionSpec(
                 name=key,
-                code_dir=".",
+                code_dir=_code_dir(config, key, where, path, root) if skipped is None else ".",
                 handler=handler_dotted,
                 environment=tuple(environment),
                 platform=tuple(permissions),
                 platform_widenings=tuple(widenings),
-                deployed=deployed,
+                deployed=_policy(statements, ctx),
                 kms_keys=(),
-                source=f"{label}:{line}",
+                source=where,
+                notes=notes,
                 skipped=skipped,
+                triggers=triggers,
             )
         )
     return specs
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _functions(value: Any) -> dict[str, Any]:
+    """``functions:`` as a mapping, or a list of mappings (``- ${file(./functions.yml)}``)."""
+    out: dict[str, Any] = {}
+    for part in value if isinstance(value, list) else [value]:
+        for key, config in _mapping(part).items():
+            if isinstance(config, dict):
+                out[str(key)] = config
+    return out
+
+
+def _resources(value: Any) -> dict[str, Any]:
+    """``resources.Resources``, or every ``Resources`` of a list (``- ${file(./dynamodb.yml)}``)."""
+    out: dict[str, Any] = {}
+    for part in value if isinstance(value, list) else [value]:
+        out.update(_mapping(_mapping(part).get("Resources")))
+    return out
+
+
+def _function_name(key: str, config: dict[str, Any], stack: Text) -> Text:
+    name = config.get("name")
+    if isinstance(name, Text):
+        return name
+    if isinstance(name, str) and name:
+        return Text.of(name)
+    return Text.join(stack, "-", key)
+
+
+def _code_dir(config: dict[str, Any], key: str, where: str, path: Path, root: Path) -> str:
+    """The function's code folder: the service's, or its ``module`` (packaged on its own)."""
+    module = config.get("module")
+    if not isinstance(module, str) or not module.strip("./"):
+        return "."
+    target = (path.parent / module).resolve()
+    try:
+        relative = target.relative_to(root.resolve())
+    except ValueError:
+        raise DeploymentError(f"{where}: function {key}'s module {module} is outside the project") from None
+    if not target.is_dir():
+        raise DeploymentError(f"{where}: function {key}'s module folder {module} does not exist")
+    return relative.as_posix()
 
 
 def _not_analysable(config: Any, provider: Any) -> str | None:
@@ -177,9 +198,106 @@ def _not_analysable(config: Any, provider: Any) -> str | None:
     return None
 
 
-def _value(value: Any, variables: _Variables, ctx: Context) -> Text:
+def _arn_of(spec: Any) -> Any:
+    """An event's ARN: the value itself, its ``arn`` key, or an intrinsic written in its place."""
+    if isinstance(spec, dict):
+        if "arn" in spec:
+            return spec["arn"]
+        if len(spec) == 1 and next(iter(spec)) in (
+            "Ref",
+            "Fn::GetAtt",
+            "Fn::Sub",
+            "Fn::Join",
+            "Fn::ImportValue",
+        ):
+            return spec
+        return None
+    return spec
+
+
+def _event_sources(
+    config: dict[str, Any], key: str, where: str, ctx: Context
+) -> tuple[list[platform.EventSource], tuple[Trigger, ...]]:
+    sources: list[platform.EventSource] = []
+    shape: list[Trigger] = []
+    for event in config.get("events") or []:
+        if not isinstance(event, dict):
+            continue
+        line = event.line if isinstance(event, LineDict) else 0
+        at = f"{where.rpartition(':')[0]}:{line}" if line else where
+        for kind, spec in event.items():
+            arn = _arn_of(spec)
+            if kind == "sqs" and arn is not None:
+                arns = tuple(resolve(arn, ctx))
+                sources.append(platform.EventSource("sqs", arns, at, f"{key} sqs"))
+                shape.append(Trigger("sqs", arns))
+            elif kind == "stream" and arn is not None:
+                arns = tuple(resolve(arn, ctx))
+                declared = spec.get("type") if isinstance(spec, dict) else None
+                stream_kind = declared if declared in ("dynamodb", "kinesis") else (
+                    "dynamodb" if ":dynamodb:" in str(arns[0]) else "kinesis"
+                )  # fmt: skip
+                sources.append(platform.EventSource(stream_kind, arns, at, f"{key} stream"))
+                shape.append(Trigger(stream_kind, arns))
+            elif kind == "s3":
+                bucket = spec.get("bucket") if isinstance(spec, dict) else spec
+                if bucket is not None:
+                    shape.append(Trigger("s3", tuple(resolve(bucket, ctx))))
+            elif kind == "sns":
+                topic = spec.get("arn") or spec.get("topicName") if isinstance(spec, dict) else spec
+                if topic is not None:
+                    shape.append(Trigger("sns", tuple(_topic_arn(t, ctx) for t in resolve(topic, ctx))))
+    return sources, tuple(shape)
+
+
+def _topic_arn(topic: Text, ctx: Context) -> Text:
+    return topic if str(topic).startswith("arn:") else _arn(ctx, "sns", topic)
+
+
+def _arn(ctx: Context, service: str, resource: Text) -> Text:
+    region = ctx.pseudo("AWS::Region") or Text.of("*")
+    account = ctx.pseudo("AWS::AccountId") or Text.of("*")
+    return Text.join(f"arn:{ctx.target.partition}:{service}:", region, ":", account, ":", resource)
+
+
+def _destinations(config: dict[str, Any], ctx: Context, names: dict[str, Text]) -> list[platform.Destination]:
+    out = []
+    targets: list[tuple[str, Any]] = []
+    for outcome, value in _mapping(config.get("destinations")).items():
+        targets.append((f"destinations.{outcome}", value))
+    for event in config.get("events") or []:
+        stream = _mapping(event).get("stream") if isinstance(event, dict) else None
+        failure = _mapping(_mapping(stream).get("destinations")).get("onFailure")
+        if failure is not None:
+            targets.append(("stream destinations.onFailure", failure))
+    if config.get("onError") is not None:
+        targets.append(("onError", config["onError"]))
+    for name, value in targets:
+        arn = _arn_of(value)
+        if arn is None:
+            continue
+        declared = value.get("type") if isinstance(value, dict) else None
+        if isinstance(arn, str) and not arn.startswith("arn:") and arn in names:
+            arns: tuple[Text, ...] = (_arn(ctx, "lambda", Text.join("function:", names[arn])),)  # another function of the service
+        else:
+            arns = tuple(resolve(arn, ctx))
+        kind = declared if declared in platform.DESTINATION_ACTIONS else _destination_kind(arns[0])
+        out.append(platform.Destination(kind, arns, name))
+    return out
+
+
+def _destination_kind(arn: Text) -> str:
+    match = re.match(r"arn:[^:]*:(sqs|sns|lambda|events):", str(arn))
+    if match is None:
+        return "unknown"
+    return "eventbridge" if match.group(1) == "events" else match.group(1)
+
+
+def _value(value: Any, ctx: Context) -> Text:
+    if isinstance(value, Text):
+        return value
     if isinstance(value, str):
-        return variables.text(value)
+        return Text.of(value)
     if isinstance(value, dict):
         return resolve(value, ctx)[0]
     if isinstance(value, int | float | bool):
@@ -187,7 +305,7 @@ def _value(value: Any, variables: _Variables, ctx: Context) -> Text:
     return Text((Hole("a value that is not a string"),))
 
 
-def _policy(statements: Any, variables: _Variables, ctx: Context) -> Policy | None:
+def _policy(statements: Any, ctx: Context) -> Policy | None:
     raw = statements if isinstance(statements, list) else []
-    out = allow_statements(raw, "Sls", lambda resource: [_value(resource, variables, ctx).pattern()])
+    out = allow_statements(raw, "Sls", lambda resource: [t.pattern() for t in resolve(resource, ctx)])
     return Policy(tuple(out)) if out else None

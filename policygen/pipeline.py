@@ -29,7 +29,7 @@ from policygen.model import (
     Unresolved,
     Widening,
 )
-from policygen.resolve.interpreter import MODULE_SCOPE, Program
+from policygen.resolve.interpreter import MODULE_SCOPE, UNREACHABLE_SUFFIX, Program
 from policygen.rules import requirements
 from policygen.scope import scope
 from policygen.synthesize import merge_permissions, synthesize
@@ -96,14 +96,14 @@ def _generate(
     calls: list[SdkCall] = []
     unreachable: list[SdkCall] = []
     for call, where in resolution.calls:
-        if reachable is None or where in reachable:
+        if _reaches(reachable, where):
             calls.append(call)
         else:
             unreachable.append(call)
     unresolved = [
         u
         for u, where in resolution.unresolved
-        if reachable is None or where in reachable or include_unreachable
+        if _reaches(reachable, where) or include_unreachable
     ]
     if resolution.exhausted:
         unresolved.append(
@@ -215,6 +215,14 @@ def _find_handler(
     raise UsageError(
         f"{root}: several possible handlers ({listed}); choose one with --handler MODULE.FUNCTION"
     )
+
+
+def _reaches(reachable: set[tuple[str, str]] | None, where: tuple[str, str]) -> bool:
+    """Whether the handler reaches code recorded under ``where`` (statements that never run
+    are never reached, with or without a handler)."""
+    if where[1].endswith(UNREACHABLE_SUFFIX):
+        return False
+    return reachable is None or where in reachable
 
 
 def _reachable(graph: nx.DiGraph, module: str | None, function: str | None) -> set[tuple[str, str]] | None:

@@ -107,6 +107,85 @@ CASES: list[Case] = [
         },
         {("sns:Publish", "arn:aws:sns:us-west-2:123456789012:alerts")},
     ),
+    # -- statements that can never run are listed, not granted ----------------------------------
+    Case(
+        "after return, raise, continue and break",
+        """
+        import boto3
+        s3 = boto3.client("s3")
+        def handler(event, context):
+            for key in event["keys"]:
+                if key.startswith("skip/"):
+                    continue
+                    s3.delete_object(Bucket="data", Key="after-continue")
+                if key == "stop":
+                    break
+                    s3.put_object(Bucket="data", Key="after-break")
+                s3.get_object(Bucket="data", Key="live")
+            check(event)
+            return {"ok": True}
+            s3.delete_bucket(Bucket="data")
+        def check(event):
+            if not event:
+                raise ValueError("empty"); s3.delete_object(Bucket="data", Key="same-line")
+            if event.get("x"):
+                raise ValueError("x")
+                s3.put_bucket_policy(Bucket="data", Policy="{}")
+            s3.head_object(Bucket="data", Key="checked")
+        """,
+        {("s3:GetObject", S3 + "data/live"), ("s3:GetObject", S3 + "data/checked")},
+        absent={"s3:DeleteObject", "s3:PutObject", "s3:DeleteBucket", "s3:PutBucketPolicy"},
+        unreachable={"s3.delete_object", "s3.put_object", "s3.delete_bucket", "s3.put_bucket_policy"},
+    ),
+    Case(
+        "main guard, TYPE_CHECKING, if False and if 0",
+        """
+        from __future__ import annotations
+        import typing
+        from typing import TYPE_CHECKING
+        import boto3
+        if TYPE_CHECKING:
+            from mypy_boto3_s3 import S3Client
+            boto3.client("s3").delete_bucket(Bucket="typing")
+        s3 = boto3.client("s3")
+        def seed_test_data():
+            s3.put_object(Bucket="data", Key="fixture")
+        def handler(event, context):
+            if typing.TYPE_CHECKING:
+                s3.put_bucket_acl(Bucket="data", ACL="private")
+            if False:
+                s3.delete_object(Bucket="data", Key="never")
+            if 0:
+                s3.delete_object(Bucket="data", Key="zero")
+            elif event:
+                s3.get_object(Bucket="data", Key=event["key"])
+            else:
+                s3.head_object(Bucket="data", Key="default")
+        if __name__ == "__main__":
+            seed_test_data()
+            handler({"key": "local-test"}, None)
+        """,
+        {("s3:GetObject", S3 + "data/*"), ("s3:GetObject", S3 + "data/default")},
+        {("s3:GetObject", S3 + "data/local-test")},
+        absent={"s3:DeleteBucket", "s3:PutBucketAcl", "s3:DeleteObject", "s3:PutObject"},
+        unreachable={"s3.delete_bucket", "s3.put_bucket_acl", "s3.delete_object", "s3.put_object"},
+    ),
+    Case(
+        "the else of a never-true test and code after a conditional return do run",
+        """
+        import boto3
+        from typing import TYPE_CHECKING
+        def handler(event, context):
+            if TYPE_CHECKING:
+                pass
+            else:
+                boto3.client("sqs").purge_queue(QueueUrl="https://sqs.us-east-1.amazonaws.com/123456789012/jobs")
+            if event.get("dry"):
+                return None
+            boto3.client("s3").delete_object(Bucket="data", Key="tmp")
+        """,
+        {("sqs:PurgeQueue", SQS + "jobs"), ("s3:DeleteObject", S3 + "data/tmp")},
+    ),
 ]
 
 
@@ -139,3 +218,18 @@ def test_branch_chosen_clients_are_byte_identical_across_hash_seeds(tmp_path):
         outputs.add(subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout)
     assert len(outputs) == 1
     assert "eu-west-1:123456789012:table/orders" in outputs.pop()
+
+
+def test_code_that_never_runs_is_not_granted_without_a_handler_either(tmp_path):
+    (tmp_path / "tool.py").write_text(
+        "import boto3\n"
+        "def main():\n"
+        "    boto3.client('s3').list_buckets()\n"
+        "    return 0\n"
+        "    boto3.client('s3').delete_bucket(Bucket='b')\n"
+    )
+    result = generate(tmp_path, target=TARGET)
+    assert {p.action for p in result.permissions} == {"s3:ListAllMyBuckets"}
+    assert [(c.label, c.note) for c in result.unreachable] == [
+        ("s3.delete_bucket", "never runs: after `return`")
+    ]

@@ -172,8 +172,28 @@ class With:
     body: tuple[Stmt, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Dead:
+    """Statements that can never run (after ``return``/``raise``/``continue``/``break`` in the
+    same block, under ``if __name__ == "__main__":``, ``if TYPE_CHECKING:``, ``if False:``)."""
+
+    body: tuple[Stmt, ...]
+    why: str
+
+
 Stmt = (
-    Assign | ExprStmt | Return | Global | FunctionDef | ClassDef | Import | ImportFrom | Branches | For | With
+    Assign
+    | ExprStmt
+    | Return
+    | Global
+    | FunctionDef
+    | ClassDef
+    | Import
+    | ImportFrom
+    | Branches
+    | For
+    | With
+    | Dead
 )
 
 
@@ -201,6 +221,7 @@ def _reduce_by_constructor(cls: type) -> None:
 
 for _cls in (
     Opaque, Const, Name, Attr, Subscript, Call, FString, BinOp, Choice, DictExpr, SeqExpr, Lambda,
-    Assign, ExprStmt, Return, Global, Param, FunctionDef, ClassDef, Import, ImportFrom, Branches, For, With, ModuleIR,
+    Assign, ExprStmt, Return, Global, Param, FunctionDef, ClassDef, Import, ImportFrom, Branches, For, With, Dead,
+    ModuleIR,
 ):  # fmt: skip
     _reduce_by_constructor(_cls)

@@ -139,8 +139,14 @@ class _Lowerer:
         self, body: Sequence[cst.BaseStatement] | Sequence[cst.BaseSmallStatement]
     ) -> tuple[ir.Stmt, ...]:
         out: list[ir.Stmt] = []
-        for node in body:
+        for index, node in enumerate(body):
             out.extend(self.stmt(node))
+            ends = _ends_block(node)
+            if ends and index + 1 < len(body):
+                rest = self.stmts(body[index + 1 :])
+                if rest:
+                    out.append(ir.Dead(rest, f"after `{ends}`"))
+                break
         return tuple(out)
 
     def block(self, node: cst.BaseSuite) -> tuple[ir.Stmt, ...]:
@@ -152,8 +158,7 @@ class _Lowerer:
 
     def stmt(self, node: cst.CSTNode) -> Iterator[ir.Stmt]:
         if isinstance(node, cst.SimpleStatementLine):
-            for small in node.body:
-                yield from self.stmt(small)
+            yield from self.stmts(node.body)
         elif isinstance(node, cst.Expr):
             yield ir.ExprStmt(self.expr(node.value))
         elif isinstance(node, cst.Assign):
@@ -241,7 +246,9 @@ class _Lowerer:
         current: cst.If | cst.Else | None = node
         while isinstance(current, cst.If):
             tests.append(self.expr(current.test))
-            bodies.append(self.block(current.body))
+            body = self.block(current.body)
+            never = _never_true(current.test)
+            bodies.append((ir.Dead(body, f"under `if {never}:`"),) if never and body else body)
             current = current.orelse
         bodies.append(self.block(current.body) if isinstance(current, cst.Else) else ())
         return ir.Branches(tuple(tests), tuple(bodies))
@@ -366,6 +373,41 @@ class _Lowerer:
             else:
                 args.append(value)
         return ir.Call(self.expr(node.func), tuple(args), tuple(kwargs), self._lines.get(id(node), 0), star)
+
+
+_ENDS = {cst.Return: "return", cst.Raise: "raise", cst.Continue: "continue", cst.Break: "break"}
+
+
+def _ends_block(node: cst.CSTNode) -> str | None:
+    """The keyword after which the rest of the block never runs, if ``node`` is one."""
+    smalls = node.body if isinstance(node, cst.SimpleStatementLine) else (node,)
+    for small in smalls:
+        for kind, word in _ENDS.items():
+            if isinstance(small, kind):
+                return word
+    return None
+
+
+def _never_true(test: cst.BaseExpression) -> str | None:
+    """How a test that is false whenever Lambda runs the code reads (``__name__ == "__main__"``:
+    Lambda imports the handler's module; ``TYPE_CHECKING`` is False at run time)."""
+    if isinstance(test, cst.Name) and test.value in {"False", "TYPE_CHECKING"}:
+        return test.value
+    if isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING":
+        return _dotted(test)
+    if isinstance(test, cst.Integer) and test.evaluated_value == 0:
+        return "0"
+    if (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Equal)
+    ):
+        sides = [test.left, test.comparisons[0].comparator]
+        names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+        strings = [s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"]
+        if names and strings:
+            return '__name__ == "__main__"'
+    return None
 
 
 def _dotted(node: cst.BaseExpression) -> str:

@@ -46,5 +46,6 @@ def render(result: Result) -> str:
         lines.append("")
         lines.append("Calls the handler cannot reach (not granted; --include-unreachable grants them):")
         for call in result.unreachable:
-            lines.append(f"  {call.location}: {call.label}")
+            why = f" ({call.note})" if "never runs" in call.note else ""
+            lines.append(f"  {call.location}: {call.label}{why}")
     return "\n".join(lines) + "\n"

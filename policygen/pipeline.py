@@ -19,6 +19,7 @@ from policygen.extract import extract, ir
 from policygen.mapping import Unmapped
 from policygen.model import (
     Analysis,
+    CodeBundle,
     FileError,
     Location,
     Permission,
@@ -36,7 +37,7 @@ from policygen.synthesize import merge_permissions, synthesize
 
 
 def generate(
-    path: str | Path,
+    path: str | Path | CodeBundle,
     *,
     handler: str | None = None,
     environment: Mapping[str, str | tuple[Text, ...]] | None = None,
@@ -50,7 +51,7 @@ def generate(
     platform_widenings: tuple[Widening, ...] = (),
 ) -> Result:
     """Analyse the Lambda code under ``path`` and synthesize its least-privilege policy."""
-    root = Path(path)
+    root = path if isinstance(path, CodeBundle) else Path(path)
     target = target or Target()
     sources = find_sources(root)
     if not sources:
@@ -73,7 +74,7 @@ def generate(
 
 
 def _generate(
-    root: Path,
+    root: Path | CodeBundle,
     sources: list[SourceFile],
     handler: str | None,
     environment: Mapping[str, str | tuple[Text, ...]] | None,
@@ -177,7 +178,7 @@ def _strict_message(result: Result) -> str:
 
 
 def _find_handler(
-    root: Path, modules: Mapping[str, ir.ModuleIR], handler: str | None
+    root: Path | CodeBundle, modules: Mapping[str, ir.ModuleIR], handler: str | None
 ) -> tuple[str | None, str | None]:
     def defines(module: ir.ModuleIR, name: str) -> bool:
         return any(isinstance(s, ir.FunctionDef) and s.name == name for s in module.body)

@@ -95,7 +95,7 @@ def generate_project(
         env.update(environment or {})
         try:
             result = generate(
-                root / spec.code_dir,
+                spec.bundle or root / spec.code_dir,
                 handler=spec.handler,
                 environment=env,
                 target=target,

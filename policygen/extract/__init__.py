@@ -46,7 +46,7 @@ def extract(
     jobs_list: list[tuple[str, str, bool, bytes]] = []
     for source in files:
         try:
-            data = source.absolute.read_bytes()
+            data = source.data if source.data is not None else source.absolute.read_bytes()
         except OSError as exc:
             jobs_list.append((source.path, source.module, source.is_package, b""))
             _ = exc

@@ -1,0 +1,2 @@
+def build(event):
+    return {"day": event["day"], "count": len(event.get("items", []))}

@@ -1,0 +1,340 @@
+"""Walking a Terraform project's module instances -> one `FunctionSpec` per function instance.
+
+Functions are ``aws_lambda_function`` resources (one per ``count``/``for_each`` instance, named
+by its index or key) and calls of the registry Lambda module, in the root module and in every
+local module it calls, however nested (``module.api.aws_lambda_function.this``). A function that
+cannot be read (its module's source is missing, its code is out of sight, another runtime) is
+listed with the reason and never stops the others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from policygen.deploy import platform
+from policygen.deploy.intrinsics import NAME_RULES
+from policygen.deploy.terraform import code as code_
+from policygen.deploy.terraform import hcl, modules, registry
+from policygen.deploy.terraform.function import (
+    Lambda,
+    destination,
+    document_statements,
+    environment,
+    event_kind,
+    not_python,
+    skipped,
+    spec,
+)
+from policygen.deploy.terraform.values import TF_TYPES, Each, Instance, Project, as_text, known
+from policygen.errors import DeploymentError
+from policygen.model import FunctionSpec, IacReference, Statement, Target, Text
+
+
+def has_terraform(root: Path) -> bool:
+    return any(root.glob("*.tf"))
+
+
+def read(root: Path, target: Target, variables: Mapping[str, str]) -> list[FunctionSpec]:
+    project = Project(root.resolve(), target, dict(variables))
+    top = Instance(project, project.config(project.root), "", {})
+    references = _references(top)
+    specs: list[FunctionSpec] = []
+    remote: list[str] = []
+    _walk(top, specs, references, remote)
+    if not specs:
+        raise DeploymentError(_nothing_found(project, remote))
+    if remote:
+        note = "; ".join(remote)
+        specs = [
+            s if s.skipped else _with_note(s, f"not read (not in the repository): {note}") for s in specs
+        ]
+    return specs
+
+
+def _with_note(function: FunctionSpec, note: str) -> FunctionSpec:
+    from dataclasses import replace
+
+    return replace(function, notes=(*function.notes, note))
+
+
+def _walk(
+    instance: Instance, specs: list[FunctionSpec], references: tuple[IacReference, ...], remote: list[str]
+) -> None:
+    target = instance.project.target
+    for (rtype, name), block in sorted(instance.config.resources.items()):
+        if rtype != "aws_lambda_function":
+            continue
+        address = f"{instance.prefix()}aws_lambda_function.{name}"
+        for each in _instances(instance, block, address, specs):
+            where = f"{address}{each.suffix() if each else ''}"
+            try:
+                function = _resource_function(instance, block, each, where)
+                reason = not_python(function)
+                if reason is not None:
+                    specs.append(skipped(where, block.where, reason))
+                    continue
+                code = code_.of_function(instance, block.body, each, f"{block.where}: {where}")
+            except DeploymentError as exc:
+                specs.append(skipped(where, block.where, str(exc)))
+                continue
+            specs.append(spec(function, code, references, target))
+    for name, block in sorted(instance.config.modules.items()):
+        kind = modules.kind(block)
+        address = f"{instance.prefix()}module.{name}"
+        if kind == "remote":
+            remote.append(f"{address} ({modules.source_of(block)}, {block.where})")
+            continue
+        for each in _instances(instance, block, address, specs):
+            where = modules.address(instance, block, each)
+            try:
+                if kind == "lambda":
+                    found = registry.read(instance, block, each)
+                    if found is None:
+                        continue
+                    module_function, module_code = found
+                    reason = not_python(module_function)
+                    if reason is not None or module_code is None:
+                        specs.append(skipped(where, block.where, reason or "its code cannot be read"))
+                        continue
+                    specs.append(spec(module_function, module_code, references, target))
+                else:
+                    child = modules.child(instance, block, each)
+            except DeploymentError as exc:
+                specs.append(skipped(where, block.where, str(exc)))
+                continue
+            if kind == "local":
+                _walk(child, specs, references, remote)
+
+
+def _instances(
+    instance: Instance, block: hcl.Block, address: str, specs: list[FunctionSpec]
+) -> list[Each | None]:
+    try:
+        instances = instance.instances_of(block)
+    except DeploymentError as exc:
+        specs.append(skipped(address, block.where, str(exc)))
+        return []
+    if isinstance(instances, Text):
+        specs.append(skipped(address, block.where, f"{instances}; give the variables it needs with --var"))
+        return []
+    return instances
+
+
+def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, address: str) -> Lambda:
+    body = block.body
+    function_name = (
+        instance.text(body["function_name"], each) if "function_name" in body else Text.unknown(address)
+    )
+    sources = []
+    for owner, mapping, mapping_each, mapping_where, label in _event_source_mappings(
+        instance, block, each, function_name
+    ):
+        arn = owner.text(mapping.get("event_source_arn"), mapping_each)
+        sources.append(platform.EventSource(event_kind(arn), (arn,), mapping_where, label))
+    destinations = []
+    dead = hcl.block(body, "dead_letter_config")
+    if dead.get("target_arn"):
+        destinations.append(destination(instance.text(dead["target_arn"], each), "dead_letter_config"))
+    logging = hcl.block(body, "logging_config")
+    config = platform.FunctionConfig(
+        name=function_name,
+        source=block.where,
+        vpc=bool(hcl.block(body, "vpc_config")),
+        tracing=known(instance.value(hcl.block(body, "tracing_config").get("mode"), each)) == "Active",
+        event_sources=tuple(sources),
+        destinations=tuple(destinations),
+        kms_key=instance.text(body["kms_key_arn"], each) if body.get("kms_key_arn") else None,
+        log_group=instance.text(logging["log_group"], each) if logging.get("log_group") else None,
+    )
+    role: str | None = None
+    statements: list[Statement] = []
+    notes: list[str] = []
+    role_ref = hcl.parse_value(body.get("role"))
+    if (
+        isinstance(role_ref, hcl.Ref)
+        and role_ref.root == "aws_iam_role"
+        and role_ref.steps
+        and isinstance(role_ref.steps[0], str)
+        and ("aws_iam_role", role_ref.steps[0]) in instance.config.resources
+    ):
+        role_name = role_ref.steps[0]
+        if len(role_ref.steps) == 2:
+            statements, notes = role_policies(instance, role_name)
+            role = _role_expression(instance, role_name, "")
+        elif len(role_ref.steps) == 3 and not isinstance(role_ref.steps[1], str):
+            role_block = instance.config.resources[("aws_iam_role", role_name)]
+            role_each = instance.instance_for(role_block, instance.evaluate(role_ref.steps[1], each), 0)
+            if isinstance(role_each, Each):
+                role = _role_expression(instance, role_name, role_each.suffix())
+                notes.append(
+                    f"{block.where}: the policies of {role_block.type}.{role_name}{role_each.suffix()} (a role with "
+                    "count/for_each) are not read for the comparison"
+                )
+    package_type = known(instance.value(body["package_type"], each)) if "package_type" in body else None
+    if "image_uri" in body:
+        package_type = "Image"
+    return Lambda(
+        address=address,
+        where=block.where,
+        function_name=function_name,
+        handler=known(instance.value(body["handler"], each)) if "handler" in body else None,
+        runtime=known(instance.value(body["runtime"], each)) if "runtime" in body else None,
+        package_type=package_type,
+        environment=environment(
+            instance, instance.value(hcl.block(body, "environment").get("variables"), each)
+        ),
+        config=config,
+        role=role,
+        statements=tuple(statements),
+        notes=tuple(notes),
+    )
+
+
+def _role_expression(instance: Instance, role: str, suffix: str) -> str | None:
+    """How the root module names the role: ``aws_iam_role.r.name`` there, or the output of the
+    module (called by the root) that gives the role's name."""
+    if not instance.address:
+        return f"aws_iam_role.{role}{suffix}.name"
+    if suffix or instance.parent is None or instance.parent.address:
+        return None
+    for output, raw in sorted(instance.config.outputs.items()):
+        expr = hcl.parse_value(raw)
+        if (
+            isinstance(expr, hcl.Ref)
+            and expr.root == "aws_iam_role"
+            and list(expr.steps) in ([role, "name"], [role, "id"])
+        ):
+            return f"{instance.address}.{output}"
+    return None
+
+
+def _event_source_mappings(
+    instance: Instance, function: hcl.Block, each: Each | None, function_name: Text
+) -> list[tuple[Instance, dict[str, object], Each | None, str, str]]:
+    """The aws_lambda_event_source_mapping instances that name this function: in its own module
+    by reference or by name, in the modules that call it (through an output) by name or ARN."""
+    names = {function_name.known}
+    if function_name.known:
+        names.add(instance.arn(NAME_RULES["AWS::Lambda::Function"].arn, function_name).known)
+    names.discard(None)
+    out = []
+    for owner in instance.chain():
+        for (rtype, name), block in sorted(owner.config.resources.items()):
+            if rtype != "aws_lambda_event_source_mapping":
+                continue
+            instances = owner.instances_of(block)
+            for mapping_each in instances if isinstance(instances, list) else []:
+                raw = block.body.get("function_name")
+                expr = hcl.parse_value(raw)
+                if (
+                    owner is instance
+                    and isinstance(expr, hcl.Ref)
+                    and expr.root == "aws_lambda_function"
+                    and expr.steps
+                ):
+                    if expr.steps[0] != function.name:
+                        continue
+                    index = (
+                        expr.steps[1] if len(expr.steps) > 1 and not isinstance(expr.steps[1], str) else None
+                    )
+                    if (index is None) != (each is None):
+                        continue
+                    if index is not None and each is not None:
+                        key = owner.evaluate(index, mapping_each)
+                        if known(as_text(key)) != known(as_text(each.key)):
+                            continue
+                elif known(owner.value(raw, mapping_each)) not in names:
+                    continue
+                label = f"{owner.prefix()}aws_lambda_event_source_mapping.{name}" + (
+                    mapping_each.suffix() if mapping_each else ""
+                )
+                out.append((owner, block.body, mapping_each, block.where, label))
+    return out
+
+
+def _attached(owner: Instance, instance: Instance, raw: object, role: str, role_name: str | None) -> bool:
+    """Whether ``raw`` (a ``role`` argument in ``owner``) names ``aws_iam_role.<role>`` of
+    ``instance``: by reference in the same module, by name from a calling module."""
+    if owner is instance and isinstance(raw, str):
+        return re.search(rf"\baws_iam_role\.{re.escape(role)}\.(id|name|arn|unique_id)\b", raw) is not None
+    return role_name is not None and known(owner.value(raw)) == role_name
+
+
+def role_policies(instance: Instance, role: str) -> tuple[list[Statement], list[str]]:
+    """The policies attached to ``aws_iam_role.<role>``: inline_policy blocks, aws_iam_role_policy,
+    aws_iam_policy attached with aws_iam_role_policy_attachment, in its module or in the modules
+    that call it (managed policies are named in a note)."""
+    role_block = instance.config.resources[("aws_iam_role", role)]
+    role_name = known(instance.attribute(role_block, None, "name", 0)) if "name" in role_block.body else None
+    documents: list[tuple[Instance, object]] = []
+    notes: list[str] = []
+    inline = role_block.body.get("inline_policy", [])
+    for policy in inline if isinstance(inline, list) else [inline]:
+        if isinstance(policy, dict) and policy.get("policy"):
+            documents.append((instance, policy["policy"]))
+    for owner in instance.chain():
+        resources = owner.config.resources
+        for (rtype, _name), block in sorted(resources.items()):
+            if rtype not in ("aws_iam_role_policy", "aws_iam_role_policy_attachment"):
+                continue
+            if not _attached(owner, instance, block.body.get("role"), role, role_name):
+                continue
+            if rtype == "aws_iam_role_policy":
+                documents.append((owner, block.body.get("policy")))
+                continue
+            arn = hcl.parse_value(block.body.get("policy_arn"))
+            if (
+                isinstance(arn, hcl.Ref)
+                and arn.root == "aws_iam_policy"
+                and arn.steps
+                and isinstance(arn.steps[0], str)
+                and ("aws_iam_policy", arn.steps[0]) in resources
+            ):
+                documents.append((owner, resources[("aws_iam_policy", arn.steps[0])].body.get("policy")))
+            else:
+                notes.append(
+                    f"{block.where}: managed policy {owner.text(block.body.get('policy_arn'))} is attached to the role "
+                    "but not expanded in the comparison"
+                )
+    statements: list[Statement] = []
+    for index, (owner, document) in enumerate(documents):
+        statements.extend(document_statements(owner, document, None, f"Tf{index}S"))
+    return statements, notes
+
+
+def _references(top: Instance) -> tuple[IacReference, ...]:
+    """Names of the root module's resources, and how the root module spells them (for renderers)."""
+    references = []
+    for (rtype, rname), block in sorted(top.config.resources.items()):
+        if rtype not in TF_TYPES or "count" in block.body or "for_each" in block.body:
+            continue
+        name_attribute = TF_TYPES[rtype][1]
+        if name_attribute not in block.body:
+            continue
+        try:
+            pattern = as_text(top.attribute(block, None, name_attribute, 0)).pattern()
+        except DeploymentError:
+            continue  # the function that needs it reports it
+        service = NAME_RULES[TF_TYPES[rtype][0]].arn.split(":")[2]
+        references.append(IacReference(pattern, f"{rtype}.{rname}.{name_attribute}", service))
+    return tuple(references)
+
+
+def _nothing_found(project: Project, remote: list[str]) -> str:
+    found = []
+    for config in sorted(project.configs.values(), key=lambda c: c.shown):
+        where = "" if config.shown == "." else f" in {config.shown}"
+        if config.resources:
+            types = sorted({t for t, _ in config.resources})
+            found.append(
+                f"{len(config.resources)} resource(s){where} ({', '.join(types[:8])}{', ...' if len(types) > 8 else ''})"
+            )
+    found.extend(f"{r}, not in the repository" for r in remote)
+    listed = "; ".join(found) if found else "no resources"
+    return (
+        f"{project.root.name}/*.tf: no Lambda function found: no aws_lambda_function resource and no "
+        f"terraform-aws-modules/lambda/aws module (found {listed}). To analyse the Python files of this "
+        "folder as one function, give --code-only (or --handler MODULE.FUNCTION)"
+    )

@@ -1,0 +1,257 @@
+"""The public ``terraform-aws-modules/lambda/aws`` module, read from its documented inputs.
+
+The module is not in the repository (Terraform downloads it), so policygen knows it by its
+interface (https://registry.terraform.io/modules/terraform-aws-modules/lambda/aws): the inputs
+below with the module's defaults, and the role policies it attaches (``iam.tf`` of the module):
+logs unless ``attach_cloudwatch_logs_policy = false``; ``policy_statements``, ``policy_json``,
+``policy``/``policies`` (managed, named in a note), the dead-letter policy, and the AWS managed
+network and tracing policies (named in a note) when their ``attach_*`` flag is set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policygen.deploy import platform
+from policygen.deploy.intrinsics import NAME_RULES
+from policygen.deploy.terraform import code as code_
+from policygen.deploy.terraform import hcl, modules
+from policygen.deploy.terraform.function import (
+    Lambda,
+    destination,
+    document_statements,
+    environment,
+    event_kind,
+    not_python,
+    statements_of_map,
+)
+from policygen.deploy.terraform.values import Each, Instance, Value, as_text, known, truthy, unknown
+from policygen.errors import DeploymentError
+from policygen.model import Action, Arn, Statement, Text
+
+DEFAULTS: dict[str, Value] = {
+    "create": True,
+    "create_function": True,
+    "create_package": True,
+    "create_role": True,
+    "package_type": Text.of("Zip"),
+    "attach_cloudwatch_logs_policy": True,
+    "attach_create_log_group_permission": True,
+    "use_existing_cloudwatch_log_group": False,
+    "attach_dead_letter_policy": False,
+    "attach_network_policy": False,
+    "attach_tracing_policy": False,
+    "attach_policy_json": False,
+    "attach_policy": False,
+    "attach_policies": False,
+    "attach_policy_statements": False,
+}
+
+
+class Inputs:
+    """The module call's arguments, evaluated in the caller, with the module's defaults."""
+
+    def __init__(self, caller: Instance, block: hcl.Block, each: Each | None) -> None:
+        self.caller = caller
+        self.block = block
+        self.each = each
+
+    def has(self, name: str) -> bool:
+        return name in self.block.body and self.get(name) is not None
+
+    def get(self, name: str) -> Value:
+        if name in self.block.body:
+            return self.caller.value(self.block.body[name], self.each)
+        return DEFAULTS.get(name)
+
+    def flag(self, name: str) -> bool:
+        value = truthy(self.get(name))
+        return bool(DEFAULTS.get(name)) if value is None else value
+
+    def text(self, name: str) -> Text | None:
+        return as_text(self.get(name)) if self.has(name) else None
+
+
+def function_name(caller: Instance, block: hcl.Block, each: Each | None) -> Text:
+    name = Inputs(caller, block, each).text("function_name")
+    return name if name is not None else unknown(f"module.{block.name}: no function_name")
+
+
+def output(caller: Instance, block: hcl.Block, each: Each | None, name: str) -> Value:
+    fn = function_name(caller, block, each)
+    inputs = Inputs(caller, block, each)
+    role = inputs.text("role_name") or fn
+    if name == "lambda_function_name":
+        return fn
+    if name in ("lambda_function_arn", "lambda_function_qualified_arn"):
+        return caller.arn(NAME_RULES["AWS::Lambda::Function"].arn, fn)
+    if name == "lambda_role_name":
+        return role
+    if name == "lambda_role_arn":
+        return caller.arn(NAME_RULES["AWS::IAM::Role"].arn, role)
+    if name == "lambda_cloudwatch_log_group_name":
+        return Text.join("/aws/lambda/", fn)
+    return unknown(f"module.{block.name}.{name}")
+
+
+def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda, code_.Code | None] | None:
+    """The function this module instance creates, and its code (None when it is not Python);
+    None when it creates no function."""
+    inputs = Inputs(caller, block, each)
+    address = modules.address(caller, block, each)
+    if not inputs.flag("create") or not inputs.flag("create_function"):
+        return None
+    fn = function_name(caller, block, each)
+    where = block.where
+    source = f"{where} ({address})"
+    notes: list[str] = []
+    # What the Lambda service does with the role.
+    sources = []
+    mappings = inputs.get("event_source_mapping")
+    for key, mapping in sorted(mappings.items()) if isinstance(mappings, dict) else []:
+        if isinstance(mapping, dict) and "event_source_arn" in mapping:
+            arn = as_text(mapping["event_source_arn"])
+            sources.append(
+                platform.EventSource(event_kind(arn), (arn,), where, f"event_source_mapping.{key}")
+            )
+    destinations = []
+    dead_letter = inputs.text("dead_letter_target_arn")
+    if dead_letter is not None:
+        destinations.append(destination(dead_letter, "dead_letter_target_arn"))
+    log_group = inputs.text("logging_log_group")
+    config = platform.FunctionConfig(
+        name=fn,
+        source=source,
+        vpc=inputs.has("vpc_subnet_ids"),
+        tracing=known(inputs.get("tracing_mode")) == "Active",
+        event_sources=tuple(sources),
+        destinations=tuple(destinations),
+        kms_key=inputs.text("kms_key_arn"),
+        log_group=log_group,
+    )
+    # What the role has today.
+    role: str | None = None
+    statements: list[Statement] = []
+    if inputs.flag("create_role"):
+        role = f"{address}.lambda_role_name" if not caller.address else None
+        statements.extend(_module_statements(caller, inputs, fn, log_group, dead_letter, notes, where))
+    else:
+        role, role_statements, role_notes = _existing_role(caller, inputs, each)
+        statements.extend(role_statements)
+        notes.extend(role_notes)
+    lam = Lambda(
+        address=address,
+        where=where,
+        function_name=fn,
+        handler=known(inputs.get("handler")) if inputs.has("handler") else None,
+        runtime=known(inputs.get("runtime")) if inputs.has("runtime") else None,
+        package_type=known(inputs.get("package_type")),
+        environment=environment(caller, inputs.get("environment_variables")),
+        config=config,
+        role=role,
+        statements=tuple(statements),
+        notes=tuple(notes),
+    )
+    return lam, None if not_python(lam) else _code(caller, inputs, address)
+
+
+def _module_statements(
+    caller: Instance,
+    inputs: Inputs,
+    fn: Text,
+    log_group: Text | None,
+    dead_letter: Text | None,
+    notes: list[str],
+    where: str,
+) -> list[Statement]:
+    out: list[Statement] = []
+    if inputs.flag("attach_cloudwatch_logs_policy"):
+        group = caller.arn(
+            NAME_RULES["AWS::Logs::LogGroup"].arn, log_group or Text.join("/aws/lambda/", fn)
+        ).pattern()
+        actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        if inputs.flag("attach_create_log_group_permission") and not inputs.flag(
+            "use_existing_cloudwatch_log_group"
+        ):
+            actions.insert(0, "logs:CreateLogGroup")
+        out.append(
+            Statement(
+                "ModuleLogs", tuple(Action(a) for a in actions), (Arn(f"{group}:*"), Arn(f"{group}:*:*"))
+            )
+        )
+    if inputs.flag("attach_dead_letter_policy") and dead_letter is not None:
+        out.append(
+            Statement(
+                "ModuleDeadLetter",
+                (Action("sns:Publish"), Action("sqs:SendMessage")),
+                (Arn(dead_letter.pattern()),),
+            )
+        )
+    if inputs.flag("attach_policy_statements"):
+        out.extend(statements_of_map(caller, inputs.get("policy_statements"), "ModuleInline"))
+    if inputs.flag("attach_policy_json") and "policy_json" in inputs.block.body:
+        out.extend(document_statements(caller, inputs.block.body["policy_json"], inputs.each, "ModuleJson"))
+    for flag, name in (
+        ("attach_network_policy", "AWSLambdaENIManagementAccess"),
+        ("attach_tracing_policy", "AWSXRayDaemonWriteAccess"),
+    ):
+        if inputs.flag(flag):
+            notes.append(
+                f"{where}: {flag}: the AWS managed policy {name} is attached to the role but not expanded in the comparison"
+            )
+    managed: list[Value] = []
+    if inputs.flag("attach_policy") and inputs.has("policy"):
+        managed.append(inputs.get("policy"))
+    if inputs.flag("attach_policies") and isinstance(inputs.get("policies"), list):
+        managed.extend(inputs.get("policies") or [])  # type: ignore[arg-type]
+    notes.extend(
+        f"{where}: managed policy {as_text(arn)} is attached to the role but not expanded in the comparison"
+        for arn in managed
+    )
+    return out
+
+
+def _existing_role(
+    caller: Instance, inputs: Inputs, each: Each | None
+) -> tuple[str | None, list[Statement], list[str]]:
+    from policygen.deploy.terraform.reader import role_policies
+
+    expr = hcl.parse_value(inputs.block.body.get("lambda_role"))
+    if (
+        isinstance(expr, hcl.Ref)
+        and expr.root == "aws_iam_role"
+        and expr.steps
+        and isinstance(expr.steps[0], str)
+        and ("aws_iam_role", expr.steps[0]) in caller.config.resources
+    ):
+        statements, notes = role_policies(caller, expr.steps[0])
+        role = f"aws_iam_role.{expr.steps[0]}.name" if not caller.address else None
+        return role, statements, notes
+    return None, [], []
+
+
+def _code(caller: Instance, inputs: Inputs, address: str) -> code_.Code:
+    what = f"{inputs.block.where}: {address}"
+    if not inputs.flag("create_package"):
+        if inputs.has("local_existing_package"):
+            path = known(inputs.get("local_existing_package"))
+            if path is None:
+                raise DeploymentError(f"{what}: local_existing_package cannot be evaluated")
+            return code_.of_zip(caller, path, f"{what}: local_existing_package")
+        raise DeploymentError(
+            f"{what}: its package is in S3 (s3_existing_package); point policygen at the code"
+        )
+    source_path = inputs.get("source_path")
+    entries: list[tuple[str, str]] = []
+    for entry in source_path if isinstance(source_path, list) else [source_path]:
+        entry_path: Any = entry.get("path") if isinstance(entry, dict) else entry
+        prefix: Any = entry.get("prefix_in_zip") if isinstance(entry, dict) else None
+        if entry_path is None:
+            continue
+        text = known(entry_path) if isinstance(entry_path, Text) else None
+        if text is None:
+            raise DeploymentError(f"{what}: source_path {as_text(entry_path)} cannot be evaluated")
+        entries.append((text, known(prefix) or "" if isinstance(prefix, Text) else ""))
+    if not entries:
+        raise DeploymentError(f"{what}: no source_path: policygen cannot see its code")
+    return code_.of_paths(caller, entries, f"{what}: source_path")

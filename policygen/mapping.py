@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from policygen.errors import MappingError
-from policygen.model import Action, SdkCall
+from policygen.model import Action, CallKind, SdkCall
 
 SCHEMA_VERSION = 1
 
@@ -133,8 +133,37 @@ def method_of(call: SdkCall) -> tuple[str, ...] | Unmapped:
     return (call.method,)
 
 
+@functools.cache
+def wrappers() -> dict[str, Any]:
+    """The reviewed table of libraries that call AWS for the code (``mappings/wrappers.yaml``)."""
+    import yaml
+
+    target = _root().joinpath("wrappers.yaml")
+    doc = yaml.safe_load(target.read_text(encoding="utf-8")) if target.is_file() else None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_VERSION:
+        raise MappingError(
+            f"mappings/wrappers.yaml is missing or not schema {SCHEMA_VERSION}; reinstall policygen"
+        )
+    return doc
+
+
+def _signed_http_entries(call: SdkCall) -> list[dict[str, Any]] | Unmapped:
+    service = wrappers().get("signed_http", {}).get(call.service)
+    if service is None:
+        return Unmapped(f"a request signed for '{call.service}' is not in mappings/wrappers.yaml")
+    by_method = service["actions"]
+    actions = by_method.get(call.method.upper()) or by_method.get("*")
+    if actions is None:
+        return Unmapped(
+            f"{call.service} has no action for HTTP {call.method.upper()} in mappings/wrappers.yaml"
+        )
+    return [{"actions": actions}]
+
+
 def entries(call: SdkCall) -> list[dict[str, Any]] | Unmapped:
     """The mapping entries (one per underlying client method) of ``call``."""
+    if call.kind is CallKind.SIGNED_HTTP:
+        return _signed_http_entries(call)
     methods = method_of(call)
     if isinstance(methods, Unmapped):
         return methods

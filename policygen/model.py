@@ -92,6 +92,8 @@ class CallKind(enum.Enum):
     WAITER = "waiter"
     TRANSFER = "transfer"
     PRESIGNED = "presigned-url"
+    WRAPPER = "wrapper"  # made by a library for the code (mappings/wrappers.yaml)
+    SIGNED_HTTP = "signed-http"  # an HTTP request SigV4-signed for a service: service is the signing name
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from policygen.model import (
     Text,
     Unresolved,
 )
-from policygen.resolve import sdk
+from policygen.resolve import sdk, wrappers
 from policygen.resolve.values import (
     EMPTY,
     MAX_ALTERNATIVES,
@@ -57,6 +57,7 @@ from policygen.resolve.values import (
     Value,
     Values,
     WaiterV,
+    WrapperV,
     bound_all,
     bounded,
     one,
@@ -781,9 +782,10 @@ class Frame:
                 values = self.p._read(("attr", *klass, attr), self.key)
                 if values:
                     return values
-            return unknown(f"attribute '{attr}'")
+            return wrappers.class_attribute(self, value, attr) or unknown(f"attribute '{attr}'")
         if isinstance(
-            value, SessionV | ClientV | ResourceV | CollectionV | PaginatorV | WaiterV | BatchWriterV
+            value,
+            SessionV | ClientV | ResourceV | CollectionV | PaginatorV | WaiterV | BatchWriterV | WrapperV,
         ):
             return sdk.attribute(self, value, attr, Location(self.path, line or self.current_line))
         if isinstance(value, Unknown) and attr in {"client", "resource"}:

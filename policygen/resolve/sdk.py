@@ -15,7 +15,7 @@ from botocore import xform_name
 
 from policygen import mapping
 from policygen.model import CallKind, Hole, Location, Text
-from policygen.resolve import boto3_model
+from policygen.resolve import boto3_model, wrappers
 from policygen.resolve.values import (
     EMPTY,
     BatchWriterV,
@@ -32,6 +32,7 @@ from policygen.resolve.values import (
     Value,
     Values,
     WaiterV,
+    WrapperV,
     one,
     texts,
     union,
@@ -77,7 +78,7 @@ def call_external(
         return make_clients(frame, args, kwargs, location, resource=True)
     if qualname in SESSION_FACTORIES:
         return frozenset(SessionV(region) for region in _regions(kwargs))
-    return None
+    return wrappers.call_external(frame, qualname, args, kwargs, location)
 
 
 def _regions(kwargs: Mapping[str | None, Values], default: Text | None = None) -> tuple[Text | None, ...]:
@@ -231,6 +232,8 @@ def call(
         return resource_call(frame, receiver, name, args, plain, location)
     if isinstance(receiver, CollectionV):
         return collection_call(frame, receiver, name, plain, location)
+    if isinstance(receiver, WrapperV):
+        return wrappers.method_call(frame, receiver, name, args, kwargs, location)
     return unknown(f"{name}()")
 
 

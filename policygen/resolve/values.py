@@ -131,6 +131,16 @@ class BatchWriterV:
 
 
 @dataclass(frozen=True)
+class WrapperV:
+    """An object of a library that calls AWS for the code (``SecretCache()``, a PynamoDB model),
+    with the configuration its calls are scoped by (mappings/wrappers.yaml)."""
+
+    kind: str  # the table's class entry
+    config: tuple[tuple[str, Values], ...] = ()
+    models: tuple[FuncKey, ...] = ()  # the project classes it stands for (a PynamoDB model)
+
+
+@dataclass(frozen=True)
 class SdkMethod:
     """An attribute of an SDK object, waiting to be called: ``s3.get_object``."""
 
@@ -159,6 +169,7 @@ Value = (
     | PaginatorV
     | WaiterV
     | BatchWriterV
+    | WrapperV
     | SdkMethod
 )
 Values = frozenset[Value]

@@ -1,0 +1,371 @@
+"""Libraries that call AWS for the code, for the resolver: what their functions, objects and
+subclassed models do, read from the reviewed table ``mappings/wrappers.yaml`` (`mapping.wrappers`).
+
+A library call becomes the boto3 client calls the library makes (recorded like any other, so
+mapping and scoping are the same), or, for a SigV4-signed HTTP request, a ``signed-http`` call of
+the signing service whose members are read from the URL. Nothing about a library is in code here.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from policygen import mapping
+from policygen.extract import ir
+from policygen.model import CallKind, Hole, Location, Text
+from policygen.resolve.values import (
+    EMPTY,
+    ClassRef,
+    ClientV,
+    DictV,
+    External,
+    FuncKey,
+    Instance,
+    Other,
+    SdkMethod,
+    SeqV,
+    Str,
+    Value,
+    Values,
+    WrapperV,
+    one,
+    texts,
+    union,
+    unknown,
+)
+
+if TYPE_CHECKING:
+    from policygen.resolve.interpreter import Frame
+
+Spec = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Use:
+    """One use of a table entry: where, with which arguments, on which configured object."""
+
+    frame: Frame
+    label: str
+    args: tuple[Values, ...]
+    kwargs: Mapping[str | None, Values]
+    config: Mapping[str, Values]
+    this: WrapperV | None
+    location: Location
+
+
+@functools.cache
+def _names() -> dict[str, tuple[str, str]]:
+    """Every qualified name the table knows -> (section, entry)."""
+    out: dict[str, tuple[str, str]] = {}
+    table = mapping.wrappers()
+    for section in ("functions", "classes"):
+        for key, spec in table.get(section, {}).items():
+            for name in (key, *spec.get("names", ())):
+                out[name] = (section, key)
+    return out
+
+
+def _short(name: str) -> str:
+    """``aws_lambda_powertools.utilities.parameters.get_secret`` -> ``parameters.get_secret``."""
+    return ".".join(name.split(".")[-2:])
+
+
+def _class(kind: str) -> Spec:
+    spec: Spec = mapping.wrappers()["classes"][kind]
+    return spec
+
+
+def call_external(
+    frame: Frame,
+    qualname: str,
+    args: tuple[Values, ...],
+    kwargs: Mapping[str | None, Values],
+    location: Location,
+) -> Values | None:
+    """A call of a library function or class the table names; None for anything else."""
+    found = _names().get(qualname)
+    if found is None:
+        return None
+    section, key = found
+    if section == "functions":
+        _perform(
+            _Use(frame, _short(key), args, kwargs, {}, None, location), mapping.wrappers()["functions"][key]
+        )
+        return unknown(f"the result of {key}()")
+    spec = _class(key)
+    config: dict[str, Values] = {}
+    positional = list(args)
+    for param in spec.get("init", ()):
+        values = positional.pop(0) if positional else kwargs.get(param, EMPTY)
+        if values:
+            config[param] = values
+    for name, source in spec.get("config", {}).items():
+        if isinstance(source, dict):
+            config[name] = _source(_Use(frame, key, (), {}, config, None, location), source)
+    made = WrapperV(key, tuple(sorted(config.items())))
+    if spec.get("calls"):
+        _perform(_Use(frame, _short(key), args, kwargs, config, made, location), spec)
+    return one(made)
+
+
+def method_call(
+    frame: Frame,
+    wrapper: WrapperV,
+    name: str,
+    args: tuple[Values, ...],
+    kwargs: Mapping[str | None, Values],
+    location: Location,
+) -> Values:
+    spec = _class(wrapper.kind)
+    method: Spec | None = spec.get("methods", {}).get(name)
+    label = f"{wrapper.kind.rsplit('.', 1)[-1]}.{name}"
+    if method is None:
+        return unknown(f"the result of {label}()")
+    config = dict(wrapper.config)
+    use = _Use(frame, label, args, kwargs, config, wrapper, location)
+    _perform(use, method)
+    returns = method.get("returns")
+    if returns and "model" in returns and wrapper.models:
+        instances = frozenset(Instance(m) for m in wrapper.models)
+        return one(SeqV((instances,))) if returns["model"] == "many" else instances
+    if returns and "kind" in returns:
+        made = {k: _source(use, s) for k, s in returns.get("config", {}).items()}
+        config_made = tuple(sorted((k, v) for k, v in made.items() if v))
+        return one(WrapperV(returns["kind"], config_made, wrapper.models))
+    return unknown(f"the result of {label}()")
+
+
+def class_attribute(frame: Frame, value: Instance | ClassRef, attr: str) -> Values | None:
+    """A method of a project class that subclasses a library class the table names (a PynamoDB
+    model or index), configured from its nested ``Meta``; None when the table has no such method."""
+    cls = value.cls if isinstance(value, Instance) else value.key
+    kind = _library_base(frame, cls)
+    if kind is None:
+        return None
+    spec = _class(kind)
+    if attr not in spec.get("methods", {}):
+        return None
+    config = _nested_config(frame, cls, spec.get("config", {}))
+    models = [cls]
+    owner = spec.get("owner")
+    if owner:
+        models = _holders(frame, cls, owner["class"])
+        for holder in models:
+            for name, values in _nested_config(frame, holder, owner.get("config", {})).items():
+                config[name] = union(config.get(name, EMPTY), values)
+    return one(SdkMethod(WrapperV(kind, tuple(sorted(config.items())), tuple(models)), attr))
+
+
+def _library_base(frame: Frame, cls: FuncKey) -> str | None:
+    for klass in frame.mro(cls):
+        info = frame.p.classes[klass]
+        reader = type(frame)(frame.p, frame.key, info.module, None)
+        for base in info.node.bases:
+            for value in reader.eval(base):
+                if isinstance(value, External):
+                    found = _names().get(value.qualname)
+                    if found is not None and found[0] == "classes":
+                        return found[1]
+    return None
+
+
+def _nested_config(frame: Frame, cls: FuncKey, config: Mapping[str, str]) -> dict[str, Values]:
+    """``{table_name: "Meta.table_name"}``: the attribute of the nested class, nearest in the MRO."""
+    out: dict[str, Values] = {}
+    for name, path in config.items():
+        nested, _, attr = path.rpartition(".")
+        for klass in frame.mro(cls):
+            info = frame.p.classes.get((klass[0], f"{klass[1]}.{nested}"))
+            if info is None:
+                continue
+            reader = type(frame)(frame.p, frame.key, info.module, None)
+            assigned = [
+                s.value
+                for s in info.node.body
+                if isinstance(s, ir.Assign) and any(getattr(t, "id", None) == attr for t in s.targets)
+            ]
+            if assigned:
+                out[name] = union(*(reader.eval(e) for e in assigned))
+                break
+    return out
+
+
+def _holders(frame: Frame, cls: FuncKey, owner_kind: str) -> list[FuncKey]:
+    """The library-subclassing classes whose bodies hold an instance of ``cls`` (a model's index)."""
+    out = []
+    for key, info in sorted(frame.p.classes.items()):
+        holds = any(Instance(cls) in values for values in info.body_names.values())
+        if holds and _library_base(frame, key) == owner_kind:
+            out.append(key)
+    return out
+
+
+# performing an entry -------------------------------------------------------------------------
+def _perform(use: _Use, spec: Spec) -> None:
+    region_values = _source(use, spec["region"]) if "region" in spec else EMPTY
+    for call in spec.get("calls", ()):
+        if "when" in call and not _given(use, call["when"]):
+            continue
+        if "unless" in call and _given(use, call["unless"]):
+            continue
+        params: dict[str, Values] = {}
+        for member, source in call.get("params", {}).items():
+            values = _source(use, source)
+            if values:
+                params[member] = values
+            elif "arg" not in source or "field" in source:
+                params[member] = one(Str(Text.unknown(f"{member} for {use.label}: not found in the code")))
+        region = _region(region_values) if region_values else None
+        if "region" in call:
+            region = _region(_source(use, call["region"]))
+        if region is None and "region" in use.config:
+            region = _region(use.config["region"])
+        use.frame.record(
+            call["service"], call["method"], params, use.location, CallKind.WRAPPER, use.label, region
+        )
+    if "http" in spec:
+        _signed_http(use, spec["http"])
+
+
+def _region(values: Values) -> Text | None:
+    for value in values:
+        if isinstance(value, ClientV):
+            return value.region
+    found = [t for t in texts(values) if t.known]
+    return found[0] if len(found) == 1 else None
+
+
+def _given(use: _Use, source: Spec) -> bool:
+    if "self" in source:
+        return bool(use.config.get(source["self"]))
+    values = _argument(use, source)
+    return values is not None and not all(isinstance(v, Other) and v.value is None for v in values)
+
+
+def _argument(use: _Use, source: Spec) -> Values | None:
+    for where in source.get("arg", ()):
+        if isinstance(where, int) and where < len(use.args):
+            return use.args[where]
+        if isinstance(where, str) and where in use.kwargs:
+            return use.kwargs[where]
+    return None
+
+
+def _source(use: _Use, source: Spec) -> Values:
+    values: Values = EMPTY
+    if source.get("this") and use.this is not None:
+        values = one(use.this)
+    elif "value" in source:
+        values = one(Str(Text.of(str(source["value"]))))
+    elif "hole" in source:
+        values = one(Str(Text.unknown(str(source["hole"]))))
+    elif "self" in source:
+        values = use.config.get(source["self"], EMPTY)
+    elif "arg" in source:
+        values = _argument(use, source) or EMPTY
+    values = frozenset(v for v in values if not (isinstance(v, Other) and v.value is None))
+    if "field" in source and values:
+        fields = [dict(v.config).get(source["field"], EMPTY) for v in values if isinstance(v, WrapperV)]
+        values = union(*fields) if fields else EMPTY
+    if not values and "env" in source:
+        values = use.frame.environ(one(Str(Text.of(source["env"]))), None, required=False)
+    if values and source.get("keys"):
+        values = one(DictV(tuple((v, one(Other(None))) for v in values), True))
+    if values and source.get("key_list"):
+        keys: set[Value] = set()
+        for value in values:
+            if isinstance(value, DictV):
+                keys.update(k for k, _ in value.items)
+                if not value.complete:
+                    keys.add(Str(Text.unknown("names the analysis cannot see")))
+            else:
+                keys.add(Str(Text.unknown("names the analysis cannot see")))
+        values = frozenset(keys)
+    return values
+
+
+# SigV4-signed HTTP -------------------------------------------------------------------------------
+def _signed_http(use: _Use, http: Spec) -> None:
+    signers = [v for v in _source(use, http["signer"]) if isinstance(v, WrapperV)]
+    signers = [s for s in signers if "service" in dict(s.config)]
+    if not signers:
+        return  # not signed for AWS (or signed by something the table does not know)
+    method = http["method"]
+    methods = [Text.of(method)] if isinstance(method, str) else list(texts(_source(use, method)))
+    urls = texts(_source(use, http["url"]) or unknown("the request URL"))
+    frame, label, location = use.frame, use.label, use.location
+    for signer in signers:
+        signer_config = dict(signer.config)
+        for service in texts(signer_config["service"]):
+            name = service.known
+            if name is None:
+                frame.unresolved_here(
+                    "a SigV4-signed request for a service computed at run time: grant its actions by hand",
+                    location,
+                    str(service),
+                )
+                continue
+            known = mapping.wrappers().get("signed_http", {}).get(name)
+            if known is None:
+                frame.unresolved_here(
+                    f"a SigV4-signed request to '{name}', which mappings/wrappers.yaml does not describe: "
+                    "grant the service's actions by hand",
+                    location,
+                    label,
+                )
+                continue
+            for url in urls:
+                members = _url_members(known, url)
+                region = members.pop("Region", None)
+                if region is None or region.known is None:
+                    region = _region(signer_config.get("region", EMPTY))
+                for verb in methods:
+                    request = {k: one(Str(v)) for k, v in members.items()}
+                    request["Method"] = one(Str(Text.of(verb.known.upper()) if verb.known else verb))
+                    frame.record(
+                        name,
+                        (verb.known or "any").lower(),
+                        request,
+                        location,
+                        CallKind.SIGNED_HTTP,
+                        f"{label} (SigV4 for {name})",
+                        region,
+                    )
+
+
+_SENTINEL = "\x00"
+
+
+def _url_members(spec: Spec, url: Text) -> dict[str, Text]:
+    """The table's URL pattern matched over a partly known URL: each named group as a `Text`,
+    holes kept where the URL's unknown parts fall; groups the URL does not show are holes."""
+    holes = [p for p in url.parts if isinstance(p, Hole)]
+    flat = "".join(p if isinstance(p, str) else _SENTINEL for p in url.parts)
+    pattern = re.compile(spec["url"])
+    match = pattern.match(flat)
+    out: dict[str, Text] = {}
+    names = list(pattern.groupindex)
+    for name in names:
+        if match is None or match.group(name) is None:
+            if name != "Region":
+                out[name] = Text.unknown(f"{name}: the URL {url} does not show it")
+            continue
+        start = match.start(name)
+        before = flat[:start].count(_SENTINEL)
+        parts: list[str | Hole] = []
+        for char in match.group(name):
+            if char == _SENTINEL:
+                parts.append(holes[before])
+                before += 1
+            elif parts and isinstance(parts[-1], str):
+                parts[-1] += char
+            else:
+                parts.append(char)
+        out[name] = Text(tuple(parts))
+    for member, pieces in spec.get("compose", {}).items():
+        out[member] = Text.join(*(out.get(p, Text.of("")) for p in pieces))
+    return out

@@ -36,3 +36,18 @@ class MappingError(PolicygenError):
 
 class StrictModeError(PolicygenError):
     """``--strict`` was given and something could not be pinned down."""
+
+
+class PolicyError(PolicygenError):
+    """A policy document (a JSON file, a template's statements, a managed policy) is invalid.
+
+    ``line`` and ``column`` are 0 when the document came from somewhere without positions (a
+    template value already parsed); the message then names the statement index instead."""
+
+    def __init__(self, source: str, message: str, line: int = 0, column: int = 0) -> None:
+        where = f"{source}:{line}:{column}" if line else source
+        super().__init__(f"{where}: {message}")
+        self.source = source
+        self.line = line
+        self.column = column
+        self.message = message

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from policygen.model import Policy, Result, Statement
+from policygen.policy.document import condition_json
 
 
 def statement_document(statement: Statement) -> dict[str, Any]:
@@ -16,10 +17,7 @@ def statement_document(statement: Statement) -> dict[str, Any]:
         "Resource": list(statement.resources),
     }
     if statement.conditions:
-        condition: dict[str, dict[str, list[str]]] = {}
-        for c in statement.conditions:
-            condition.setdefault(c.operator, {})[c.key] = list(c.values)
-        doc["Condition"] = condition
+        doc["Condition"] = condition_json(statement.conditions)
     return doc
 
 

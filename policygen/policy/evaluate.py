@@ -226,12 +226,13 @@ class Grant:
 
 class _Universe:
     """The actions statements are compared over: the IAM data's, those the statements name
-    that the data lacks, and for a wildcard on a service the data doesn't know, one stand-in
-    action (``foo:Get~``) for the actions of that service no one named."""
+    that the data lacks, for a wildcard on a service the data doesn't know one stand-in action
+    (``foo:Get~``) for the actions of that service no one named, and ``~:~`` for the actions of
+    services no one named (``*`` and ``NotAction`` grant them)."""
 
     def __init__(self, statements: Sequence[PolicyStatement], catalog: ActionCatalog) -> None:
         self.catalog = catalog
-        self.extra: dict[str, str] = {}
+        self.extra: dict[str, str] = {"~:~": "~:~"}
         for statement in statements:
             for pattern in statement.actions:
                 if "*" not in pattern and "?" not in pattern:

@@ -1,0 +1,227 @@
+"""Run a handler under moto, as the principal whose only policy is the one policygen generated.
+
+A `Case` is one small Lambda function (a folder under `handlers/`) with the resources it needs
+(`setup`, run with IAM enforcement off), its environment and event, and the set of IAM actions it
+needs, written by hand from AWS's documentation. `run` creates a fresh moto account, the fixtures,
+a role holding exactly the given policy, and invokes the handler with that role's credentials while
+`judge.judging()` records every authorization decision. `ablate` removes each (action, resource)
+grant in turn and runs again: a grant whose removal is not denied is an over-grant, unless moto
+cannot judge it (then it is counted as not judged, never as passed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.core import disable_iam_authentication, enable_iam_authentication
+
+from policygen import pipeline
+from policygen.model import Target
+from policygen.render.json_policy import policy_document
+
+from .judge import Check, judging
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+TARGET = Target("aws", REGION, ACCOUNT)
+HANDLERS = Path(__file__).parent / "handlers"
+ROLE = "function-role"
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+}
+MOTO_CONFIG: Any = {"lambda": {"use_docker": False}}
+
+# Which of a case's tests fail today and why: the key is the test ("runs", "documented", "minimal").
+RUNS, DOCUMENTED, MINIMAL = "runs", "documented", "minimal"
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: results are cached per case
+class Case:
+    name: str  # the folder under handlers/
+    setup: Callable[[], None]  # creates the function's resources (moto, enforcement off)
+    expected: frozenset[str]  # every IAM action the handler needs, from AWS's documentation
+    env: Mapping[str, str] = field(default_factory=dict)
+    event: Mapping[str, Any] = field(default_factory=dict)
+    unjudged: Mapping[str, str] = field(default_factory=dict)  # action -> why moto cannot judge it
+    handler: str = "app.handler"
+    cli: bool = False  # also generate through the CLI and require the same policy
+    known: Mapping[str, str] = field(default_factory=dict)  # test -> xfail reason (issue 10 classes)
+
+    @property
+    def folder(self) -> Path:
+        return HANDLERS / self.name
+
+
+@dataclass(frozen=True)
+class Outcome:
+    checks: tuple[Check, ...]
+    error: BaseException | None
+    value: Any
+
+    @property
+    def denials(self) -> list[Check]:
+        return [check for check in self.checks if not check.allowed]
+
+
+@dataclass(frozen=True)
+class Ablation:
+    action: str
+    resource: str
+    verdict: str  # "needed" (denied without it), "not judged", "unneeded" (an over-grant)
+    why: str
+
+
+STATS: Counter[str] = Counter()
+
+
+def generate(case: Case) -> dict[str, Any]:
+    return _generate(case)
+
+
+@functools.cache
+def _generate(case: Case) -> dict[str, Any]:
+    result = pipeline.generate(case.folder, environment=dict(case.env), target=TARGET, handler=case.handler)
+    assert not result.analysis.errors, result.analysis.errors
+    return policy_document(result.policy)
+
+
+def grants(document: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every (action, resource) pair the policy allows, in document order."""
+    pairs = []
+    for statement in document["Statement"]:
+        for action in _listed(statement["Action"]):
+            for resource in _listed(statement["Resource"]):
+                pairs.append((action, resource))
+    return pairs
+
+
+def without(document: Mapping[str, Any], action: str, resource: str) -> dict[str, Any]:
+    """The policy minus one (action, resource) grant; everything else, conditions included, stays."""
+    statements = []
+    for statement in document["Statement"]:
+        actions = _listed(statement["Action"])
+        resources = _listed(statement["Resource"])
+        if action not in actions or resource not in resources:
+            statements.append(statement)
+            continue
+        if len(actions) > 1:
+            statements.append({**statement, "Action": [a for a in actions if a != action]})
+        if len(resources) > 1:
+            statements.append({**statement, "Action": [action], "Resource": [r for r in resources if r != resource]})
+    return {**document, "Statement": statements}
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def run(case: Case, document: Mapping[str, Any]) -> Outcome:
+    """One invocation of the handler, in a fresh moto account, as a role holding only `document`."""
+    STATS["functions run"] += 1
+    with mock_aws(config=MOTO_CONFIG):
+        with disable_iam_authentication():
+            case.setup()
+            credentials = _principal(document)
+        with _function(case, credentials) as handler, enable_iam_authentication(), judging() as judge:
+            error: BaseException | None = None
+            value = None
+            try:
+                value = handler(dict(case.event), _Context(case))
+            except Exception as exc:  # the verdict is the judge's log; the error is kept for the message
+                error = exc
+    return Outcome(tuple(judge.checks), error, value)
+
+
+@functools.cache
+def baseline(case: Case) -> Outcome:
+    outcome = run(case, generate(case))
+    STATS["denials"] += len(outcome.denials)
+    return outcome
+
+
+def ablate(case: Case) -> list[Ablation]:
+    document = generate(case)
+    base = baseline(case)
+    blind = {check.action for check in base.checks if not check.resource_judged}
+    found = []
+    for action, resource in grants(document):
+        if action in case.unjudged:
+            found.append(Ablation(action, resource, "not judged", case.unjudged[action]))
+            continue
+        reduced = without(document, action, resource)
+        outcome = run(case, reduced)
+        if outcome.denials:
+            found.append(Ablation(action, resource, "needed", f"denied {outcome.denials[0]}"))
+        elif action in blind and any(a == action for a, _ in grants(reduced)):
+            found.append(
+                Ablation(action, resource, "not judged", "moto cannot tell this service's resources apart")
+            )
+        else:
+            found.append(Ablation(action, resource, "unneeded", "the handler ran without it"))
+    for ablation in found:
+        STATS[f"ablations {ablation.verdict}"] += 1
+    return found
+
+
+def _principal(document: Mapping[str, Any]) -> dict[str, str]:
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=ROLE, PolicyName="generated", PolicyDocument=json.dumps(document))
+    credentials = boto3.client("sts", region_name=REGION).assume_role(RoleArn=role, RoleSessionName="function")
+    return dict(credentials["Credentials"])
+
+
+class _Context:
+    def __init__(self, case: Case) -> None:
+        self.function_name = case.name
+        self.aws_request_id = "00000000-0000-0000-0000-000000000000"
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{case.name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+@contextlib.contextmanager
+def _function(case: Case, credentials: Mapping[str, str]) -> Iterator[Callable[..., Any]]:
+    """Import the handler as Lambda does: fresh module state, its environment, the role's credentials."""
+    environment = {
+        **case.env,
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_LAMBDA_FUNCTION_NAME": case.name,
+    }
+    module_name, _, function_name = case.handler.rpartition(".")
+    _forget_handlers()
+    sys.path.insert(0, str(case.folder))
+    try:
+        with mock.patch.dict(os.environ, environment), mock.patch.object(boto3, "DEFAULT_SESSION", None):
+            module = importlib.import_module(module_name)
+            yield getattr(module, function_name)
+    finally:
+        sys.path.remove(str(case.folder))
+        _forget_handlers()
+
+
+def _forget_handlers() -> None:
+    """Drop every module loaded from a handler folder, so the next import runs module code again."""
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and Path(path).is_relative_to(HANDLERS):
+            del sys.modules[name]

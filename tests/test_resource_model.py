@@ -201,6 +201,19 @@ CASES = [
         },
     ),
     Case(
+        "pages of a collection hold its items",
+        {
+            "app.py": """
+        import boto3
+        def handler(e, c):
+            for page in boto3.resource("s3").Bucket("logs").objects.filter(Prefix="2024/").pages():
+                for summary in page:
+                    summary.delete()
+        """
+        },
+        {("s3:ListBucket", S3 + "logs"), ("s3:DeleteObject", S3 + "logs/2024/*")},
+    ),
+    Case(
         "a reference is a property that loads its owner",
         {
             "app.py": """
@@ -265,3 +278,63 @@ def test_resource_patterns_through_the_cli(tmp_path, name):
     }
     assert case.grants <= granted
     assert not case.absent & {a for a, _ in granted}
+
+
+def _every_resource_call() -> tuple[str, list[tuple[str, str, str]]]:
+    """A handler that makes every resource type of every service boto3 ships a resource model for
+    (as its service resource names them) and uses every action, load, waiter, collection and batch
+    action; and the (service, client method, note) each must be recorded as."""
+    import os
+
+    import boto3
+    from botocore import xform_name
+
+    from policygen.resolve import boto3_model
+
+    lines = ["import boto3", "", "def handler(e, c):"]
+    expected: list[tuple[str, str, str]] = []
+    data = os.path.join(os.path.dirname(boto3.__file__), "data")
+    for number, service in enumerate(sorted(os.listdir(data))):
+        root = boto3_model.shape(service, "")
+        if root is None:
+            continue
+        lines.append(f"    service{number} = boto3.resource({service!r})")
+        for index, (made_as, returned) in enumerate(sorted(root.has.items())):
+            shape = boto3_model.shape(service, returned.type)
+            assert shape is not None
+            name = f"r{number}_{index}"
+            ids = ", ".join(repr(f"{i.target.lower()}-1") for i in returned.identifiers if i.source == "input")
+            lines.append(f"    {name} = service{number}.{made_as}({ids})")
+            uses = [(a, x.request.operation, f"{returned.type}.{a}") for a, x in shape.actions.items() if x.request]
+            if shape.load is not None:
+                uses.append(("load", shape.load.operation, f"{returned.type}.load"))
+            for use, operation, note in sorted(uses):
+                lines.append(f"    {name}.{use}()")
+                expected.append((service, xform_name(operation), note))
+            for waiter, (waiter_name, _params) in sorted(shape.waiters.items()):
+                lines.append(f"    {name}.{waiter}()")
+                expected.append((service, "waiter:" + xform_name(waiter_name), f"{returned.type}.{waiter}"))
+            for collection, (request, _item) in sorted(shape.collections.items()):
+                lines.append(f"    {name}.{collection}.all()")
+                expected.append((service, xform_name(request.operation), f"{returned.type}.{collection}.all"))
+                for batch, batch_request in sorted(shape.batch_actions.get(collection, {}).items()):
+                    lines.append(f"    {name}.{collection}.{batch}()")
+                    expected.append(
+                        (service, xform_name(batch_request.operation), f"{returned.type}.{collection}.{batch} (batch)")
+                    )
+    return "\n".join(lines) + "\n", expected
+
+
+def test_every_resource_call_of_boto3s_models_is_found(tmp_path):
+    from policygen.discover import find_sources
+    from policygen.extract import extract, ir
+    from policygen.resolve.interpreter import Program
+
+    source, expected = _every_resource_call()
+    (tmp_path / "app.py").write_text(source)
+    outcomes = extract(find_sources(tmp_path), cache_dir=None, jobs=1)
+    resolution = Program({o.name: o for o in outcomes if isinstance(o, ir.ModuleIR)}, {}).run()
+    found = {(c.service, c.method, c.note) for c, _ in resolution.calls}
+    assert len(expected) > 400
+    assert [e for e in expected if e not in found] == []
+    assert not [u for u, _ in resolution.unresolved if "not in boto3's resource model" in u.reason]

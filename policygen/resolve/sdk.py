@@ -160,7 +160,9 @@ def resource_attribute(
             f"{label} (reading it loads the {resource.type})",
         )
     if attr in shape.references:
-        return one(_new_resource(resource, shape.references[attr], (), {}))
+        referenced = shape.references[attr]
+        made = one(_new_resource(resource, referenced, (), {}))
+        return one(SeqV((made,))) if referenced.many else made
     return unknown(f"the value of {label}")
 
 
@@ -557,6 +559,8 @@ def collection_call(
     if name in {"all", "filter", "limit", "page_size", "pages"}:
         params = _identifier_params(owner, request.params, kwargs)
         frame.record(owner.service, xform_name(request.operation), params, location, CallKind.RESOURCE, label)
+        if name == "pages":  # lists of items, page by page
+            return one(SeqV((one(SeqV((collection_items(collection),))),)))
         if name == "filter" and kwargs:
             return one(
                 CollectionV(

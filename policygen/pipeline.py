@@ -27,9 +27,11 @@ from policygen.model import (
     SdkCall,
     Target,
     Text,
+    Trigger,
     Unresolved,
     Widening,
 )
+from policygen.resolve.event import event_value
 from policygen.resolve.interpreter import MODULE_SCOPE, UNREACHABLE_SUFFIX, Program
 from policygen.rules import requirements
 from policygen.scope import scope
@@ -49,8 +51,10 @@ def generate(
     kms_keys: tuple[str, ...] = (),
     platform: tuple[Permission, ...] = (),
     platform_widenings: tuple[Widening, ...] = (),
+    triggers: tuple[Trigger, ...] = (),
 ) -> Result:
-    """Analyse the Lambda code under ``path`` and synthesize its least-privilege policy."""
+    """Analyse the Lambda code under ``path`` and synthesize its least-privilege policy.
+    ``triggers`` (from a deployment file) give the handler's ``event`` the names it carries."""
     root = path if isinstance(path, CodeBundle) else Path(path)
     target = target or Target()
     sources = find_sources(root)
@@ -70,6 +74,7 @@ def generate(
             kms_keys,
             platform,
             platform_widenings,
+            triggers,
         )
 
 
@@ -86,12 +91,17 @@ def _generate(
     kms_keys: tuple[str, ...],
     platform: tuple[Permission, ...],
     platform_widenings: tuple[Widening, ...],
+    triggers: tuple[Trigger, ...],
 ) -> Result:
     outcomes = extract(sources, cache_dir=cache_dir, jobs=jobs)
     modules = {o.name: o for o in outcomes if isinstance(o, ir.ModuleIR)}
     errors = tuple(sorted((o for o in outcomes if isinstance(o, FileError)), key=lambda e: (e.path, e.line)))
     handler_module, handler_function = _find_handler(root, modules, handler)
-    resolution = Program(modules, environment or {}).run()
+    event = event_value(triggers, target.partition)
+    arguments = {}
+    if event is not None and handler_module and handler_function:
+        arguments[(handler_module, handler_function)] = (event,)  # the handler's first parameter
+    resolution = Program(modules, environment or {}, arguments).run()
 
     reachable = _reachable(resolution.graph, handler_module, handler_function)
     calls: list[SdkCall] = []

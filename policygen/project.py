@@ -102,6 +102,7 @@ def generate_project(
                 kms_keys=tuple(spec.kms_keys) + kms_keys,
                 platform=spec.platform,
                 platform_widenings=spec.platform_widenings,
+                triggers=spec.triggers,
                 **kwargs,
             )
         except UsageError as exc:

@@ -120,3 +120,132 @@ def test_a_project_with_nothing_to_analyse_says_so(tmp_path):
     )
     with pytest.raises(DeploymentError, match=r"no function whose code policygen can analyse.*nodejs20\.x"):
         generate_project(root, target=TARGET)
+
+
+MEDIA = Path(__file__).resolve().parent.parent / "examples" / "sam-media"
+
+
+def grants(spec):
+    return {(p.action, p.resource) for p in spec.platform}
+
+
+def test_stream_on_failure_and_invoke_destinations_are_scoped_to_the_destination():
+    specs = {s.name: s for s in cloudformation.read(MEDIA / "template.yaml", TARGET, "media")}
+    ingest = grants(specs["IngestFunction"])
+    assert ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:media-ingest-failures") in ingest
+    assert ("sns:Publish", "arn:aws:sns:us-east-1:123456789012:media-alerts") in ingest
+    # An AWS::Lambda::EventInvokeConfig resource of the template, for the function it names.
+    thumbnails = grants(specs["ThumbnailFunction"])
+    assert ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:media-thumbnails-done") in thumbnails
+    assert not any(a.startswith(("sqs:", "sns:")) for a, _ in grants(specs["NotifyFunction"]))
+    assert all(r != "*" for a, r in ingest | thumbnails if a in ("sqs:SendMessage", "sns:Publish"))
+
+
+def test_references_to_resources_sam_generates_resolve(tmp_path):
+    specs = {s.name: s for s in cloudformation.read(MEDIA / "template.yaml", TARGET, "media")}
+    environment = {k: [str(t) for t in v] for k, v in specs["IngestFunction"].environment}
+    assert environment["THUMBNAILER"] == [
+        "arn:aws:lambda:us-east-1:123456789012:function:media-ThumbnailFunction-"
+        "{the suffix CloudFormation generates for ThumbnailFunction}:live"
+    ]
+    assert "ServerlessRestApi" in environment["API_ID"][0]
+    role = {k: [str(t) for t in v] for k, v in specs["NotifyFunction"].environment}["INGEST_ROLE"]
+    assert role == [
+        "arn:aws:iam::123456789012:role/media-IngestFunctionRole-"
+        "{the suffix CloudFormation generates for IngestFunctionRole}"
+    ]
+
+
+GENERATED = """
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Fn:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src
+          Handler: app.handler
+          Runtime: python3.12
+          AutoPublishAlias: live
+          Environment:
+            Variables:
+              REFERENCE: {ref}
+          Events:
+            Jobs:
+              Type: SQS
+              Properties:
+                Queue: arn:aws:sqs:us-east-1:123456789012:jobs
+            Api:
+              Type: Api
+              Properties: {{Path: /, Method: get}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("!GetAtt FnRole.Arn", "arn:aws:iam::123456789012:role/svc-FnRole-*"),
+        ("!Ref FnRole", "svc-FnRole-*"),
+        ("!Ref FnAliaslive", "arn:aws:lambda:us-east-1:123456789012:function:svc-Fn-*:live"),
+        ("!Ref Fn.Alias", "arn:aws:lambda:us-east-1:123456789012:function:svc-Fn-*:live"),
+        ("!Ref Fn.Version", "*"),
+        ("!Ref FnJobs", "*"),
+        ("!Ref FnApiPermission", "*"),
+        ("!Ref ServerlessRestApi", "*"),
+        ("!Ref ServerlessRestApiProdStage", "*"),
+    ],
+)
+def test_references_to_what_sam_generates_resolve_as_sam_names_it(tmp_path, ref, expected):
+    template = project(tmp_path, GENERATED.format(ref=ref)) / "template.yaml"
+    (spec,) = cloudformation.read(template, TARGET, "svc")
+    (value,) = dict(spec.environment)["REFERENCE"]
+    assert value.pattern() == expected
+    if expected == "*":
+        assert value.holes  # unknown, and saying what it is
+
+
+S3_HANDLER = """
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    for record in event["Records"]:
+        bucket = record["s3"]["bucket"]["name"]
+        key = record["s3"]["object"]["key"]
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        s3.put_object(Bucket=bucket, Key="copies/" + key, Body=body)
+"""
+
+
+def test_the_bucket_an_s3_event_names_scopes_the_handler_calls(tmp_path):
+    root = project(
+        tmp_path,
+        """
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Uploads:
+            Type: AWS::S3::Bucket
+            Properties:
+              BucketName: acme-uploads
+          Copier:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src
+              Handler: app.handler
+              Runtime: python3.12
+              Events:
+                Upload:
+                  Type: S3
+                  Properties:
+                    Bucket: !Ref Uploads
+                    Events: s3:ObjectCreated:*
+        """,
+        S3_HANDLER,
+    )
+    result = generate_project(root, target=TARGET)
+    assert result is not None
+    permissions = {(p.action, p.resource) for p in result.functions[0].result.permissions}
+    assert ("s3:PutObject", "arn:aws:s3:::acme-uploads/copies/*") in permissions
+    assert ("s3:GetObject", "arn:aws:s3:::acme-uploads/*") in permissions
+    assert not any(r.startswith("arn:aws:s3:::*") for _, r in permissions)

@@ -12,17 +12,18 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from policygen.deploy import platform
 from policygen.deploy.cfn_yaml import LineDict, load_template
 from policygen.deploy.declared import allow_statements
-from policygen.deploy.intrinsics import NAME_RULES, Context, resolve
+from policygen.deploy.intrinsics import NAME_RULES, Context, fill_arn, resolve
 from policygen.errors import DeploymentError
-from policygen.model import FunctionSpec, Hole, IacReference, Policy, Statement, Target, Text
+from policygen.model import FunctionSpec, Hole, IacReference, Policy, Statement, Target, Text, Trigger
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json", "samconfig-template.yaml")
 FUNCTION_TYPES = {"AWS::Serverless::Function", "AWS::Lambda::Function"}
@@ -57,6 +58,7 @@ def read(
         label,
     )
     globals_ = ((template.get("Globals") or {}).get("Function")) or {}
+    ctx.resources = {**_sam_generated(resources, globals_), **resources}
     references = _references(ctx)
     specs = []
     for logical, resource in resources.items():
@@ -66,6 +68,69 @@ def read(
     if not specs:
         raise DeploymentError(f"{label}: declares no AWS::Serverless::Function or AWS::Lambda::Function")
     return specs
+
+
+# The resources SAM creates for an event of each type (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-specification-generated-resources.html).
+_EVENT_RESOURCE = {
+    "SQS": "AWS::Lambda::EventSourceMapping",
+    "Kinesis": "AWS::Lambda::EventSourceMapping",
+    "DynamoDB": "AWS::Lambda::EventSourceMapping",
+    "MSK": "AWS::Lambda::EventSourceMapping",
+    "MQ": "AWS::Lambda::EventSourceMapping",
+    "SelfManagedKafka": "AWS::Lambda::EventSourceMapping",
+    "DocumentDB": "AWS::Lambda::EventSourceMapping",
+    "SNS": "AWS::SNS::Subscription",
+    "Schedule": "AWS::Events::Rule",
+    "ScheduleV2": "AWS::Scheduler::Schedule",
+    "CloudWatchEvent": "AWS::Events::Rule",
+    "EventBridgeRule": "AWS::Events::Rule",
+    "IoTRule": "AWS::IoT::TopicRule",
+    "CloudWatchLogs": "AWS::Logs::SubscriptionFilter",
+}
+
+
+def _sam_generated(resources: Mapping[str, Any], globals_: Mapping[str, Any]) -> dict[str, Any]:
+    """The resources the SAM transform adds, by the logical ids SAM gives them, so that a
+    template's references to them (``!GetAtt ApiFunctionRole.Arn``, ``!Ref ServerlessRestApi``)
+    resolve as SAM names them."""
+    out: dict[str, Any] = {}
+    for logical, resource in resources.items():
+        if not isinstance(resource, dict):
+            continue
+        rtype = resource.get("Type")
+        props = resource.get("Properties") or {}
+        if rtype == "AWS::Serverless::StateMachine" or (
+            rtype == "AWS::Serverless::Function" and props.get("Role") is None
+        ):
+            out[f"{logical}Role"] = {"Type": "AWS::IAM::Role"}
+        if rtype == "AWS::Serverless::Function":
+            config = _merged(globals_, props)
+            alias = config.get("AutoPublishAlias")
+            if isinstance(alias, str):
+                out[f"{logical}Alias{alias}"] = {
+                    "Type": "AWS::Lambda::Alias",
+                    "Properties": {"FunctionName": {"Ref": logical}, "Name": alias},
+                }
+            for event_name, event in (config.get("Events") or {}).items():
+                kind = event.get("Type") if isinstance(event, dict) else None
+                event_props = (event.get("Properties") or {}) if isinstance(event, dict) else {}
+                if kind in _EVENT_RESOURCE:
+                    out[f"{logical}{event_name}"] = {"Type": _EVENT_RESOURCE[kind]}
+                if kind not in ("SQS", "Kinesis", "DynamoDB", "MSK", "MQ", "SelfManagedKafka", "DocumentDB"):
+                    out[f"{logical}{event_name}Permission"] = {"Type": "AWS::Lambda::Permission"}
+                if kind == "Api" and event_props.get("RestApiId") is None:
+                    out["ServerlessRestApi"] = {"Type": "AWS::ApiGateway::RestApi"}
+                    out["ServerlessRestApiProdStage"] = {"Type": "AWS::ApiGateway::Stage"}
+                if kind == "HttpApi" and event_props.get("ApiId") is None:
+                    out["ServerlessHttpApi"] = {"Type": "AWS::ApiGatewayV2::Api"}
+                    out["ServerlessHttpApiApiGatewayDefaultStage"] = {"Type": "AWS::ApiGatewayV2::Stage"}
+        elif rtype in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi"):
+            stage = props.get("StageName")
+            if isinstance(stage, str):
+                out[f"{logical}{stage}Stage"] = {"Type": "AWS::ApiGateway::Stage"}
+            elif rtype == "AWS::Serverless::HttpApi":
+                out[f"{logical}ApiGatewayDefaultStage"] = {"Type": "AWS::ApiGatewayV2::Stage"}
+    return out
 
 
 # How each resource type's name is spelled inside Fn::Sub (Ref where Ref is the name).
@@ -169,6 +234,7 @@ def _function(
     name_texts = resolve({"Ref": logical}, ctx)
     function_name = name_texts[0]
     evidence_line = f"{label}:{line}"
+    events = _events(config, ctx, label, logical)
     permissions, widenings = platform.for_function(
         platform.FunctionConfig(
             name=function_name,
@@ -176,8 +242,8 @@ def _function(
             vpc=bool(config.get("VpcConfig")),
             tracing=(config.get("Tracing") == "Active")
             or ((config.get("TracingConfig") or {}).get("Mode") == "Active"),
-            event_sources=tuple(_event_sources(config, properties, ctx, label, logical, ctx.resources)),
-            destinations=tuple(_destinations(config, ctx)),
+            event_sources=tuple(events.sources),
+            destinations=(*_destinations(config, ctx, logical), *events.destinations),
             kms_key=_first(resolve(config["KmsKeyArn"], ctx)) if config.get("KmsKeyArn") else None,
             log_group=_log_group(config, ctx),
         ),
@@ -196,6 +262,7 @@ def _function(
         notes=tuple(notes),
         role=_role_reference(config, logical, is_sam),
         skipped=skipped,
+        triggers=tuple(events.triggers),
     )
 
 
@@ -271,33 +338,88 @@ def _log_group(config: Mapping[str, Any], ctx: Context) -> Text | None:
     return None
 
 
-def _event_sources(
-    config: Mapping[str, Any], properties: Any, ctx: Context, label: str, logical: str, resources: Any
-) -> list[platform.EventSource]:
-    out = []
+@dataclass
+class _Events:
+    """What a function's event sources imply: pollers, the event's names, failure destinations."""
+
+    sources: list[platform.EventSource] = field(default_factory=list)
+    triggers: list[Trigger] = field(default_factory=list)
+    destinations: list[platform.Destination] = field(default_factory=list)
+
+
+_POLLED = {"SQS": "sqs", "Kinesis": "kinesis", "DynamoDB": "dynamodb", "MSK": "msk"}
+
+
+def _events(config: Mapping[str, Any], ctx: Context, label: str, logical: str) -> _Events:
+    out = _Events()
     for event_name, event in (config.get("Events") or {}).items():
         if not isinstance(event, dict):
             continue
         kind = event.get("Type")
         props = event.get("Properties") or {}
-        line = event.line if isinstance(event, LineDict) else 0
-        where = f"{label}:{line}"
-        if kind == "SQS" and "Queue" in props:
-            out.append(platform.EventSource("sqs", tuple(resolve(props["Queue"], ctx)), where, event_name))
-        elif kind in {"Kinesis", "DynamoDB"} and "Stream" in props:
-            out.append(
-                platform.EventSource(kind.lower(), tuple(resolve(props["Stream"], ctx)), where, event_name)
+        where = f"{label}:{event.line if isinstance(event, LineDict) else 0}"
+        arn_key = "Queue" if kind == "SQS" else "Stream"
+        if kind in _POLLED and arn_key in props:
+            arns = tuple(resolve(props[arn_key], ctx))
+            out.sources.append(platform.EventSource(_POLLED[kind], arns, where, event_name))
+            out.triggers.append(Trigger(_POLLED[kind], arns))
+        elif kind == "S3" and "Bucket" in props:
+            out.triggers.append(Trigger("s3", tuple(resolve(props["Bucket"], ctx))))
+        elif kind == "SNS" and "Topic" in props:
+            out.triggers.append(Trigger("sns", tuple(resolve(props["Topic"], ctx))))
+        out.destinations.extend(_on_failure(props, ctx, f"event {event_name} DestinationConfig.OnFailure"))
+    for other, resource in ctx.resources.items():
+        if not isinstance(resource, dict):
+            continue
+        props = resource.get("Properties") or {}
+        if not _refers_to(props.get("FunctionName"), logical):
+            continue
+        if resource.get("Type") == "AWS::Lambda::EventSourceMapping":
+            arns = tuple(resolve(props.get("EventSourceArn"), ctx))
+            kind = _kind_of_arn(arns[0])
+            out.sources.append(
+                platform.EventSource(kind, arns, f"{label}:{getattr(resource, 'line', 0)}", other)
             )
-        elif kind == "MSK" and "Stream" in props:
-            out.append(platform.EventSource("msk", tuple(resolve(props["Stream"], ctx)), where, event_name))
-    for other, resource in resources.items():
-        if isinstance(resource, dict) and resource.get("Type") == "AWS::Lambda::EventSourceMapping":
-            props = resource.get("Properties") or {}
-            if _refers_to(props.get("FunctionName"), logical):
-                arns = tuple(resolve(props.get("EventSourceArn"), ctx))
-                kind = _kind_of_arn(arns[0])
-                out.append(platform.EventSource(kind, arns, f"{label}:{getattr(resource, 'line', 0)}", other))
+            if kind in ("sqs", "kinesis", "dynamodb"):
+                out.triggers.append(Trigger(kind, arns))
+            out.destinations.extend(_on_failure(props, ctx, f"{other} DestinationConfig.OnFailure"))
+        elif resource.get("Type") == "AWS::Lambda::EventInvokeConfig":
+            for outcome in ("OnSuccess", "OnFailure"):
+                target = ((props.get("DestinationConfig") or {}).get(outcome)) or {}
+                if isinstance(target, dict) and target.get("Destination") is not None:
+                    out.destinations.append(_destination(target, ctx, f"{other} {outcome}"))
     return out
+
+
+def _on_failure(props: Mapping[str, Any], ctx: Context, name: str) -> list[platform.Destination]:
+    """An event source mapping's ``DestinationConfig.OnFailure``: where Lambda sends the records
+    it gave up on, with the function's role."""
+    target = ((props.get("DestinationConfig") or {}).get("OnFailure")) or {}
+    if isinstance(target, dict) and target.get("Destination") is not None:
+        return [_destination(target, ctx, name)]
+    return []
+
+
+_DESTINATION_TYPES = {"SQS": "sqs", "SNS": "sns", "Lambda": "lambda", "EventBridge": "eventbridge"}
+
+
+def _destination(target: Mapping[str, Any], ctx: Context, name: str) -> platform.Destination:
+    arns = tuple(resolve(target["Destination"], ctx))
+    kind = _DESTINATION_TYPES.get(str(target.get("Type"))) or _kind_of_arn(arns[0])
+    if kind == "lambda":  # Ref to a function is its name; the grant needs its ARN
+        arns = tuple(
+            a
+            if str(a).startswith("arn:")
+            else fill_arn(
+                NAME_RULES["AWS::Lambda::Function"].arn, a, ctx.target.partition, *_region_account(ctx)
+            )
+            for a in arns
+        )
+    return platform.Destination(kind, arns, name)
+
+
+def _region_account(ctx: Context) -> tuple[Text, Text]:
+    return ctx.pseudo("AWS::Region") or Text.of("*"), ctx.pseudo("AWS::AccountId") or Text.of("*")
 
 
 def _refers_to(value: Any, logical: str) -> bool:
@@ -307,19 +429,13 @@ def _refers_to(value: Any, logical: str) -> bool:
 
 
 def _kind_of_arn(arn: Text) -> str:
-    text = str(arn)
-    for kind, marker in (
-        ("sqs", ":sqs:"),
-        ("kinesis", ":kinesis:"),
-        ("dynamodb", ":dynamodb:"),
-        ("msk", ":kafka:"),
-    ):
-        if marker in text:
-            return kind
-    return "unknown"
+    match = re.match(r"arn:[^:]*:(sqs|sns|lambda|events|kinesis|dynamodb|kafka):", str(arn))
+    if match is None:
+        return "unknown"
+    return {"events": "eventbridge", "kafka": "msk"}.get(match.group(1), match.group(1))
 
 
-def _destinations(config: Mapping[str, Any], ctx: Context) -> list[platform.Destination]:
+def _destinations(config: Mapping[str, Any], ctx: Context, logical: str) -> list[platform.Destination]:
     out = []
     dlq = config.get("DeadLetterQueue") or {}
     if isinstance(dlq, dict) and dlq.get("TargetArn"):
@@ -328,19 +444,22 @@ def _destinations(config: Mapping[str, Any], ctx: Context) -> list[platform.Dest
     dead = config.get("DeadLetterConfig") or {}
     if isinstance(dead, dict) and dead.get("TargetArn"):
         arns = tuple(resolve(dead["TargetArn"], ctx))
-        out.append(
-            platform.Destination("sns" if ":sns:" in str(arns[0]) else "sqs", arns, "DeadLetterConfig")
-        )
+        kind = "sns" if _kind_of_arn(arns[0]) == "sns" else "sqs"  # the only two a DLQ can be
+        out.append(platform.Destination(kind, arns, "DeadLetterConfig"))
     invoke = config.get("EventInvokeConfig") or {}
     for outcome in ("OnSuccess", "OnFailure"):
-        destination = ((invoke.get("DestinationConfig") or {}).get(outcome)) or {}
-        if isinstance(destination, dict) and destination.get("Destination"):
-            kind = str(destination.get("Type", "")).lower() or "unknown"
-            out.append(
-                platform.Destination(
-                    kind, tuple(resolve(destination["Destination"], ctx)), f"EventInvokeConfig.{outcome}"
-                )
+        target = ((invoke.get("DestinationConfig") or {}).get(outcome)) or {}
+        if not isinstance(target, dict):
+            continue
+        name = f"EventInvokeConfig.{outcome}"
+        if target.get("Destination") is not None:
+            out.append(_destination(target, ctx, name))
+        elif target.get("Type") in ("SQS", "SNS"):
+            # SAM creates the queue or topic: <Function>EventInvokeConfig<Outcome>Queue|Topic.
+            generated = (
+                f"{logical}EventInvokeConfig{outcome}{'Queue' if target['Type'] == 'SQS' else 'Topic'}"
             )
+            out.append(_destination({**target, "Destination": {"Fn::GetAtt": [generated, "Arn"]}}, ctx, name))
     return out
 
 

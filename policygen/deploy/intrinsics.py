@@ -71,6 +71,8 @@ NAME_RULES: dict[str, NameRule] = {
     ),
     "AWS::IAM::Role": NameRule("RoleName", "name", "arn:{partition}:iam::{account}:role/{name}"),
     "AWS::KMS::Key": NameRule(None, "id", "arn:{partition}:kms:{region}:{account}:key/{name}"),
+    # An alias is named <function>:<alias> in its ARN (see `_names`).
+    "AWS::Lambda::Alias": NameRule(None, "arn", "arn:{partition}:lambda:{region}:{account}:function:{name}"),
     "AWS::Kinesis::DeliveryStream": NameRule(
         "DeliveryStreamName", "name", "arn:{partition}:firehose:{region}:{account}:deliverystream/{name}"
     ),
@@ -148,6 +150,14 @@ def _ref(arg: Any, ctx: Context) -> list[Text]:
         return [Text((Hole(f"parameter {arg} (give --parameter-overrides {arg}=...)"),))]
     if arg in ctx.resources:
         return _resource_value(arg, "Ref", ctx)
+    base, _, suffix = arg.partition(".")
+    resource = ctx.resources.get(base)
+    if suffix in ("Alias", "Version") and isinstance(resource, dict):
+        # SAM's ``!Ref Function.Alias`` / ``.Version`` with AutoPublishAlias.
+        alias = (resource.get("Properties") or {}).get("AutoPublishAlias")
+        if suffix == "Alias" and isinstance(alias, str) and f"{base}Alias{alias}" in ctx.resources:
+            return _resource_value(f"{base}Alias{alias}", "Ref", ctx)
+        return [Text((Hole(f"the {suffix.lower()} SAM publishes for {base}"),))]
     raise DeploymentError(
         f"{ctx.path}: Ref to {arg}, which is neither a parameter nor a resource of the template"
     )
@@ -213,6 +223,9 @@ def _resource_value(logical: str, attribute: str, ctx: Context) -> list[Text]:
 
 def _names(logical: str, resource: Any, rule: NameRule, ctx: Context) -> list[Text]:
     properties = resource.get("Properties") or {}
+    if resource.get("Type") == "AWS::Lambda::Alias":
+        function = resolve(properties.get("FunctionName"), ctx)
+        return _product([function, [Text.of(":")], resolve(properties.get("Name"), ctx)])
     if rule.name_property and rule.name_property in properties:
         return resolve(properties[rule.name_property], ctx)
     # The name CloudFormation generates: <stack>-<LogicalId>-<random>.

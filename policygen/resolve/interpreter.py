@@ -119,9 +119,14 @@ class Resolution:
 
 class Program:
     def __init__(
-        self, modules: Mapping[str, ir.ModuleIR], environment: Mapping[str, str | tuple[Text, ...]]
+        self,
+        modules: Mapping[str, ir.ModuleIR],
+        environment: Mapping[str, str | tuple[Text, ...]],
+        arguments: Mapping[FuncKey, tuple[Values, ...]] | None = None,
     ) -> None:
         self.modules = dict(modules)
+        # What a caller outside the code passes (Lambda calling the handler with its event).
+        self.arguments = dict(arguments or {})
         # Each variable's possible values: a deployment template may leave part of one unknown.
         self.environment = {
             k: (Text.of(v),) if isinstance(v, str) else tuple(v) for k, v in environment.items()
@@ -188,6 +193,11 @@ class Program:
             self.graph.add_node((name, MODULE_SCOPE))
             self._collect_defs(self.modules[name].body, name, None, None, "")
             self.module_names[name] = _assigned_names(self.modules[name].body)
+        for key, given in sorted(self.arguments.items()):
+            if key in self.functions:
+                for param, values in zip(self.functions[key].node.params, given, strict=False):
+                    # Not cut to MAX_NESTING: an event's records nest deeper than values code builds.
+                    self.state[("param", *key, param.name)] = values
         for name in self._import_order():
             self._enqueue((name, MODULE_SCOPE))
         for key in sorted(self.functions):

@@ -110,7 +110,7 @@ resource "aws_iam_role_policy" "thumbnail" {
         ]
       },
       {
-        Sid    = "S3490C8EDE"
+        Sid    = "S3538E32EF"
         Effect = "Allow"
 
         Action = [
@@ -119,11 +119,11 @@ resource "aws_iam_role_policy" "thumbnail" {
         ]
 
         Resource = [
-          "arn:aws:s3:::*/thumbnails/*",
+          "arn:aws:s3:::shop-uploads-dev/thumbnails/*",
         ]
       },
       {
-        Sid    = "S34F3A482B"
+        Sid    = "S3EE03EA58"
         Effect = "Allow"
 
         Action = [
@@ -131,7 +131,7 @@ resource "aws_iam_role_policy" "thumbnail" {
         ]
 
         Resource = [
-          "arn:aws:s3:::*/*",
+          "arn:aws:s3:::shop-uploads-dev/*",
         ]
       },
     ]

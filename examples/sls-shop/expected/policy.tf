@@ -72,7 +72,7 @@ data "aws_iam_policy_document" "thumbnail" {
   }
 
   statement {
-    sid    = "S3490C8EDE"
+    sid    = "S3538E32EF"
     effect = "Allow"
 
     actions = [
@@ -80,14 +80,14 @@ data "aws_iam_policy_document" "thumbnail" {
       "s3:PutObject",
     ]
 
-    resources = ["arn:aws:s3:::*/thumbnails/*"]
+    resources = ["arn:aws:s3:::shop-uploads-dev/thumbnails/*"]
   }
 
   statement {
-    sid       = "S34F3A482B"
+    sid       = "S3EE03EA58"
     effect    = "Allow"
     actions   = ["s3:GetObject"]
-    resources = ["arn:aws:s3:::*/*"]
+    resources = ["arn:aws:s3:::shop-uploads-dev/*"]
   }
 }
 

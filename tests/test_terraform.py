@@ -437,3 +437,32 @@ def test_project_through_the_library(tmp_path):
     [function] = project.functions
     assert function.spec.name == "aws_lambda_function.fn"
     assert "arn:aws:sqs:us-east-1:123456789012:fn-q" in {p.resource for p in function.result.permissions}
+
+
+def test_code_next_to_the_terraform_folder_is_read_inside_its_repository(tmp_path):
+    """terraform/ and src/ side by side: Terraform reads ../src, so does policygen, within the
+    repository that holds them (and never outside it)."""
+    write(
+        tmp_path,
+        {
+            "terraform/main.tf": FUNCTION.format(name="fn", code="../src"),
+            "src/app.py": HANDLER,
+        },
+    )
+    found = specs(tmp_path / "terraform")
+    assert "outside the project folder" in found["aws_lambda_function.fn"].skipped
+    (tmp_path / ".git").mkdir()
+    found = specs(tmp_path / "terraform")
+    assert found["aws_lambda_function.fn"].code_dir == "../src"
+    result = run(str(tmp_path / "terraform"))
+    assert result.exit_code == 0, result.output
+    assert "arn:aws:sqs:us-east-1:123456789012:fn-q" in result.stdout
+
+
+def test_macos_metadata_in_a_zip_is_not_python(tmp_path):
+    make_zip(
+        tmp_path / "l.zip",
+        {"app.py": b"x = 1\n", "__MACOSX/._app.py": b"\x00\x05\x16\x07", "._x.py": b"\x00"},
+    )
+    code, notes = bundle.read_zip(tmp_path / "l.zip", "l.zip")
+    assert [f.path for f in code.files] == ["app.py"] and notes == ()

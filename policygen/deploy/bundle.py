@@ -47,6 +47,8 @@ def read_zip(path: Path, shown: str) -> tuple[CodeBundle, tuple[str, ...]]:
                 name = info.filename
                 if info.is_dir() or not name.endswith(".py"):
                     continue
+                if name.startswith("__MACOSX/") or name.rsplit("/", 1)[-1].startswith("._"):
+                    continue  # macOS archive metadata (AppleDouble), not Python
                 inside = _inside_name(name)
                 if inside is None:
                     notes.append(f"{shown}: member {name!r} is outside the package (left out)")

@@ -181,15 +181,15 @@ def _path(instance: Instance, raw: Any, each: Each | None, what: str) -> str:
 
 
 def _relative(instance: Instance, path: str, what: str, expected: str) -> str:
-    """``path`` (relative to the root module) inside the project, existing, as a posix path."""
-    root = instance.project.root
-    target = (root / path).resolve()
-    try:
-        relative = target.relative_to(root).as_posix() or "."
-    except ValueError:
+    """``path`` (relative to the root module) as a posix path relative to it, when it exists
+    inside the repository (or the project folder)."""
+    project = instance.project
+    target = (project.root / path).resolve()
+    relative = project.inside(target)
+    if relative is None:
         raise DeploymentError(
-            f"{what}: {path} is outside the project; run policygen on a folder that holds it"
-        ) from None
+            f"{what}: {path} is outside {project.outside()}; policygen reads no files there"
+        )
     exists = {"dir": target.is_dir(), "file": target.is_file(), "any": target.exists()}[expected]
     if not exists:
         hint = (

@@ -34,6 +34,8 @@ class Lambda:
 
 
 def skipped(address: str, where: str, reason: str) -> FunctionSpec:
+    """A function listed as not analysed; the reason without the place the listing already gives."""
+    reason = reason.removeprefix(f"{where}: ").removeprefix(f"{address}: ")
     return FunctionSpec(
         name=address,
         code_dir="",

@@ -42,14 +42,11 @@ def folder(parent: Instance, block: hcl.Block) -> Path:
     """The local module's folder; a `DeploymentError` when it is missing or outside the project."""
     source = source_of(block)
     path = (parent.config.folder / source).resolve()
-    root = parent.project.root
-    try:
-        path.relative_to(root)
-    except ValueError:
+    if parent.project.inside(path) is None:
         raise DeploymentError(
-            f"{block.where}: module.{block.name}: source {source} is outside the project folder {root.name}; "
-            "run policygen on a folder that holds both"
-        ) from None
+            f"{block.where}: module.{block.name}: source {source} is outside {parent.project.outside()}; "
+            "policygen reads no files there"
+        )
     if not path.is_dir():
         raise DeploymentError(f"{block.where}: module.{block.name}: source {source} does not exist")
     if not any(path.glob("*.tf")):

@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Value] = {
     "create_function": True,
     "create_package": True,
     "create_role": True,
+    "create_layer": False,
     "package_type": Text.of("Zip"),
     "attach_cloudwatch_logs_policy": True,
     "attach_create_log_group_permission": True,
@@ -99,11 +100,10 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
     None when it creates no function."""
     inputs = Inputs(caller, block, each)
     address = modules.address(caller, block, each)
-    if not inputs.flag("create") or not inputs.flag("create_function"):
-        return None
+    if not inputs.flag("create") or not inputs.flag("create_function") or inputs.flag("create_layer"):
+        return None  # the module makes no function (or a layer)
     fn = function_name(caller, block, each)
     where = block.where
-    source = f"{where} ({address})"
     notes: list[str] = []
     # What the Lambda service does with the role.
     sources = []
@@ -121,7 +121,7 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
     log_group = inputs.text("logging_log_group")
     config = platform.FunctionConfig(
         name=fn,
-        source=source,
+        source=where,
         vpc=inputs.has("vpc_subnet_ids"),
         tracing=known(inputs.get("tracing_mode")) == "Active",
         event_sources=tuple(sources),

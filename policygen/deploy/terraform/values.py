@@ -10,6 +10,7 @@ is a hole naming the expression.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,12 +98,33 @@ class Project:
     overrides: dict[str, str]
     configs: dict[Path, hcl.Config] = field(default_factory=dict)
     instances: dict[str, Instance] = field(default_factory=dict)
+    boundary: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Terraform folders often sit next to the code (terraform/ and src/): files may be read
+        # anywhere in the repository that holds the root module, never outside it.
+        self.boundary = next(
+            (p for p in [self.root, *self.root.parents][:12] if (p / ".git").exists()), self.root
+        )
+
+    def inside(self, path: Path) -> str | None:
+        """``path`` relative to the root module's folder (posix, ``..`` allowed), or None when it
+        is outside the repository (or, with no repository, outside the root module's folder)."""
+        resolved = path.resolve()
+        try:
+            resolved.relative_to(self.boundary)
+        except ValueError:
+            return None
+        return Path(os.path.relpath(resolved, self.root)).as_posix()
+
+    def outside(self) -> str:
+        """How an error names the boundary."""
+        return "the project folder" if self.boundary == self.root else f"the repository {self.boundary.name}"
 
     def config(self, folder: Path) -> hcl.Config:
         folder = folder.resolve()
         if folder not in self.configs:
-            shown = folder.relative_to(self.root).as_posix() or "."
-            self.configs[folder] = hcl.load(folder, shown)
+            self.configs[folder] = hcl.load(folder, self.inside(folder) or folder.name)
         return self.configs[folder]
 
 
@@ -472,10 +494,8 @@ class Instance:
 
     def read_file(self, relative: str) -> Value:
         path = (self.project.root / relative).resolve()
-        try:
-            path.relative_to(self.project.root)
-        except ValueError:
-            return unknown(f'file("{relative}"): outside the project')
+        if self.project.inside(path) is None:
+            return unknown(f'file("{relative}"): outside {self.project.outside()}')
         try:
             with path.open("rb") as handle:
                 data = handle.read(hcl.MAX_TF_BYTES + 1)

@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test demo bench lint golden mappings clean
+.PHONY: install test demo bench lint golden mappings managed-policies clean
 
 install: $(VENV)/.installed
 
@@ -26,8 +26,11 @@ lint: install
 golden: install
 	$(BIN)/python scripts/regen_golden.py
 
-mappings: install
+mappings: install managed-policies
 	$(BIN)/python scripts/build_mappings.py
+
+managed-policies: install
+	$(BIN)/python scripts/build_managed_policies.py
 
 bench: install
 	$(BIN)/pip install -q iam-policy-autopilot==0.3.0

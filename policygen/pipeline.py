@@ -112,9 +112,7 @@ def _generate(
         else:
             unreachable.append(call)
     unresolved = [
-        u
-        for u, where in resolution.unresolved
-        if _reaches(reachable, where) or include_unreachable
+        u for u, where in resolution.unresolved if _reaches(reachable, where) or include_unreachable
     ]
     if resolution.exhausted:
         unresolved.append(

@@ -324,6 +324,8 @@ def _transform(name: str, text: Text, resource_type: str) -> list[tuple[Text, di
         if parts and isinstance(parts[0], str):
             parts[0] = parts[0].lstrip("/")
         return [(Text(tuple(parts)), {})]
+    if name == "lambda_function":
+        return [_lambda_function(text)]
     if name == "url_last_segment":
         return [_queue_name(text)]
     if name in {"copy_bucket", "copy_key"}:
@@ -398,6 +400,24 @@ def _at_path(call: SdkCall, member: str, keys: list[str]) -> SdkCall:
                 found.extend(v for k, vs in value.items if k.known == key for v in vs)
         values = found
     return _with_argument(call, member, *values)
+
+
+_LAMBDA_ARN = re.compile(
+    r"^(?:arn:[^:]+:lambda:(?P<region>[^:]*):)?(?:(?P<account>\d{12}):)?function:(?P<rest>.*)$", re.S
+)
+
+
+def _lambda_function(name: Text) -> tuple[Text, dict[str, str]]:
+    """A FunctionName as Lambda takes it (``name``, ``name:alias``, ``123456789012:function:name``
+    or a full ARN, possibly with a version) -> ``name[:qualifier]`` and the Region and account
+    an ARN names."""
+    head = name.parts[0] if name.parts and isinstance(name.parts[0], str) else ""
+    match = _LAMBDA_ARN.match(head)
+    if not match:
+        return name, {}
+    rest = match["rest"]
+    extra = {"Region": match["region"] or "", "Account": match["account"] or ""}
+    return Text((rest, *name.parts[1:]) if rest else name.parts[1:]), extra
 
 
 def _queue_name(url: Text) -> tuple[Text, dict[str, str]]:

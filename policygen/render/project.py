@@ -84,7 +84,9 @@ def combined(project: ProjectResult, fmt: Format, base: RenderOptions) -> Render
                 body[function.spec.name]["deployment"] = _deployment(function)
             body = {"kind": project.kind, "source": project.source, "functions": body}
             if project.skipped:
-                body["not_analysed"] = {s.name: {"source": s.source, "reason": s.skipped} for s in project.skipped}
+                body["not_analysed"] = {
+                    s.name: {"source": s.source, "reason": s.skipped} for s in project.skipped
+                }
         return Rendered(json.dumps(body, indent=2) + "\n", notes)
     if fmt is Format.EXPLAIN:
         return Rendered("\n".join(f"== {name} ==\n{r.text}" for name, r in rendered), notes)

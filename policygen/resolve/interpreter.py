@@ -306,7 +306,14 @@ class Program:
         # One line may make the call on several clients (``replica if failover else primary``)
         # or resources: each is its own call, kept apart by its region and arguments.
         region = str(call.region) if call.region is not None else ""
-        key = (call.location.line, call.service, call.method, call.note, region, _arguments_text(call.arguments))
+        key = (
+            call.location.line,
+            call.service,
+            call.method,
+            call.note,
+            region,
+            _arguments_text(call.arguments),
+        )
         self.calls[where][key] = call
 
     def record_unresolved(self, item: Unresolved, where: FuncKey) -> None:

@@ -224,6 +224,15 @@ def _option(doc: dict[str, Any]) -> ResourceOption:
     )
 
 
+def condition_keys(action: str) -> frozenset[str]:
+    """The service-specific condition keys IAM evaluates for ``action`` (``kms:RequestAlias``)."""
+    prefix, _, name = action.partition(":")
+    try:
+        return frozenset(iam_service(prefix).get("condition_keys", {}).get(name, ()))
+    except MappingError:
+        return frozenset()
+
+
 def action_exists(action: str) -> bool:
     prefix, _, name = action.partition(":")
     try:

@@ -58,6 +58,7 @@ def requirements(call: SdkCall, kms_keys: tuple[str, ...] = (), region: str = "*
     outcome.requirements.extend(Requirement(n, call, conditions.get(n.action, ())) for n in plain)
     outcome.requirements.extend(_s3_reads_on_behalf(call))
     outcome.requirements.extend(_sse_kms(call, kms_keys, region))
+    outcome.requirements = [r for requirement in outcome.requirements for r in _kms_alias(requirement)]
     return outcome
 
 
@@ -361,6 +362,77 @@ def _sse_kms(call: SdkCall, kms_keys: tuple[str, ...], region: str) -> list[Requ
         for key in keys:
             out.append(Requirement(need, _with(call, KeyId=key), (via,)))
     return out
+
+
+_ALIAS = re.compile(r"^(?:arn:[^:]+:kms:[^:]*:[^:]*:)?(alias/.*)$", re.DOTALL)
+
+
+def _kms_alias(requirement: Requirement) -> list[Requirement]:
+    """A KMS key named by its alias (``alias/app-data`` or an alias ARN) is authorized against
+    the key, not the alias: an ARN built from the alias matches nothing. The key is granted as
+    ``key/*``, held to the alias with ``kms:RequestAlias`` where the action supports that key
+    (cryptographic operations, DescribeKey, GetPublicKey) and the code calls KMS itself; the
+    widening is reported either way.
+
+    Source: https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html,
+    https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-request-alias
+    """
+    need, call = requirement.need, requirement.call
+    if not need.action.startswith("kms:"):
+        return [requirement]
+    out: list[Requirement] = []
+    for option in need.options:
+        if option.type != "key":
+            continue
+        for variable, spec in option.bind:
+            member = spec.partition("|")[0]
+            argument = call.argument(member)
+            if variable != "KeyId" or argument is None:
+                continue
+            aliases = [(v, _alias_of(v)) for v in argument.values if isinstance(v, Text) and _alias_of(v)]
+            if not aliases:
+                return [requirement]
+            keys = tuple(v for v in argument.values if (v, _alias_of(v)) not in aliases or not _alias_of(v))
+            if keys:
+                out.append(replace(requirement, call=_replace_argument(call, member, keys)))
+            names = sorted({name for _, name in aliases})
+            held = call.service == "kms" and "kms:RequestAlias" in mapping.condition_keys(need.action)
+            if held:
+                how = "held to the alias with kms:RequestAlias"
+            elif call.service != "kms":
+                how = f"{call.service} uses the key for the code, so kms:RequestAlias cannot hold it: any key is granted"
+            else:
+                how = f"{need.action} does not support kms:RequestAlias: any key of the account is granted"
+            hole = Text(
+                (Hole(f"the key behind {', '.join(names)} (IAM authorizes the key, not the alias); {how}"),)
+            )
+            conditions = requirement.conditions
+            if held:
+                wildcard = any("*" in n for n in names)
+                # The alias as the request gives it: its name, or its ARN when the code passes one.
+                given = sorted({name for _, name in aliases} | {v.pattern() for v, _ in aliases})
+                conditions = (
+                    *conditions,
+                    Condition("StringLike" if wildcard else "StringEquals", "kms:RequestAlias", tuple(given)),
+                )
+            out.append(Requirement(need, _replace_argument(call, member, (hole,)), conditions))
+            return out
+    return [requirement]
+
+
+def _alias_of(value: ArgValue) -> str:
+    """``alias/name`` when ``value`` names a KMS alias (a pattern when part is unknown)."""
+    if not isinstance(value, Text) or not value.parts or not isinstance(value.parts[0], str):
+        return ""
+    match = _ALIAS.match(value.parts[0])
+    if not match:
+        return ""
+    return Text((match.group(1), *value.parts[1:])).pattern()
+
+
+def _replace_argument(call: SdkCall, member: str, values: tuple[ArgValue, ...]) -> SdkCall:
+    others = tuple(a for a in call.arguments if a.name != member)
+    return replace(call, arguments=(*others, Argument(member, values)))
 
 
 # -- condition keys -----------------------------------------------------------------------------

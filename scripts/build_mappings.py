@@ -330,6 +330,12 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
             "prefix": prefix,
             "resources": {r["Name"]: r["ARNFormats"] for r in doc.get("Resources", [])},
             "actions": {a["Name"]: [r["Name"] for r in a.get("Resources") or []] for a in doc["Actions"]},
+            # The service's own condition keys each action supports (kms:RequestAlias...).
+            "condition_keys": {
+                a["Name"]: keys
+                for a in doc["Actions"]
+                if (keys := sorted(k for k in a.get("ActionConditionKeys") or [] if not k.startswith("aws:")))
+            },
         }
         _write(out / "iam" / f"{prefix}.json", iam_doc)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -190,3 +191,84 @@ def test_cloudwatch_namespace_condition(tmp_path):
         "cloudwatch:namespace",
         ("Orders",),
     )
+
+
+ANY_KEY = "arn:aws:kms:us-east-1:123456789012:key/*"
+
+
+def test_kms_alias_is_authorized_on_the_key_held_to_the_alias(tmp_path):
+    result, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            kms = boto3.client("kms")
+            kms.decrypt(CiphertextBlob=b"x", KeyId="alias/app-data")
+            kms.generate_data_key(KeyId="arn:aws:kms:us-east-1:123456789012:alias/app-data", KeySpec="AES_256")
+        """,
+    )
+    assert not any("alias/" in r for _, r in got)  # an ARN built from the alias matches nothing
+    [decrypt] = got[("kms:Decrypt", ANY_KEY)]
+    assert (decrypt.operator, decrypt.key, decrypt.values) == (
+        "StringEquals",
+        "kms:RequestAlias",
+        ("alias/app-data",),
+    )
+    [generate] = got[("kms:GenerateDataKey", ANY_KEY)]
+    assert generate.values == ("alias/app-data", "arn:aws:kms:us-east-1:123456789012:alias/app-data")
+    assert {w.action for w in result.widenings} == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert all("held to the alias with kms:RequestAlias" in w.reason for w in result.widenings)
+
+
+def test_kms_key_id_needs_no_alias_condition(tmp_path):
+    result, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            boto3.client("kms").describe_key(KeyId="1234abcd-12ab-34cd-56ef-1234567890ab")
+        """,
+    )
+    assert got == {("kms:DescribeKey", KEY): ()}
+    assert result.widenings == ()
+
+
+def test_kms_alias_on_an_action_without_request_alias_is_reported_as_any_key(tmp_path):
+    result, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            boto3.client("kms").create_grant(KeyId="alias/app-data", GranteePrincipal="p", Operations=["Decrypt"])
+        """,
+    )
+    assert got == {("kms:CreateGrant", ANY_KEY): ()}
+    [widening] = result.widenings
+    assert "does not support kms:RequestAlias" in widening.reason
+
+
+def test_kms_alias_partly_known_is_a_pattern(tmp_path):
+    _, got = grants(
+        tmp_path,
+        """
+        import os
+        def handler(e, c):
+            boto3.client("kms").encrypt(KeyId=f"alias/{os.environ['STAGE']}-data", Plaintext=b"x")
+        """,
+    )
+    [condition] = got[("kms:Encrypt", ANY_KEY)]
+    assert (condition.operator, condition.values) == ("StringLike", ("alias/*-data",))
+
+
+def test_cli_kms_alias_condition(tmp_path):
+    from click.testing import CliRunner
+
+    from policygen.cli import main
+
+    (tmp_path / "app.py").write_text(
+        "import boto3\ndef handler(e, c):\n    boto3.client('kms').decrypt(CiphertextBlob=b'x', KeyId='alias/app-data')\n"
+    )
+    result = CliRunner().invoke(
+        main, ["generate", str(tmp_path), "--region", "us-east-1", "--account", "123456789012", "--no-cache"]
+    )
+    assert result.exit_code == 0, result.output
+    [statement] = json.loads(result.stdout)["Statement"]
+    assert statement["Resource"] in (ANY_KEY, [ANY_KEY])
+    assert statement["Condition"] == {"StringEquals": {"kms:RequestAlias": ["alias/app-data"]}}

@@ -125,7 +125,7 @@ resource "aws_iam_role_policy" "IngestFunction" {
         ]
       },
       {
-        Sid    = "Lambda8FB2D53A"
+        Sid    = "Lambda622C0CB0"
         Effect = "Allow"
 
         Action = [
@@ -133,7 +133,7 @@ resource "aws_iam_role_policy" "IngestFunction" {
         ]
 
         Resource = [
-          "arn:aws:lambda:us-east-1:123456789012:function:arn:aws:lambda:us-east-1:123456789012:function:media-ThumbnailFunction-*:live",
+          "arn:aws:lambda:us-east-1:123456789012:function:media-ThumbnailFunction-*:live",
         ]
       },
       {

@@ -82,10 +82,10 @@ data "aws_iam_policy_document" "IngestFunction" {
   }
 
   statement {
-    sid       = "Lambda8FB2D53A"
+    sid       = "Lambda622C0CB0"
     effect    = "Allow"
     actions   = ["lambda:InvokeFunction"]
-    resources = ["arn:aws:lambda:us-east-1:123456789012:function:arn:aws:lambda:us-east-1:123456789012:function:media-ThumbnailFunction-*:live"]
+    resources = ["arn:aws:lambda:us-east-1:123456789012:function:media-ThumbnailFunction-*:live"]
   }
 
   statement {

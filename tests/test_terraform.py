@@ -466,3 +466,118 @@ def test_macos_metadata_in_a_zip_is_not_python(tmp_path):
     )
     code, notes = bundle.read_zip(tmp_path / "l.zip", "l.zip")
     assert [f.path for f in code.files] == ["app.py"] and notes == ()
+
+
+# the policies run ---------------------------------------------------------------------------------
+def _run_under(document, code: Path, handler: str, env: dict, setup, event: dict):
+    """Invoke the handler (from a folder or a zip, as Lambda imports it) in a fresh moto account,
+    as a role holding only ``document``; every authorization decision is returned."""
+    import contextlib
+    import importlib
+    import os
+    import sys
+    from unittest import mock
+
+    import boto3
+    from moto import mock_aws
+    from moto.core import disable_iam_authentication, enable_iam_authentication
+    from runtime import harness
+    from runtime.judge import judging
+
+    module_name, _, function_name = handler.rpartition(".")
+    with mock_aws(config=harness.MOTO_CONFIG):
+        with disable_iam_authentication():
+            setup()
+            credentials = harness._principal(document)
+        environment = {
+            **env,
+            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["SessionToken"],
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        sys.path.insert(0, str(code))
+        sys.modules.pop(module_name, None)
+        try:
+            with (
+                mock.patch.dict(os.environ, environment),
+                mock.patch.object(boto3, "DEFAULT_SESSION", None),
+                enable_iam_authentication(),
+                judging() as judge,
+            ):
+                function = getattr(importlib.import_module(module_name), function_name)
+                with contextlib.suppress(Exception):  # a denial raises; the judge has recorded it
+                    function(event, None)
+        finally:
+            sys.path.remove(str(code))
+            sys.modules.pop(module_name, None)
+    return judge.checks
+
+
+def _project_policy(example: str, function: str, **variables: str):
+    from policygen.render.json_policy import policy_document
+
+    project = generate_project(
+        ROOT / "examples" / example,
+        function=function,
+        target=TARGET,
+        options=DeployOptions(variables=variables),
+        cache_dir=None,
+    )
+    [found] = project.functions
+    return found, policy_document(found.result.policy)
+
+
+def _drop(document, action: str):
+    statements = []
+    for statement in document["Statement"]:
+        actions = [a for a in statement["Action"] if a != action]
+        if actions:
+            statements.append({**statement, "Action": actions})
+    return {**document, "Statement": statements}
+
+
+def test_registry_module_function_runs_under_its_policy():
+    """module.lambda["report"]: names from the module's inputs (environment_variables from an
+    aws_s3_bucket), its code from source_path; the policy lets it run, and each code action is needed."""
+    from runtime import fixtures
+
+    function, document = _project_policy("tf-registry-module", 'module.lambda["report"]', stage="prod")
+    env = {k: v[0].known for k, v in function.spec.environment}
+    assert env["REPORTS_BUCKET"] == "acme-reports-prod"
+
+    def setup():
+        fixtures.bucket("acme-reports-prod", {"incoming/r1.csv": b"a,b\n1,2\n"})
+
+    code = ROOT / "examples" / "tf-registry-module" / function.spec.code_dir
+    checks = _run_under(document, code, function.spec.handler, env, setup, {"run_id": "r1"})
+    assert {c.action for c in checks} >= {"s3:GetObject", "s3:PutObject"}
+    assert all(c.allowed for c in checks), [c for c in checks if not c.allowed]
+    for action in ("s3:GetObject", "s3:PutObject"):
+        denied = _run_under(
+            _drop(document, action), code, function.spec.handler, env, setup, {"run_id": "r1"}
+        )
+        assert any(not c.allowed and c.action == action for c in denied), action
+
+
+def test_committed_zip_function_runs_under_its_policy():
+    """aws_lambda_function.rotate: its code is only in dist/rotate.zip; Python imports it from
+    the archive as Lambda would, under the policy read from that archive."""
+    from runtime import fixtures
+
+    function, document = _project_policy("tf-packages", "rotate", env="prod")
+    env = {k: v[0].known for k, v in function.spec.environment}
+    assert env == {"SECRET_ID": "ops/prod/db"}
+
+    def setup():
+        fixtures.secret("ops/prod/db", "old-password")
+
+    archive = ROOT / "examples" / "tf-packages" / "dist" / "rotate.zip"
+    checks = _run_under(document, archive, function.spec.handler, env, setup, {})
+    assert {c.action for c in checks} == {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}
+    assert all(c.allowed for c in checks), [c for c in checks if not c.allowed]
+    denied = _run_under(
+        _drop(document, "secretsmanager:PutSecretValue"), archive, "rotate.handler", env, setup, {}
+    )
+    assert any(not c.allowed and c.action == "secretsmanager:PutSecretValue" for c in denied)

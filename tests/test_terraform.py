@@ -581,3 +581,58 @@ def test_committed_zip_function_runs_under_its_policy():
         _drop(document, "secretsmanager:PutSecretValue"), archive, "rotate.handler", env, setup, {}
     )
     assert any(not c.allowed and c.action == "secretsmanager:PutSecretValue" for c in denied)
+
+
+S3_HANDLER = """
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    for record in event["Records"]:
+        s3.get_object(Bucket=record["s3"]["bucket"]["name"], Key=record["s3"]["object"]["key"])
+"""
+
+
+def test_the_event_names_what_terraform_says_invokes_the_function(tmp_path):
+    """An S3 bucket notification (on a resource function) and allowed_triggers (on the registry
+    module) name the bucket the handler's event carries: the policy is scoped to it, not '*'."""
+    write(
+        tmp_path,
+        {
+            "main.tf": FUNCTION.format(name="fn", code="src")
+            + """
+            resource "aws_s3_bucket" "uploads" {
+              bucket = "acme-uploads"
+            }
+            resource "aws_s3_bucket_notification" "uploads" {
+              bucket = aws_s3_bucket.uploads.id
+              lambda_function {
+                lambda_function_arn = aws_lambda_function.fn.arn
+                events              = ["s3:ObjectCreated:*"]
+              }
+            }
+            module "registry" {
+              source        = "terraform-aws-modules/lambda/aws"
+              function_name = "reg"
+              handler       = "app.handler"
+              runtime       = "python3.12"
+              source_path   = "src"
+              allowed_triggers = {
+                Uploads = { service = "s3", source_arn = "arn:aws:s3:::acme-inbox" }
+              }
+            }
+            """,
+            "src/app.py": S3_HANDLER,
+        },
+    )
+    project = generate_project(tmp_path, target=TARGET, options=DeployOptions(), cache_dir=None)
+    reads = {
+        f.spec.name: {p.resource for p in f.result.permissions if p.action == "s3:GetObject"}
+        for f in project.functions
+    }
+    assert reads == {
+        "aws_lambda_function.fn": {"arn:aws:s3:::acme-uploads/*"},
+        "module.registry": {"arn:aws:s3:::acme-inbox/*"},
+    }

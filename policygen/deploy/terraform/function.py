@@ -13,7 +13,7 @@ from policygen.deploy.declared import allow_statements
 from policygen.deploy.terraform import hcl
 from policygen.deploy.terraform.code import Code
 from policygen.deploy.terraform.values import Each, Instance, Value, as_text, known
-from policygen.model import CodeBundle, FunctionSpec, IacReference, Policy, Statement, Text
+from policygen.model import CodeBundle, FunctionSpec, IacReference, Policy, Statement, Text, Trigger
 
 PYTHON = "python"
 
@@ -31,6 +31,7 @@ class Lambda:
     role: str | None = None  # the role as the root module can spell it, for the renderers
     statements: tuple[Statement, ...] = ()
     notes: tuple[str, ...] = ()
+    triggers: tuple[Trigger, ...] = ()  # what invokes it with an event naming a resource
 
 
 def skipped(address: str, where: str, reason: str) -> FunctionSpec:
@@ -75,6 +76,7 @@ def spec(function: Lambda, code: Code, references: tuple[IacReference, ...], tar
         role=function.role,
         references=references,
         bundle=code.bundle,
+        triggers=function.triggers,
     )
 
 

@@ -10,8 +10,10 @@ listed with the reason and never stops the others.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from policygen.deploy import platform
 from policygen.deploy.intrinsics import NAME_RULES
@@ -29,7 +31,7 @@ from policygen.deploy.terraform.function import (
 )
 from policygen.deploy.terraform.values import TF_TYPES, Each, Instance, Project, as_text, known
 from policygen.errors import DeploymentError
-from policygen.model import FunctionSpec, IacReference, Statement, Target, Text
+from policygen.model import FunctionSpec, IacReference, Statement, Target, Text, Trigger
 
 
 def has_terraform(root: Path) -> bool:
@@ -54,8 +56,6 @@ def read(root: Path, target: Target, variables: Mapping[str, str]) -> list[Funct
 
 
 def _with_note(function: FunctionSpec, note: str) -> FunctionSpec:
-    from dataclasses import replace
-
     return replace(function, notes=(*function.notes, note))
 
 
@@ -94,6 +94,7 @@ def _walk(
                     if found is None:
                         continue
                     module_function, module_code = found
+                    module_function = _invoked(instance, block, each, module_function)
                     reason = not_python(module_function)
                     if reason is not None or module_code is None:
                         specs.append(skipped(where, block.where, reason or "its code cannot be read"))
@@ -127,12 +128,7 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
     function_name = (
         instance.text(body["function_name"], each) if "function_name" in body else Text.unknown(address)
     )
-    sources = []
-    for owner, mapping, mapping_each, mapping_where, label in _event_source_mappings(
-        instance, block, each, function_name
-    ):
-        arn = owner.text(mapping.get("event_source_arn"), mapping_each)
-        sources.append(platform.EventSource(event_kind(arn), (arn,), mapping_where, label))
+    sources, triggers = _invokers(instance, block, each, function_name)
     destinations = []
     dead = hcl.block(body, "dead_letter_config")
     if dead.get("target_arn"):
@@ -189,7 +185,16 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
         role=role,
         statements=tuple(statements),
         notes=tuple(notes),
+        triggers=tuple(triggers),
     )
+
+
+def _invoked(instance: Instance, block: hcl.Block, each: Each | None, function: Lambda) -> Lambda:
+    """A registry-module function with what invokes it from outside the module (an S3
+    notification, an SNS subscription, a mapping naming it through the module's outputs)."""
+    sources, triggers = _invokers(instance, block, each, function.function_name)
+    config = replace(function.config, event_sources=(*function.config.event_sources, *sources))
+    return replace(function, config=config, triggers=(*function.triggers, *triggers))
 
 
 def _role_expression(instance: Instance, role: str, suffix: str) -> str | None:
@@ -210,48 +215,106 @@ def _role_expression(instance: Instance, role: str, suffix: str) -> str | None:
     return None
 
 
-def _event_source_mappings(
-    instance: Instance, function: hcl.Block, each: Each | None, function_name: Text
-) -> list[tuple[Instance, dict[str, object], Each | None, str, str]]:
-    """The aws_lambda_event_source_mapping instances that name this function: in its own module
-    by reference or by name, in the modules that call it (through an output) by name or ARN."""
+def _naming_function(
+    instance: Instance,
+    function: hcl.Block,
+    each: Each | None,
+    function_name: Text,
+    rtype: str,
+    argument: Callable[[dict[str, Any]], list[Any]],
+) -> list[tuple[Instance, hcl.Block, Each | None, dict[str, Any], str]]:
+    """The ``rtype`` instances one of whose ``argument`` values (a function name or ARN) names
+    this function: by reference in its own module, by name or ARN in any (calling modules see it
+    through outputs). Each with the block (a nested block, or the body) that names it."""
     names = {function_name.known}
     if function_name.known:
         names.add(instance.arn(NAME_RULES["AWS::Lambda::Function"].arn, function_name).known)
     names.discard(None)
     out = []
     for owner in instance.chain():
-        for (rtype, name), block in sorted(owner.config.resources.items()):
-            if rtype != "aws_lambda_event_source_mapping":
+        for (found_type, name), block in sorted(owner.config.resources.items()):
+            if found_type != rtype:
                 continue
             instances = owner.instances_of(block)
-            for mapping_each in instances if isinstance(instances, list) else []:
-                raw = block.body.get("function_name")
-                expr = hcl.parse_value(raw)
-                if (
-                    owner is instance
-                    and isinstance(expr, hcl.Ref)
-                    and expr.root == "aws_lambda_function"
-                    and expr.steps
-                ):
-                    if expr.steps[0] != function.name:
-                        continue
-                    index = (
-                        expr.steps[1] if len(expr.steps) > 1 and not isinstance(expr.steps[1], str) else None
-                    )
-                    if (index is None) != (each is None):
-                        continue
-                    if index is not None and each is not None:
-                        key = owner.evaluate(index, mapping_each)
-                        if known(as_text(key)) != known(as_text(each.key)):
-                            continue
-                elif known(owner.value(raw, mapping_each)) not in names:
-                    continue
-                label = f"{owner.prefix()}aws_lambda_event_source_mapping.{name}" + (
-                    mapping_each.suffix() if mapping_each else ""
-                )
-                out.append((owner, block.body, mapping_each, block.where, label))
+            for found_each in instances if isinstance(instances, list) else []:
+                for part, raw in argument(block.body):
+                    if _names(owner, instance, raw, found_each, function, each, names):
+                        label = f"{owner.prefix()}{rtype}.{name}" + (
+                            found_each.suffix() if found_each else ""
+                        )
+                        out.append((owner, block, found_each, part, label))
     return out
+
+
+def _names(
+    owner: Instance,
+    instance: Instance,
+    raw: Any,
+    owner_each: Each | None,
+    function: hcl.Block,
+    each: Each | None,
+    names: set[str | None],
+) -> bool:
+    expr = hcl.parse_value(raw)
+    if (
+        owner is instance
+        and function.kind == "resource"
+        and isinstance(expr, hcl.Ref)
+        and expr.root == "aws_lambda_function"
+        and expr.steps
+    ):
+        if expr.steps[0] != function.name:
+            return False
+        index = expr.steps[1] if len(expr.steps) > 1 and not isinstance(expr.steps[1], str) else None
+        if (index is None) != (each is None):
+            return False
+        if index is not None and each is not None:
+            return known(as_text(owner.evaluate(index, owner_each))) == known(as_text(each.key))
+        return True
+    return known(owner.value(raw, owner_each)) in names
+
+
+def _mapping_target(body: dict[str, Any]) -> list[tuple[dict[str, Any], Any]]:
+    return [(body, body.get("function_name"))]
+
+
+def _notification_targets(body: dict[str, Any]) -> list[tuple[dict[str, Any], Any]]:
+    blocks = body.get("lambda_function", [])
+    return [
+        (b, b.get("lambda_function_arn"))
+        for b in (blocks if isinstance(blocks, list) else [blocks])
+        if isinstance(b, dict)
+    ]
+
+
+def _subscription_target(body: dict[str, Any]) -> list[tuple[dict[str, Any], Any]]:
+    return [(body, body.get("endpoint"))] if hcl.unquote(body.get("protocol")) == "lambda" else []
+
+
+def _invokers(
+    instance: Instance, function: hcl.Block, each: Each | None, function_name: Text
+) -> tuple[list[platform.EventSource], list[Trigger]]:
+    """Event source mappings (what Lambda polls with the role) and what invokes the function with
+    an event naming a resource: mappings, S3 bucket notifications, SNS subscriptions."""
+    sources = []
+    triggers = []
+    for owner, block, found_each, part, label in _naming_function(
+        instance, function, each, function_name, "aws_lambda_event_source_mapping", _mapping_target
+    ):
+        arn = owner.text(part.get("event_source_arn"), found_each)
+        kind = event_kind(arn)
+        sources.append(platform.EventSource(kind, (arn,), block.where, label))
+        if kind in ("sqs", "kinesis", "dynamodb"):
+            triggers.append(Trigger(kind, (arn,)))
+    for owner, block, found_each, _part, _label in _naming_function(
+        instance, function, each, function_name, "aws_s3_bucket_notification", _notification_targets
+    ):
+        triggers.append(Trigger("s3", (owner.text(block.body.get("bucket"), found_each),)))
+    for owner, block, found_each, _part, _label in _naming_function(
+        instance, function, each, function_name, "aws_sns_topic_subscription", _subscription_target
+    ):
+        triggers.append(Trigger("sns", (owner.text(block.body.get("topic_arn"), found_each),)))
+    return sources, triggers
 
 
 def _attached(owner: Instance, instance: Instance, raw: object, role: str, role_name: str | None) -> bool:

@@ -27,7 +27,7 @@ from policygen.deploy.terraform.function import (
 )
 from policygen.deploy.terraform.values import Each, Instance, Value, as_text, known, truthy, unknown
 from policygen.errors import DeploymentError
-from policygen.model import Action, Arn, Statement, Text
+from policygen.model import Action, Arn, Hole, Statement, Text, Trigger
 
 DEFAULTS: dict[str, Value] = {
     "create": True,
@@ -107,13 +107,16 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
     notes: list[str] = []
     # What the Lambda service does with the role.
     sources = []
+    triggers = []
     mappings = inputs.get("event_source_mapping")
     for key, mapping in sorted(mappings.items()) if isinstance(mappings, dict) else []:
         if isinstance(mapping, dict) and "event_source_arn" in mapping:
             arn = as_text(mapping["event_source_arn"])
-            sources.append(
-                platform.EventSource(event_kind(arn), (arn,), where, f"event_source_mapping.{key}")
-            )
+            kind = event_kind(arn)
+            sources.append(platform.EventSource(kind, (arn,), where, f"event_source_mapping.{key}"))
+            if kind in ("sqs", "kinesis", "dynamodb"):
+                triggers.append(Trigger(kind, (arn,)))
+    triggers.extend(_allowed_triggers(inputs.get("allowed_triggers")))
     destinations = []
     dead_letter = inputs.text("dead_letter_target_arn")
     if dead_letter is not None:
@@ -151,8 +154,33 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
         role=role,
         statements=tuple(statements),
         notes=tuple(notes),
+        triggers=tuple(triggers),
     )
     return lam, None if not_python(lam) else _code(caller, inputs, address)
+
+
+def _allowed_triggers(allowed: Value) -> list[Trigger]:
+    """allowed_triggers (the function's resource policy): an S3 bucket or SNS topic allowed to
+    invoke it is what names the event's records."""
+    out = []
+    for _key, trigger in sorted(allowed.items()) if isinstance(allowed, dict) else []:
+        if not isinstance(trigger, dict) or "source_arn" not in trigger:
+            continue
+        service = known(trigger.get("service")) or (known(trigger.get("principal")) or "").split(".")[0]
+        arn = as_text(trigger["source_arn"])
+        if service == "s3" and str(arn).startswith("arn:"):
+            out.append(Trigger("s3", (Text(tuple(_after_prefix(arn.parts))),)))
+        elif service == "sns":
+            out.append(Trigger("sns", (arn,)))
+    return out
+
+
+def _after_prefix(parts: tuple[str | Hole, ...]) -> list[str | Hole]:
+    """The bucket name of an S3 bucket ARN (``arn:aws:s3:::name``)."""
+    first = parts[0]
+    if isinstance(first, str) and first.count(":") >= 5:
+        return [first.split(":", 5)[5], *parts[1:]]
+    return list(parts)
 
 
 def _module_statements(

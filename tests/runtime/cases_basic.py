@@ -48,7 +48,7 @@ CASES = (
         _orders,
         frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"}),
         env={"ORDERS_TABLE": "orders"},
-        event={"body": json.dumps({"id": "o-1", "customer": "c-7"})},
+        events=({"body": json.dumps({"id": "o-1", "customer": "c-7"})},),
         cli=True,
     ),
 )

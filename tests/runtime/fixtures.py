@@ -65,3 +65,12 @@ def topic_arn(name: str) -> str:
 
 def secret(name: str, value: str) -> None:
     boto3.client("secretsmanager", region_name=REGION).create_secret(Name=name, SecretString=value)
+
+
+def role(name: str, policy: Mapping[str, object]) -> str:
+    """A role anyone may assume (the function's own role is the one being tested), with `policy`."""
+    iam = boto3.client("iam", region_name=REGION)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="own", PolicyDocument=json.dumps(policy))
+    return str(arn)

@@ -32,7 +32,8 @@ What the judge adds (each piece proven by a test in `test_judge.py` that a wrong
 - the resource, for services where moto passes `*`: `RESOLVERS` read the request the way AWS
   authorizes it (DynamoDB table/index per item, SNS topic, SSM parameter, Secrets Manager secret ARN
   from moto's store, Lambda function with its qualifier, KMS key behind an alias, SES identity from
-  `Source`/`FromEmailAddress`, EventBridge bus per entry, Step Functions, Kinesis, Firehose);
+  `Source`/`FromEmailAddress`, EventBridge bus per entry, Step Functions, Kinesis, Firehose,
+  Bedrock foundation model or inference profile, EC2 instances and volumes being tagged);
 - where no resolver knows the resource, the request is judged on its action alone (every statement's
   resource read as `*`), and the check is recorded as `resource_judged=False` so that ablations of
   one resource of such an action are counted as "not judged", never as passed.
@@ -252,7 +253,35 @@ def _firehose(request: Request, action: str) -> list[tuple[str, str]]:
     return [(action, request.arn("firehose", f"deliverystream/{name}"))] if name else []
 
 
+def _bedrock(request: Request, action: str) -> list[tuple[str, str]]:
+    parts = urlparse(request.path).path.split("/")
+    if "model" not in parts or parts.index("model") + 1 >= len(parts):
+        return []
+    model = unquote(parts[parts.index("model") + 1])
+    if model.startswith("arn:"):
+        return [(action, model)]
+    if model.split(".", 1)[0] in {"us", "eu", "apac", "global"}:  # a system-defined inference profile
+        return [(action, request.arn("bedrock", f"inference-profile/{model}"))]
+    return [(action, f"arn:aws:bedrock:{request.region}::foundation-model/{model}")]
+
+
+EC2_TYPES = {"i": "instance", "vol": "volume", "sg": "security-group", "vpc": "vpc", "subnet": "subnet"}
+
+
+def _ec2(request: Request, action: str) -> list[tuple[str, str]]:
+    if action not in {"ec2:CreateTags", "ec2:DeleteTags"}:
+        return []
+    found = []
+    for key in sorted(k for k in request.data if k.startswith("ResourceId.")):
+        resource = request.param(key) or ""
+        kind = EC2_TYPES.get(resource.split("-", 1)[0])
+        found.append((action, request.arn("ec2", f"{kind}/{resource}") if kind else UNRESOLVED))
+    return found
+
+
 RESOLVERS: dict[str, Resolver] = {
+    "bedrock": _bedrock,
+    "ec2": _ec2,
     "dynamodb": _dynamodb,
     "sns": _sns,
     "ssm": _ssm,

@@ -15,7 +15,7 @@ from moto import mock_aws
 from moto.core import disable_iam_authentication, enable_iam_authentication
 
 from . import fixtures
-from .harness import ACCOUNT, MOTO_CONFIG, REGION, _principal
+from .harness import ACCOUNT, MOTO_CONFIG, REGION, _principal, shared_models
 from .judge import judging
 
 pytestmark = pytest.mark.runtime
@@ -30,7 +30,7 @@ def _policy(action: str, resource: str, condition: dict[str, Any] | None = None)
 
 @contextlib.contextmanager
 def _as_role(setup: Callable[[], None], policy: dict[str, Any]) -> Iterator[boto3.Session]:
-    with mock_aws(config=MOTO_CONFIG):
+    with shared_models(), mock_aws(config=MOTO_CONFIG):
         with disable_iam_authentication():
             setup()
             credentials = _principal(policy)
@@ -124,6 +124,15 @@ def _judge_setup() -> None:
     kms.create_alias(AliasName="alias/app-data", TargetKeyId=key)
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress="orders@example.com")
     boto3.client("events", region_name=REGION).create_event_bus(Name="orders-bus")
+    boto3.client("ec2", region_name=REGION).run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)
+
+
+_INSTANCE: dict[str, str] = {}  # the id moto gave this test's instance, read during setup
+
+
+def _instance_id() -> str:
+    reservations = boto3.client("ec2", region_name=REGION).describe_instances()["Reservations"]
+    return str(reservations[0]["Instances"][0]["InstanceId"])
 
 
 def _key_arn() -> str:
@@ -153,6 +162,18 @@ JUDGED: list[tuple[str, str, str, Callable[[boto3.Session], object]]] = [
     ("kms-alias", "kms:Encrypt", "KEY", lambda s: s.client("kms").encrypt(KeyId="alias/app-data", Plaintext=b"x")),
     ("ses", "ses:SendEmail", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/orders@example.com", lambda s: s.client("ses").send_email(Source="Orders <orders@example.com>", Destination=EMAIL, Message=MESSAGE)),
     ("events", "events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/orders-bus", lambda s: s.client("events").put_events(Entries=[{"Source": "a", "DetailType": "b", "Detail": "{}", "EventBusName": "orders-bus"}])),
+    (
+        "bedrock-foundation-model",
+        "bedrock:InvokeModel",
+        f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+        lambda s: s.client("bedrock-runtime").invoke_model(modelId="anthropic.claude-3-haiku-20240307-v1:0", body=b"{}"),
+    ),
+    (
+        "ec2-create-tags",
+        "ec2:CreateTags",
+        "INSTANCE",
+        lambda s: s.client("ec2").create_tags(Resources=[_INSTANCE["id"]], Tags=[{"Key": "a", "Value": "b"}]),
+    ),
     ("s3-delete-objects", "s3:DeleteObject", "arn:aws:s3:::judge-bucket/k", lambda s: s.client("s3").delete_objects(Bucket="judge-bucket", Delete={"Objects": [{"Key": "k"}]})),
 ]
 
@@ -160,11 +181,14 @@ JUDGED: list[tuple[str, str, str, Callable[[boto3.Session], object]]] = [
 @pytest.mark.parametrize(("name", "action", "resource", "call"), JUDGED, ids=[j[0] for j in JUDGED])
 @pytest.mark.parametrize("right", [True, False], ids=["right-resource", "wrong-resource"])
 def test_judge_places_the_resource(name: str, action: str, resource: str, call: Callable[[boto3.Session], object], right: bool) -> None:
-    with mock_aws(config=MOTO_CONFIG):
+    with shared_models(), mock_aws(config=MOTO_CONFIG):
         with disable_iam_authentication():
             _judge_setup()
             if resource == "KEY":
                 resource = _key_arn()
+            _INSTANCE["id"] = _instance_id()
+            if resource == "INSTANCE":
+                resource = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{_INSTANCE['id']}"
             granted = resource if right else resource.rsplit("/", 1)[0].rsplit(":", 1)[0] + ":wrong/name"
             credentials = _principal(_policy(action, granted))
         session = boto3.Session(
@@ -182,7 +206,7 @@ def test_judge_places_the_resource(name: str, action: str, resource: str, call: 
 
 def test_judge_uses_iam_action_names() -> None:
     """moto checks Lambda's Invoke as `lambda:Invoke`; IAM's action is `lambda:InvokeFunction`."""
-    with mock_aws(config=MOTO_CONFIG):
+    with shared_models(), mock_aws(config=MOTO_CONFIG):
         with disable_iam_authentication():
             role = boto3.client("iam", region_name=REGION).create_role(
                 RoleName="callee", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})

@@ -201,6 +201,21 @@ CASES = [
         },
     ),
     Case(
+        "calls inside a comparison, a not and a conditional's test are made",
+        {
+            "app.py": """
+        import boto3
+        s3 = boto3.client("s3")
+        table = boto3.resource("dynamodb").Table("orders")
+        def handler(e, c):
+            if table.item_count > 0 and not s3.head_object(Bucket="b", Key="flag"):
+                return None
+            return "full" if s3.list_objects_v2(Bucket="b")["KeyCount"] >= 10 else "room"
+        """
+        },
+        {("dynamodb:DescribeTable", DDB + "orders"), ("s3:GetObject", S3 + "b/flag"), ("s3:ListBucket", S3 + "b")},
+    ),
+    Case(
         "pages of a collection hold its items",
         {
             "app.py": """

@@ -130,6 +130,13 @@ def _same_callee(node: cst.Call, call: ast.Call) -> bool:
     return not isinstance(call.func, ast.Name | ast.Attribute)
 
 
+def _evaluating(value: ir.Expr, *also: ir.Expr) -> ir.Expr:
+    """``value``, with ``also`` evaluated beside it: the calls inside a comparison, a ``not`` or a
+    conditional's test are made (``if table.item_count > 0``, ``x if s3.head_object(...) else y``)
+    though the expression's value is not theirs."""
+    return ir.Subscript(ir.SeqExpr((value, *also)), ir.Const(0))
+
+
 class _Lowerer:
     def __init__(self, lines: dict[int, int]) -> None:
         self._lines = lines
@@ -321,9 +328,8 @@ class _Lowerer:
         if isinstance(node, cst.BooleanOperation):
             return ir.Choice((self.expr(node.left), self.expr(node.right)))
         if isinstance(node, cst.IfExp):
-            body = self.expr(node.body)
-            self.expr(node.test)
-            return ir.Choice((body, self.expr(node.orelse)))
+            choice = ir.Choice((self.expr(node.body), self.expr(node.orelse)))
+            return _evaluating(choice, self.expr(node.test))
         if isinstance(node, cst.Dict):
             items: list[tuple[ir.Expr | None, ir.Expr]] = []
             for element in node.elements:
@@ -345,10 +351,10 @@ class _Lowerer:
         if isinstance(node, cst.NamedExpr):
             return self.expr(node.value)
         if isinstance(node, cst.UnaryOperation):
-            self.expr(node.expression)
-            return ir.Opaque("unary")
+            return _evaluating(ir.Opaque("unary"), self.expr(node.expression))
         if isinstance(node, cst.Comparison):
-            return ir.Opaque("comparison")
+            operands = [self.expr(node.left), *(self.expr(c.comparator) for c in node.comparisons)]
+            return _evaluating(ir.Opaque("comparison"), *operands)
         return ir.Opaque(type(node).__name__)
 
     def comp_iters(self, for_in: cst.CompFor | None) -> list[ir.Expr]:

@@ -123,7 +123,10 @@ def without(document: Mapping[str, Any], action: str, resource: str) -> dict[str
         if len(actions) > 1:
             statements.append({**statement, "Action": [a for a in actions if a != action]})
         if len(resources) > 1:
-            statements.append({**statement, "Action": [action], "Resource": [r for r in resources if r != resource]})
+            rest = {**statement, "Action": [action], "Resource": [r for r in resources if r != resource]}
+            if len(actions) > 1 and "Sid" in statement:
+                rest["Sid"] = statement["Sid"] + "Rest"  # IAM refuses two statements with one Sid
+            statements.append(rest)
     return {**document, "Statement": statements}
 
 

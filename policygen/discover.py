@@ -1,7 +1,8 @@
 """Discover stage: which files make up the function, their module names, and its handler.
 
-Consumes a code directory; produces `SourceFile`s (path, module name, bytes) and the handler's
-module and function. Symbolic links are not followed out of the directory, and never in a loop.
+Consumes a code directory; produces `SourceFile`s (path, module name, bytes) and what was left out
+as not part of the deployed code (tests, build and virtualenv folders), and normalises handler
+settings. Symbolic links are not followed out of the directory, and never in a loop.
 """
 
 from __future__ import annotations
@@ -11,28 +12,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policygen.errors import UsageError
-from policygen.model import CodeBundle
+from policygen.model import CodeBundle, Excluded
 
-SKIP_DIRS = {
-    ".git",
-    ".hg",
-    ".svn",
-    "__pycache__",
-    ".venv",
-    "venv",
-    "env",
-    ".tox",
-    ".nox",
-    "node_modules",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".ruff_cache",
-    "site-packages",
-    "dist",
-    "build",
-    ".aws-sam",
-    ".serverless",
-    ".terraform",
+# Folders that are never the function's code: version control and caches (skipped without a word),
+# and tool, build and virtualenv output and tests (skipped and reported, so nobody is surprised).
+QUIET_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+EXCLUDED_DIRS = {
+    ".aws-sam": "SAM build output",
+    ".serverless": "Serverless Framework build output",
+    ".terraform": "Terraform working folder",
+    "cdk.out": "CDK build output",
+    ".chalice": "Chalice build output",
+    "build": "build output",
+    "dist": "build output",
+    ".eggs": "build output",
+    "node_modules": "Node.js packages",
+    ".venv": "virtualenv",
+    "venv": "virtualenv",
+    ".tox": "tool folder",
+    ".nox": "tool folder",
+    "site-packages": "installed packages",
+    "__pypackages__": "installed packages",
+    "tests": "tests",
+    "test": "tests",
 }
 HANDLER_NAMES = ("lambda_handler", "handler")
 MAX_FILES = 20_000
@@ -41,15 +43,30 @@ MAX_FILES = 20_000
 @dataclass(frozen=True)
 class SourceFile:
     path: str  # relative to the root, forward slashes
-    module: str
+    module: str  # as Lambda imports it: any file name, ``send-email.py`` is module ``send-email``
     is_package: bool
     absolute: Path
     data: bytes | None = None  # the content, for a file that is not on disk as itself (an archive member)
 
 
+@dataclass(frozen=True)
+class Discovery:
+    """The function's code, and what under its folder was left out as not part of it."""
+
+    sources: tuple[SourceFile, ...]
+    excluded: tuple[Excluded, ...]
+    # Excluded files that can still be read as modules (tests, setup.py): the handler may be one.
+    set_aside: tuple[SourceFile, ...]
+
+
 def find_sources(root: Path | CodeBundle) -> list[SourceFile]:
+    """The Python files that make up the function under ``root``."""
+    return list(discover(root).sources)
+
+
+def discover(root: Path | CodeBundle) -> Discovery:
     if isinstance(root, CodeBundle):
-        return _bundle_sources(root)
+        return Discovery(tuple(_bundle_sources(root)), (), ())
     if not root.exists():
         raise UsageError(f"{root}: no such directory; give the folder that holds the function's code")
     if not root.is_dir():
@@ -58,6 +75,8 @@ def find_sources(root: Path | CodeBundle) -> list[SourceFile]:
     # A folder that is itself a package imports its modules by its own name (awswrangler/).
     package = real_root.name if (root / "__init__.py").is_file() and real_root.name.isidentifier() else None
     found: list[SourceFile] = []
+    set_aside: list[SourceFile] = []
+    excluded: list[Excluded] = []
     seen_dirs: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         real = os.path.realpath(dirpath)
@@ -65,7 +84,14 @@ def find_sources(root: Path | CodeBundle) -> list[SourceFile]:
             dirnames[:] = []
             continue
         seen_dirs.add(real)
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        kept = []
+        for name in sorted(dirnames):
+            reason = _excluded_dir(Path(dirpath) / name, name)
+            if reason is None:
+                kept.append(name)
+            elif reason:
+                excluded.append(Excluded((Path(dirpath) / name).relative_to(root).as_posix() + "/", reason))
+        dirnames[:] = kept
         for filename in sorted(filenames):
             if not filename.endswith(".py"):
                 continue
@@ -77,15 +103,43 @@ def find_sources(root: Path | CodeBundle) -> list[SourceFile]:
             if module is None and package and relative == "__init__.py":
                 module, is_package = "", True
             if module is None:
+                excluded.append(Excluded(relative, "not importable: a dot in the module name"))
                 continue
             if package:
                 module = f"{package}.{module}" if module else package
-            found.append(SourceFile(relative, module, is_package, absolute))
-            if len(found) > MAX_FILES:
+            source = SourceFile(relative, module, is_package, absolute)
+            reason = _excluded_file(filename)
+            if reason is not None:
+                excluded.append(Excluded(relative, reason))
+                set_aside.append(source)
+                continue
+            found.append(source)
+            if len(found) + len(set_aside) > MAX_FILES:
                 raise UsageError(
                     f"{root}: more than {MAX_FILES} Python files; point policygen at the function's own folder"
                 )
-    return found
+    return Discovery(tuple(found), tuple(excluded), tuple(set_aside))
+
+
+def _excluded_dir(path: Path, name: str) -> str | None:
+    """Why the folder is not the function's code ("" to skip it without a word), or None."""
+    if name in QUIET_DIRS:
+        return ""
+    if name in EXCLUDED_DIRS:
+        return EXCLUDED_DIRS[name]
+    if (path / "pyvenv.cfg").is_file():
+        return "virtualenv"
+    if name.startswith(".") or name.endswith((".egg-info", ".dist-info")):
+        return ""  # editor and CI settings, package metadata
+    return None
+
+
+def _excluded_file(filename: str) -> str | None:
+    if filename == "conftest.py" or filename.startswith("test_") or filename.endswith("_test.py"):
+        return "tests"
+    if filename == "setup.py":
+        return "packaging script"
+    return None
 
 
 def _bundle_sources(bundle: CodeBundle) -> list[SourceFile]:
@@ -103,10 +157,26 @@ def _inside(path: str, root: Path) -> bool:
 
 
 def module_name(relative: str) -> tuple[str | None, bool]:
+    """The module Lambda's runtime imports for the file: its path with slashes as dots. Any name
+    does (``send-email.py`` is ``send-email``: other modules cannot import it, Lambda can), except
+    one with a dot of its own, which the import system would read as a package."""
     parts = relative[: -len(".py")].split("/")
     is_package = parts[-1] == "__init__"
     if is_package:
         parts = parts[:-1]
-    if not parts or not all(p.isidentifier() for p in parts):
+    if not parts or not all(p and "." not in p and p.strip() == p for p in parts):
         return None, False
     return ".".join(parts), is_package
+
+
+def normalize_handler(handler: str) -> str:
+    """A Lambda handler setting in the dotted form: ``src/api/orders.lambda_handler`` (as SAM and
+    Serverless write it) and ``src.api.orders.lambda_handler`` are the same handler, since Lambda's
+    Python runtime imports the module part with slashes read as dots."""
+    text = handler.strip()
+    while text.startswith("./"):
+        text = text[2:]
+    module, dot, function = text.rpartition(".")
+    if not dot:
+        return text
+    return module.replace("/", ".") + "." + function

@@ -228,6 +228,15 @@ class Target:
     account: str = "*"
 
 
+@dataclass(frozen=True, order=True)
+class Excluded:
+    """A file or folder under the code directory that is not the function's code (tests, build
+    and virtualenv output), with why."""
+
+    path: str  # relative to the code directory; a folder ends with "/"
+    reason: str
+
+
 @dataclass(frozen=True)
 class Analysis:
     """What the static stages found in one code directory."""
@@ -239,6 +248,9 @@ class Analysis:
     errors: tuple[FileError, ...]
     files: int
     lines: int
+    excluded: tuple[Excluded, ...] = ()
+    # Set when the code calls AWS but the policy grants none of it: why, and what to do.
+    empty_policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -279,6 +291,13 @@ class FunctionSpec:
     skipped: str | None = None
     triggers: tuple[Trigger, ...] = ()  # what invokes it, with the resources that name the event's fields
     bundle: CodeBundle | None = None  # the code, when it is not the folder code_dir (an archive, inline source)
+    error: str | None = None  # set: the reader could not read this function (file:line, what to do)
+
+    @staticmethod
+    def unreadable(name: str, source: str, error: str) -> FunctionSpec:
+        """A function the deployment declares but its reader could not read: reported as that
+        function's failure while the others are analysed."""
+        return FunctionSpec(name, ".", None, (), (), (), None, (), source, error=error)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from policygen.discover import HANDLER_NAMES, SourceFile, find_sources
+from policygen.discover import HANDLER_NAMES, Discovery, discover, normalize_handler
 from policygen.errors import StrictModeError, UsageError
 from policygen.extract import extract, ir
 from policygen.mapping import Unmapped
@@ -57,13 +57,14 @@ def generate(
     ``triggers`` (from a deployment file) give the handler's ``event`` the names it carries."""
     root = path if isinstance(path, CodeBundle) else Path(path)
     target = target or Target()
-    sources = find_sources(root)
-    if not sources:
+    handler = normalize_handler(handler) if handler else None
+    found = _admit_handler(discover(root), handler)
+    if not found.sources:
         raise UsageError(f"{root}: no Python files found; give the folder that holds the function's code")
     with _no_cyclic_gc():
         return _generate(
             root,
-            sources,
+            found,
             handler,
             environment,
             target,
@@ -78,9 +79,29 @@ def generate(
         )
 
 
+def _admit_handler(found: Discovery, handler: str | None) -> Discovery:
+    """Tests and setup.py are set aside, unless the handler is one of them (a function deployed
+    from ``test_lambda.py``) or they are all the folder holds."""
+    if not found.set_aside:
+        return found
+    if not found.sources:
+        admitted = found.set_aside
+    elif handler:
+        module = handler.rpartition(".")[0]
+        admitted = tuple(s for s in found.set_aside if s.module == module or s.module.endswith("." + module))
+    else:
+        return found
+    paths = {s.path for s in admitted}
+    return Discovery(
+        tuple(sorted(found.sources + admitted, key=lambda s: s.path)),
+        tuple(e for e in found.excluded if e.path not in paths),
+        tuple(s for s in found.set_aside if s.path not in paths),
+    )
+
+
 def _generate(
     root: Path | CodeBundle,
-    sources: list[SourceFile],
+    found: Discovery,
     handler: str | None,
     environment: Mapping[str, str | tuple[Text, ...]] | None,
     target: Target,
@@ -93,6 +114,7 @@ def _generate(
     platform_widenings: tuple[Widening, ...],
     triggers: tuple[Trigger, ...],
 ) -> Result:
+    sources = found.sources
     outcomes = extract(sources, cache_dir=cache_dir, jobs=jobs)
     modules = {o.name: o for o in outcomes if isinstance(o, ir.ModuleIR)}
     errors = tuple(sorted((o for o in outcomes if isinstance(o, FileError)), key=lambda e: (e.path, e.line)))
@@ -101,7 +123,8 @@ def _generate(
     arguments = {}
     if event is not None and handler_module and handler_function:
         arguments[(handler_module, handler_function)] = (event,)  # the handler's first parameter
-    resolution = Program(modules, environment or {}, arguments).run()
+    entries = [(handler_module, handler_function)] if handler_module and handler_function else []
+    resolution = Program(modules, environment or {}, arguments, entries).run()
 
     reachable = _reachable(resolution.graph, handler_module, handler_function)
     calls: list[SdkCall] = []
@@ -111,6 +134,10 @@ def _generate(
             calls.append(call)
         else:
             unreachable.append(call)
+    # A call the handler reaches is not also listed as unreachable because a local runner or a
+    # script reaches it too.
+    reached = {(c.location, c.label) for c in calls}
+    unreachable = [c for c in unreachable if (c.location, c.label) not in reached]
     unresolved = [
         u for u, where in resolution.unresolved if _reaches(reachable, where) or include_unreachable
     ]
@@ -137,6 +164,19 @@ def _generate(
             scoped = scope(requirement.call, requirement.need, target, requirement.conditions)
             permissions.extend(scoped.permissions)
             widenings.extend(scoped.widenings)
+    empty_policy = _empty_policy(
+        calls, unreachable, permissions, include_unreachable, handler_module, handler_function
+    )
+    if empty_policy is not None:
+        handler_ir = modules[handler_module] if handler_module else None
+        unresolved.append(
+            Unresolved(
+                empty_policy,
+                Location(handler_ir.path, _line_of(handler_ir, handler_function))
+                if handler_ir
+                else Location(str(root), 0),
+            )
+        )
     permissions.extend(platform)
     widenings.extend(platform_widenings)
     merged = merge_permissions(permissions)
@@ -148,6 +188,8 @@ def _generate(
         errors,
         len(sources),
         sum(m.lines for m in modules.values()),
+        found.excluded,
+        empty_policy,
     )
     result = Result(
         analysis,
@@ -161,6 +203,38 @@ def _generate(
     if strict and (result.unresolved or errors):
         raise StrictModeError(_strict_message(result))
     return result
+
+
+def _empty_policy(
+    calls: list[SdkCall],
+    unreachable: list[SdkCall],
+    permissions: list[Permission],
+    include_unreachable: bool,
+    module: str | None,
+    function: str | None,
+) -> str | None:
+    """Why the code's own policy is empty although it visibly calls AWS, or None: an empty policy
+    is then a defect of the analysis or of its input, never a result to hand out silently."""
+    if permissions:
+        return None
+    if calls:
+        first = min(calls, key=lambda c: c.location)
+        return (
+            f"the code makes {len(calls)} AWS call(s) (first {first.label} at {first.location}) but none maps "
+            "to a permission: the policy grants nothing for them; see the unresolved items"
+        )
+    if unreachable and not include_unreachable:
+        first = min(unreachable, key=lambda c: c.location)
+        return (
+            f"none of the code's {len(unreachable)} AWS call(s) (first {first.label} at {first.location}) is "
+            f"reachable from the handler {module}.{function}: the policy is empty; check the handler "
+            "(--handler MODULE.FUNCTION) or grant them with --include-unreachable"
+        )
+    return None
+
+
+def _line_of(module: ir.ModuleIR, function: str | None) -> int:
+    return next((s.line for s in module.body if isinstance(s, ir.FunctionDef) and s.name == function), 0)
 
 
 @contextlib.contextmanager

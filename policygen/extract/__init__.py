@@ -44,12 +44,16 @@ def extract(
     files: Iterable[SourceFile], cache_dir: Path | None = None, jobs: int | None = None
 ) -> list[Outcome]:
     jobs_list: list[tuple[str, str, bool, bytes]] = []
+    unreadable: list[Outcome] = []
     for source in files:
         try:
             data = source.data if source.data is not None else source.absolute.read_bytes()
         except OSError as exc:
-            jobs_list.append((source.path, source.module, source.is_package, b""))
-            _ = exc
+            # Never an empty module: what the file would have granted would go missing unseen.
+            reason = exc.strerror or exc.__class__.__name__
+            unreadable.append(
+                FileError(source.path, 1, f"cannot be read ({reason}); fix its permissions or remove it")
+            )
             continue
         jobs_list.append((source.path, source.module, source.is_package, data))
     results: list[Outcome | None] = [None] * len(jobs_list)
@@ -70,7 +74,7 @@ def extract(
     for index, outcome in zip(todo, lowered, strict=True):
         results[index] = outcome
         _cache_put(cache_dir, keys[index], outcome)
-    return [r for r in results if r is not None]
+    return [r for r in results if r is not None] + unreadable
 
 
 def _cache_key(job: tuple[str, str, bool, bytes]) -> str:

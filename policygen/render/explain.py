@@ -6,6 +6,8 @@ import collections
 
 from policygen.model import Result
 
+MAX_EXCLUDED_SHOWN = 10
+
 
 def render(result: Result) -> str:
     lines: list[str] = []
@@ -14,6 +16,15 @@ def render(result: Result) -> str:
         f"policygen: {analysis.root}: {analysis.files} file(s), {analysis.lines} line(s); "
         f"handler {analysis.handler or '(none found: every function counts)'}"
     )
+    if analysis.excluded:
+        shown = ", ".join(f"{e.path} ({e.reason})" for e in analysis.excluded[:MAX_EXCLUDED_SHOWN])
+        more = len(analysis.excluded) - MAX_EXCLUDED_SHOWN
+        lines.append(
+            f"Not the function's code, left out: {len(analysis.excluded)} file(s) and folder(s): {shown}"
+            + (f" and {more} more (see --format json-report)" if more > 0 else "")
+        )
+    if analysis.empty_policy:
+        lines.append(f"Warning: {analysis.empty_policy}")
     lines.append("")
     lines.append("Why each permission is granted:")
     by_action: dict[str, list[str]] = collections.defaultdict(list)

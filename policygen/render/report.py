@@ -29,6 +29,7 @@ def as_dict(result: Result) -> dict[str, Any]:
         },
         "files": analysis.files,
         "lines": analysis.lines,
+        "excluded": [{"path": e.path, "reason": e.reason} for e in analysis.excluded],
         "policy": policy_document(result.policy),
         "permissions": [
             {

@@ -123,10 +123,16 @@ class Program:
         modules: Mapping[str, ir.ModuleIR],
         environment: Mapping[str, str | tuple[Text, ...]],
         arguments: Mapping[FuncKey, tuple[Values, ...]] | None = None,
+        entries: Iterable[FuncKey] = (),
     ) -> None:
         self.modules = dict(modules)
         # What a caller outside the code passes (Lambda calling the handler with its event).
         self.arguments = dict(arguments or {})
+        # Functions something outside the code calls (the Lambda handler): whatever the code's own
+        # callers (a test, a local runner) pass them, they also get the arguments Lambda passes
+        # (``arguments``, else unknown), and what they do is recorded under their own name, never
+        # folded into such a caller.
+        self.entries = frozenset(entries)
         # Each variable's possible values: a deployment template may leave part of one unknown.
         self.environment = {
             k: (Text.of(v),) if isinstance(v, str) else tuple(v) for k, v in environment.items()
@@ -155,6 +161,9 @@ class Program:
         evaluating per call site."""
         if key not in self._factories:
             info = self.functions[key]
+            if key in self.entries:
+                self._factories[key] = False
+                return False
             statements = list(_walk_statements(info.node.body))
             self._factories[key] = (
                 info.parent is None
@@ -295,8 +304,8 @@ class Program:
                 values = union(values, frame.eval(param.default))
             if param.kind == "kwargs":
                 values = union(values, one(DictV((), complete=False)))
-            if not values:
-                values = unknown(f"parameter '{param.name}' of {qualname}()")
+            if not values or (key in self.entries and index >= len(self.arguments.get(key, ()))):
+                values = union(values, unknown(f"parameter '{param.name}' of {qualname}()"))
             frame.locals[param.name] = values
         frame.exec_block(info.node.body)
         self.local_envs[key] = frame.locals

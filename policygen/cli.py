@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,9 @@ import click
 from policygen import __version__
 from policygen.errors import ConfigError, PolicygenError, StrictModeError, UsageError
 from policygen.extract import default_cache_dir
-from policygen.model import Target
 from policygen.pipeline import generate as run_generate
-from policygen.project import DeployOptions, generate_project
+from policygen.project import DeployOptions, FunctionFailure, generate_project
+from policygen.regions import check_target
 from policygen.render import Format, RenderOptions, explain, render
 from policygen.render.limits import PolicyKind
 from policygen.render.project import combined, file_name, per_function
@@ -217,9 +218,7 @@ def generate(
     try:
         environment = read_env_file(env_file) if env_file else {}
         environment.update(parse_env_pairs(env_pairs))
-        if account != "*" and not (account.isdigit() and len(account) == 12):
-            raise UsageError(f"--account {account}: expected a 12-digit AWS account id")
-        target = Target(partition, region, account)
+        target = check_target(partition, region, account)
         common: dict[str, Any] = {
             "include_unreachable": include_unreachable,
             "strict": strict,
@@ -229,35 +228,46 @@ def generate(
         }
         fmt_enum = Format(fmt)
         base = RenderOptions(name or path.resolve().name, role, PolicyKind(policy_type))
+        to_folder = output is not None and (output.is_dir() or str(output).endswith(os.sep))
         project = None
-        if not code_only and handler is None:
+        if not code_only:
             variables = read_tfvars(var_file) if var_file else {}
             variables.update(parse_env_pairs(tf_vars, "--var"))
             deploy = DeployOptions(
                 stack_name, parse_env_pairs(parameter_overrides, "--parameter-overrides"), stage, variables
             )
             project = generate_project(
-                path, function=function, environment=environment, target=target, options=deploy, **common
+                path,
+                function=function,
+                handler=handler,
+                environment=environment,
+                target=target,
+                options=deploy,
+                **common,
             )
-        if project is None and output is not None and output.is_dir():
-            raise UsageError(
-                f"-o {output}: is a folder; give a file name (a folder is for projects with several functions)"
-            )
+        failures: tuple[FunctionFailure, ...] = ()
         if project is not None:
+            if role is not None and project.declared > 1:
+                raise UsageError(
+                    f"--role {role}: names one role, and {project.source} declares {project.declared} "
+                    "functions, each with its own role; choose one with --function NAME"
+                )
             results = [f.result for f in project.functions]
             for spec in project.skipped:
                 click.echo(f"policygen: {spec.source}: {spec.name}: not analysed: {spec.skipped}", err=True)
-            if output is not None and (output.is_dir() or str(output).endswith(os.sep)):
+            failures = project.failures
+            if project.functions and to_folder:
+                assert output is not None
                 output.mkdir(exist_ok=True)
                 notes: list[str] = []
                 for function_name, rendered in per_function(project, fmt_enum, base):
                     write_atomic(output / file_name(function_name, fmt_enum), rendered.text)
                     notes.extend(f"{function_name}: {n}" for n in rendered.notes)
-                combined_notes: tuple[str, ...] = tuple(notes)
-            else:
+                _notes(notes)
+            elif project.functions:  # when every function failed there is nothing to write
                 rendered = combined(project, fmt_enum, base)
                 _emit(rendered.text, output)
-                combined_notes = rendered.notes
+                _notes(rendered.notes)
         else:
             if function is not None:
                 raise UsageError(
@@ -266,10 +276,13 @@ def generate(
             result = run_generate(path, handler=handler, environment=environment, target=target, **common)
             results = [result]
             rendered = render(result, fmt_enum, base)
-            _emit(rendered.text, output)
-            combined_notes = rendered.notes
-        for note in combined_notes:
-            click.echo(f"policygen: {note}", err=True)
+            if to_folder:
+                assert output is not None
+                output.mkdir(exist_ok=True)
+                write_atomic(output / file_name(base.name, fmt_enum), rendered.text)
+            else:
+                _emit(rendered.text, output)
+            _notes(rendered.notes)
     except StrictModeError as exc:
         click.echo(f"policygen: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -281,8 +294,29 @@ def generate(
             click.echo(explain.render(result), err=True, nl=False)
         else:
             _summary(result)
+    code = 0
+    for failure in failures:
+        if failure.strict:
+            click.echo(f"policygen: {failure.spec.name}: no policy: {failure.message}", err=True)
+            code |= EXIT_FINDINGS
+        else:
+            click.echo(f"policygen: error: {failure.spec.name}: no policy: {failure.message}", err=True)
+            code |= EXIT_ERRORS
+    if failures and results:
+        click.echo(
+            f"policygen: {len(results)} of {len(results) + len(failures)} functions got their policy; "
+            f"{len(failures)} did not (above)",
+            err=True,
+        )
     if any(r.analysis.errors for r in results):
-        sys.exit(EXIT_ERRORS)
+        code |= EXIT_ERRORS
+    if code:
+        sys.exit(code)
+
+
+def _notes(notes: Iterable[str]) -> None:
+    for note in notes:
+        click.echo(f"policygen: {note}", err=True)
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -311,6 +345,8 @@ def _summary(result: object) -> None:
     assert isinstance(result, Result)
     for error in result.analysis.errors:
         click.echo(f"policygen: error: {error} (the rest was analysed)", err=True)
+    if result.analysis.empty_policy:
+        click.echo(f"policygen: warning: {result.analysis.empty_policy}", err=True)
     if result.widenings:
         click.echo(
             f"policygen: {len(result.widenings)} resource(s) widened with '*'; see --explain", err=True

@@ -64,7 +64,11 @@ def read(
     for logical, resource in resources.items():
         if not isinstance(resource, dict) or resource.get("Type") not in FUNCTION_TYPES:
             continue
-        specs.append(replace(_function(path, label, logical, resource, globals_, ctx), references=references))
+        try:
+            spec = _function(path, label, logical, resource, globals_, ctx)
+        except DeploymentError as exc:  # this function's problem, reported for it; the others go on
+            spec = FunctionSpec.unreadable(logical, f"{label}:{getattr(resource, 'line', 0)}", str(exc))
+        specs.append(replace(spec, references=references))
     if not specs:
         raise DeploymentError(f"{label}: declares no AWS::Serverless::Function or AWS::Lambda::Function")
     return specs

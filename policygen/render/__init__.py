@@ -35,6 +35,7 @@ class RenderOptions:
     kind: PolicyKind = PolicyKind.INLINE
     references: tuple[IacReference, ...] = ()  # names to write as the IaC's own references
     target: Target | None = None  # set: CloudFormation output uses pseudo parameters and references
+    role_variable: str = terraform.ROLE_VARIABLE  # Terraform: the variable naming the role, if none is given
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,14 @@ RENDERERS: dict[Format, Callable[[Result, RenderOptions], Rendered]] = {
     Format.REPORT: lambda r, o: Rendered(report.render(r)),
     Format.EXPLAIN: lambda r, o: Rendered(explain.render(r)),
     Format.TERRAFORM: _documents(
-        lambda f, o: terraform.render_document_data(f.documents, safe_name(o.name), o.role, o.references)
+        lambda f, o: terraform.render_document_data(
+            f.documents, safe_name(o.name), o.role, o.references, o.role_variable
+        )
     ),
     Format.TERRAFORM_JSON: _documents(
-        lambda f, o: terraform.render_jsonencode(f.documents, safe_name(o.name), o.role, o.references)
+        lambda f, o: terraform.render_jsonencode(
+            f.documents, safe_name(o.name), o.role, o.references, o.role_variable
+        )
     ),
     Format.CLOUDFORMATION: _documents(
         lambda f, o: cloudformation.render_resource(

@@ -13,7 +13,7 @@ from policygen.model import IacReference
 from policygen.project import FunctionResult, ProjectResult
 from policygen.render import Format, Rendered, RenderOptions, render, safe_name
 from policygen.render.json_policy import policy_document
-from policygen.render.terraform import ROLE_VARIABLE
+from policygen.render.terraform import ROLE_VARIABLE, role_variable
 
 EXTENSIONS = {
     Format.JSON: "json",
@@ -38,14 +38,21 @@ def _options(
 ) -> RenderOptions:
     role = function.spec.role
     references: tuple[IacReference, ...] = ()
+    variable = ROLE_VARIABLE
     if fmt in (Format.TERRAFORM, Format.TERRAFORM_JSON):
+        # A Terraform expression is the role itself; a CloudFormation logical id is not, then each
+        # function of several gets a variable of its own.
         role = role if role and "." in role else None
+        if project.declared > 1:
+            variable = role_variable(function.spec.name)
         if project.kind == "terraform":
             references = function.spec.references
     target = None
     if fmt in (Format.CLOUDFORMATION, Format.CLOUDFORMATION_JSON, Format.SAM) and project.kind == "sam":
         references, target = function.spec.references, function.result.target
-    return RenderOptions(safe_name(function.spec.name), role or base.role, base.kind, references, target)
+    return RenderOptions(
+        safe_name(function.spec.name), role or base.role, base.kind, references, target, variable
+    )
 
 
 def _deployment(function: FunctionResult) -> dict[str, Any]:
@@ -74,7 +81,7 @@ def per_function(project: ProjectResult, fmt: Format, base: RenderOptions) -> li
 
 def combined(project: ProjectResult, fmt: Format, base: RenderOptions) -> Rendered:
     rendered = per_function(project, fmt, base)
-    if len(rendered) == 1 and fmt is not Format.REPORT:
+    if project.declared == 1 and fmt is not Format.REPORT:
         return rendered[0][1]  # one function (--function): the same output as for plain code
     notes = tuple(f"{name}: {note}" for name, r in rendered for note in r.notes)
     if fmt in (Format.JSON, Format.REPORT):
@@ -82,7 +89,15 @@ def combined(project: ProjectResult, fmt: Format, base: RenderOptions) -> Render
         if fmt is Format.REPORT:
             for function in project.functions:
                 body[function.spec.name]["deployment"] = _deployment(function)
-            body = {"kind": project.kind, "source": project.source, "functions": body}
+            body = {
+                "kind": project.kind,
+                "source": project.source,
+                "functions": body,
+                "failures": [
+                    {"function": f.spec.name, "message": f.message, "strict": f.strict}
+                    for f in project.failures
+                ],
+            }
             if project.skipped:
                 body["not_analysed"] = {
                     s.name: {"source": s.source, "reason": s.skipped} for s in project.skipped
@@ -91,23 +106,17 @@ def combined(project: ProjectResult, fmt: Format, base: RenderOptions) -> Render
     if fmt is Format.EXPLAIN:
         return Rendered("\n".join(f"== {name} ==\n{r.text}" for name, r in rendered), notes)
     if fmt in (Format.TERRAFORM, Format.TERRAFORM_JSON):
-        variable = f'variable "{ROLE_VARIABLE}" {{'
+        # Variable blocks first (each once), then each function's policy.
+        variables: list[str] = []
         texts = []
-        needs_variable = False
         for _, r in rendered:
             text = r.text
-            if text.startswith(variable):
-                needs_variable = True
-                text = text.split("}\n\n", 1)[1]
+            if text.startswith("variable "):
+                block, text = text.split("}\n\n", 1)
+                if block + "}\n" not in variables:
+                    variables.append(block + "}\n")
             texts.append(text)
-        head = ""
-        if needs_variable:
-            head = (
-                rendered[[r.text.startswith(variable) for _, r in rendered].index(True)][1].text.split(
-                    "}\n\n", 1
-                )[0]
-                + "}\n\n"
-            )
+        head = "".join(v + "\n" for v in variables)
         return Rendered(head + "\n".join(texts), notes)
     if fmt in (Format.CLOUDFORMATION, Format.CLOUDFORMATION_JSON):
         resources: dict[str, Any] = {}

@@ -105,11 +105,17 @@ def _statement(statement: Statement, references: Sequence[IacReference] = ()) ->
     return lines
 
 
-def _role(role: str | None) -> tuple[str, list[str]]:
+def role_variable(function: str) -> str:
+    """The variable that names ``function``'s execution role when the deployment does not say it
+    in Terraform's terms: one per function, so no two functions' policies land on one role."""
+    return f"{identifier(function)}_role_name"
+
+
+def _role(role: str | None, variable: str) -> tuple[str, list[str]]:
     if role:
         return role, []
-    return f"var.{ROLE_VARIABLE}", [
-        f'variable "{ROLE_VARIABLE}" {{',
+    return f"var.{variable}", [
+        f'variable "{variable}" {{',
         '  description = "Name of the Lambda execution role this policy is attached to"',
         "  type        = string",
         "}",
@@ -122,9 +128,13 @@ def _names(name: str, count: int) -> list[str]:
 
 
 def render_document_data(
-    documents: tuple[Policy, ...], name: str, role: str | None, references: Sequence[IacReference] = ()
+    documents: tuple[Policy, ...],
+    name: str,
+    role: str | None,
+    references: Sequence[IacReference] = (),
+    variable: str = ROLE_VARIABLE,
 ) -> str:
-    role_expr, preamble = _role(role)
+    role_expr, preamble = _role(role, variable)
     out = list(preamble)
     for policy_name, policy in zip(_names(name, len(documents)), documents, strict=True):
         ident = identifier(policy_name)
@@ -170,9 +180,13 @@ def _hcl_key(key: str) -> str:
 
 
 def render_jsonencode(
-    documents: tuple[Policy, ...], name: str, role: str | None, references: Sequence[IacReference] = ()
+    documents: tuple[Policy, ...],
+    name: str,
+    role: str | None,
+    references: Sequence[IacReference] = (),
+    variable: str = ROLE_VARIABLE,
 ) -> str:
-    role_expr, preamble = _role(role)
+    role_expr, preamble = _role(role, variable)
     out = list(preamble)
     for policy_name, policy in zip(_names(name, len(documents)), documents, strict=True):
         ident = identifier(policy_name)

@@ -1,11 +1,21 @@
-variable "policygen_role_name" {
+variable "ApiFunction_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "WorkerFunction_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "ReporterFunction_role_name" {
   description = "Name of the Lambda execution role this policy is attached to"
   type        = string
 }
 
 resource "aws_iam_role_policy" "ApiFunction" {
   name = "ApiFunction"
-  role = var.policygen_role_name
+  role = var.ApiFunction_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"
@@ -79,7 +89,7 @@ resource "aws_iam_role_policy" "ApiFunction" {
 
 resource "aws_iam_role_policy" "WorkerFunction" {
   name = "WorkerFunction"
-  role = var.policygen_role_name
+  role = var.WorkerFunction_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"
@@ -182,7 +192,7 @@ resource "aws_iam_role_policy" "WorkerFunction" {
 
 resource "aws_iam_role_policy" "ReporterFunction" {
   name = "ReporterFunction"
-  role = var.policygen_role_name
+  role = var.ReporterFunction_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"

@@ -1,4 +1,14 @@
-variable "policygen_role_name" {
+variable "ApiFunction_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "WorkerFunction_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "ReporterFunction_role_name" {
   description = "Name of the Lambda execution role this policy is attached to"
   type        = string
 }
@@ -52,7 +62,7 @@ data "aws_iam_policy_document" "ApiFunction" {
 
 resource "aws_iam_role_policy" "ApiFunction" {
   name   = "ApiFunction"
-  role   = var.policygen_role_name
+  role   = var.ApiFunction_role_name
   policy = data.aws_iam_policy_document.ApiFunction.json
 }
 
@@ -132,7 +142,7 @@ data "aws_iam_policy_document" "WorkerFunction" {
 
 resource "aws_iam_role_policy" "WorkerFunction" {
   name   = "WorkerFunction"
-  role   = var.policygen_role_name
+  role   = var.WorkerFunction_role_name
   policy = data.aws_iam_policy_document.WorkerFunction.json
 }
 
@@ -192,6 +202,6 @@ data "aws_iam_policy_document" "ReporterFunction" {
 
 resource "aws_iam_role_policy" "ReporterFunction" {
   name   = "ReporterFunction"
-  role   = var.policygen_role_name
+  role   = var.ReporterFunction_role_name
   policy = data.aws_iam_policy_document.ReporterFunction.json
 }

@@ -128,8 +128,11 @@ def test_code_folder_outside_the_project(tmp_path):
     project = tmp_path / "project"
     project.mkdir()
     write(project, FUNCTION.format(code="../.."))
-    with pytest.raises(DeploymentError, match="is outside the project"):
-        generate_project(project, target=TARGET)
+    result = generate_project(project, target=TARGET)
+    assert result is not None and not result.functions
+    [failure] = result.failures
+    assert failure.spec.name == "Fn"
+    assert "is outside the project" in failure.message
 
 
 def test_billion_laughs_is_refused(tmp_path):

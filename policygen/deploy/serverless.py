@@ -23,6 +23,7 @@ from policygen.deploy.declared import allow_statements
 from policygen.deploy.intrinsics import Context, resolve
 from policygen.deploy.lift import Lift
 from policygen.deploy.sls_variables import Variables
+from policygen.discover import normalize_handler
 from policygen.errors import DeploymentError
 from policygen.model import FunctionSpec, Hole, Policy, Target, Text, Trigger
 
@@ -95,12 +96,16 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
         where = f"{label}:{line}"
         skipped = _not_analysable(config, provider)
         handler = config.get("handler")
-        if skipped is None and (not isinstance(handler, str) or "." not in handler):
-            raise DeploymentError(f"{where}: function {key} has no handler of the form path/module.function")
-        handler_dotted = None
-        if skipped is None and isinstance(handler, str):
-            module_path, _, function_name = handler.rpartition(".")
-            handler_dotted = module_path.replace("/", ".") + "." + function_name
+        try:  # a function the reader cannot read is that function's failure; the others go on
+            if skipped is None and (not isinstance(handler, str) or "." not in handler):
+                raise DeploymentError(
+                    f"{where}: function {key} has no handler of the form path/module.function"
+                )
+            code_dir = _code_dir(config, key, where, path, root) if skipped is None else "."
+        except DeploymentError as exc:
+            specs.append(FunctionSpec.unreadable(key, where, str(exc)))
+            continue
+        handler_dotted = normalize_handler(handler) if skipped is None and isinstance(handler, str) else None
         environment = [
             (str(name), (_value(value, ctx),))
             for name, value in {**provider_env, **_mapping(config.get("environment"))}.items()
@@ -126,7 +131,7 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
         specs.append(
             FunctionSpec(
                 name=key,
-                code_dir=_code_dir(config, key, where, path, root) if skipped is None else ".",
+                code_dir=code_dir,
                 handler=handler_dotted,
                 environment=tuple(environment),
                 platform=tuple(permissions),

@@ -1,11 +1,21 @@
-variable "policygen_role_name" {
+variable "api_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "thumbnail_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "jobsWorker_role_name" {
   description = "Name of the Lambda execution role this policy is attached to"
   type        = string
 }
 
 resource "aws_iam_role_policy" "api" {
   name = "api"
-  role = var.policygen_role_name
+  role = var.api_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"
@@ -78,7 +88,7 @@ resource "aws_iam_role_policy" "api" {
 
 resource "aws_iam_role_policy" "thumbnail" {
   name = "thumbnail"
-  role = var.policygen_role_name
+  role = var.thumbnail_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"
@@ -140,7 +150,7 @@ resource "aws_iam_role_policy" "thumbnail" {
 
 resource "aws_iam_role_policy" "jobsWorker" {
   name = "jobsWorker"
-  role = var.policygen_role_name
+  role = var.jobsWorker_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"

@@ -1,4 +1,14 @@
-variable "policygen_role_name" {
+variable "api_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "thumbnail_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "jobsWorker_role_name" {
   description = "Name of the Lambda execution role this policy is attached to"
   type        = string
 }
@@ -47,7 +57,7 @@ data "aws_iam_policy_document" "api" {
 
 resource "aws_iam_role_policy" "api" {
   name   = "api"
-  role   = var.policygen_role_name
+  role   = var.api_role_name
   policy = data.aws_iam_policy_document.api.json
 }
 
@@ -93,7 +103,7 @@ data "aws_iam_policy_document" "thumbnail" {
 
 resource "aws_iam_role_policy" "thumbnail" {
   name   = "thumbnail"
-  role   = var.policygen_role_name
+  role   = var.thumbnail_role_name
   policy = data.aws_iam_policy_document.thumbnail.json
 }
 
@@ -147,6 +157,6 @@ data "aws_iam_policy_document" "jobsWorker" {
 
 resource "aws_iam_role_policy" "jobsWorker" {
   name   = "jobsWorker"
-  role   = var.policygen_role_name
+  role   = var.jobsWorker_role_name
   policy = data.aws_iam_policy_document.jobsWorker.json
 }

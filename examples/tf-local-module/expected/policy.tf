@@ -1,4 +1,4 @@
-variable "policygen_role_name" {
+variable "module_audit_module_function_aws_lambda_function_this_role_name" {
   description = "Name of the Lambda execution role this policy is attached to"
   type        = string
 }
@@ -46,7 +46,7 @@ data "aws_iam_policy_document" "module_audit_module_function_aws_lambda_function
 
 resource "aws_iam_role_policy" "module_audit_module_function_aws_lambda_function_this" {
   name   = "module.audit.module.function.aws_lambda_function.this"
-  role   = var.policygen_role_name
+  role   = var.module_audit_module_function_aws_lambda_function_this_role_name
   policy = data.aws_iam_policy_document.module_audit_module_function_aws_lambda_function_this.json
 }
 

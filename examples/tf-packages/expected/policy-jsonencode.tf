@@ -1,11 +1,21 @@
-variable "policygen_role_name" {
+variable "aws_lambda_function_exporter_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "aws_lambda_function_heartbeat_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "aws_lambda_function_rotate_role_name" {
   description = "Name of the Lambda execution role this policy is attached to"
   type        = string
 }
 
 resource "aws_iam_role_policy" "aws_lambda_function_exporter" {
   name = "aws_lambda_function.exporter"
-  role = var.policygen_role_name
+  role = var.aws_lambda_function_exporter_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"
@@ -66,7 +76,7 @@ resource "aws_iam_role_policy" "aws_lambda_function_exporter" {
 
 resource "aws_iam_role_policy" "aws_lambda_function_heartbeat" {
   name = "aws_lambda_function.heartbeat"
-  role = var.policygen_role_name
+  role = var.aws_lambda_function_heartbeat_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"
@@ -115,7 +125,7 @@ resource "aws_iam_role_policy" "aws_lambda_function_heartbeat" {
 
 resource "aws_iam_role_policy" "aws_lambda_function_rotate" {
   name = "aws_lambda_function.rotate"
-  role = var.policygen_role_name
+  role = var.aws_lambda_function_rotate_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"

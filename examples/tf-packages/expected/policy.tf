@@ -1,4 +1,14 @@
-variable "policygen_role_name" {
+variable "aws_lambda_function_exporter_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "aws_lambda_function_heartbeat_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "aws_lambda_function_rotate_role_name" {
   description = "Name of the Lambda execution role this policy is attached to"
   type        = string
 }
@@ -40,7 +50,7 @@ data "aws_iam_policy_document" "aws_lambda_function_exporter" {
 
 resource "aws_iam_role_policy" "aws_lambda_function_exporter" {
   name   = "aws_lambda_function.exporter"
-  role   = var.policygen_role_name
+  role   = var.aws_lambda_function_exporter_role_name
   policy = data.aws_iam_policy_document.aws_lambda_function_exporter.json
 }
 
@@ -74,7 +84,7 @@ data "aws_iam_policy_document" "aws_lambda_function_heartbeat" {
 
 resource "aws_iam_role_policy" "aws_lambda_function_heartbeat" {
   name   = "aws_lambda_function.heartbeat"
-  role   = var.policygen_role_name
+  role   = var.aws_lambda_function_heartbeat_role_name
   policy = data.aws_iam_policy_document.aws_lambda_function_heartbeat.json
 }
 
@@ -113,6 +123,6 @@ data "aws_iam_policy_document" "aws_lambda_function_rotate" {
 
 resource "aws_iam_role_policy" "aws_lambda_function_rotate" {
   name   = "aws_lambda_function.rotate"
-  role   = var.policygen_role_name
+  role   = var.aws_lambda_function_rotate_role_name
   policy = data.aws_iam_policy_document.aws_lambda_function_rotate.json
 }

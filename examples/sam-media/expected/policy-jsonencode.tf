@@ -1,11 +1,21 @@
-variable "policygen_role_name" {
+variable "ThumbnailFunction_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "IngestFunction_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "NotifyFunction_role_name" {
   description = "Name of the Lambda execution role this policy is attached to"
   type        = string
 }
 
 resource "aws_iam_role_policy" "ThumbnailFunction" {
   name = "ThumbnailFunction"
-  role = var.policygen_role_name
+  role = var.ThumbnailFunction_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"
@@ -78,7 +88,7 @@ resource "aws_iam_role_policy" "ThumbnailFunction" {
 
 resource "aws_iam_role_policy" "IngestFunction" {
   name = "IngestFunction"
-  role = var.policygen_role_name
+  role = var.IngestFunction_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"
@@ -191,7 +201,7 @@ resource "aws_iam_role_policy" "IngestFunction" {
 
 resource "aws_iam_role_policy" "NotifyFunction" {
   name = "NotifyFunction"
-  role = var.policygen_role_name
+  role = var.NotifyFunction_role_name
 
   policy = jsonencode({
     Version = "2012-10-17"

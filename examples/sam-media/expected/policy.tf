@@ -1,4 +1,14 @@
-variable "policygen_role_name" {
+variable "ThumbnailFunction_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "IngestFunction_role_name" {
+  description = "Name of the Lambda execution role this policy is attached to"
+  type        = string
+}
+
+variable "NotifyFunction_role_name" {
   description = "Name of the Lambda execution role this policy is attached to"
   type        = string
 }
@@ -47,7 +57,7 @@ data "aws_iam_policy_document" "ThumbnailFunction" {
 
 resource "aws_iam_role_policy" "ThumbnailFunction" {
   name   = "ThumbnailFunction"
-  role   = var.policygen_role_name
+  role   = var.ThumbnailFunction_role_name
   policy = data.aws_iam_policy_document.ThumbnailFunction.json
 }
 
@@ -124,7 +134,7 @@ data "aws_iam_policy_document" "IngestFunction" {
 
 resource "aws_iam_role_policy" "IngestFunction" {
   name   = "IngestFunction"
-  role   = var.policygen_role_name
+  role   = var.IngestFunction_role_name
   policy = data.aws_iam_policy_document.IngestFunction.json
 }
 
@@ -158,6 +168,6 @@ data "aws_iam_policy_document" "NotifyFunction" {
 
 resource "aws_iam_role_policy" "NotifyFunction" {
   name   = "NotifyFunction"
-  role   = var.policygen_role_name
+  role   = var.NotifyFunction_role_name
   policy = data.aws_iam_policy_document.NotifyFunction.json
 }

@@ -1,17 +1,20 @@
 """Compare stage (first cut): the policy a deployment declares against what the function needs.
 
-Semantic, with IAM's wildcards: a needed permission is covered when some Allow statement's action
-and resource patterns match it; a declared action is unused when no needed permission matches
-it. The diff and CI gate build on this.
+Semantic, through the IAM evaluator (`policygen.policy`): a needed permission is missing unless
+the declared policy surely allows its action on every resource its ARN pattern covers (explicit
+Deny wins; a conditional Allow can't be relied on); a declared action is unused when no needed
+permission matches it. The diff and CI gate build on this.
 """
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from policygen.model import Permission, Policy
+from policygen.model import Permission
+from policygen.policy.document import Effect, PolicyDocument
+from policygen.policy.evaluate import View, grants
+from policygen.policy.patterns import action_matches
 
 
 @dataclass(frozen=True)
@@ -21,24 +24,17 @@ class Comparison:
     wildcard_actions: tuple[str, ...]  # declared action patterns with "*"
 
 
-def _matches(value: str, pattern: str, case_insensitive: bool) -> bool:
-    if case_insensitive:
-        value, pattern = value.lower(), pattern.lower()
-    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
-
-
-def compare(declared: Policy, needed: Iterable[Permission]) -> Comparison:
+def compare(declared: PolicyDocument, needed: Iterable[Permission]) -> Comparison:
     needed = tuple(needed)
-    missing = []
-    for permission in needed:
-        covered = any(
-            any(_matches(permission.action, a, True) for a in statement.actions)
-            and any(_matches(permission.resource, r, False) for r in statement.resources)
-            for statement in declared.statements
-        )
-        if not covered:
-            missing.append(permission)
-    declared_actions = sorted({a for s in declared.statements for a in s.actions})
-    unused = [a for a in declared_actions if not any(_matches(p.action, a, True) for p in needed)]
+    missing = tuple(p for p in needed if not grants(declared, p.action, p.resource, View.GUARANTEED))
+    declared_actions = sorted(
+        {
+            a
+            for s in declared.statements
+            if s.effect is Effect.ALLOW and not s.not_action
+            for a in s.actions
+        }
+    )
+    unused = [a for a in declared_actions if not any(action_matches(a, p.action) for p in needed)]
     wildcards = [a for a in declared_actions if "*" in a]
-    return Comparison(tuple(missing), tuple(unused), tuple(wildcards))
+    return Comparison(missing, tuple(unused), tuple(wildcards))

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import NewType
+from typing import TYPE_CHECKING, NewType
+
+if TYPE_CHECKING:  # the policy model builds on these types; a FunctionSpec only holds one
+    from policygen.policy.document import PolicyDocument
 
 Action = NewType("Action", str)  # "s3:GetObject"
 Arn = NewType("Arn", str)  # "arn:aws:s3:::bucket/*" or "*"
@@ -280,7 +283,7 @@ class FunctionSpec:
     environment: tuple[tuple[str, tuple[Text, ...]], ...]
     platform: tuple[Permission, ...]  # what the Lambda service does with the role for this function
     platform_widenings: tuple[Widening, ...]
-    deployed: Policy | None  # the role's policy as the deployment file declares it, expanded
+    deployed: PolicyDocument | None  # the role's policy as the deployment file declares it, expanded
     kms_keys: tuple[str, ...]
     source: str  # "template.yaml:12"
     notes: tuple[str, ...] = ()

@@ -20,10 +20,11 @@ from typing import Any
 
 from policygen.deploy import platform
 from policygen.deploy.cfn_yaml import LineDict, load_template
-from policygen.deploy.declared import allow_statements
+from policygen.deploy.declared import declared_statements
 from policygen.deploy.intrinsics import NAME_RULES, Context, fill_arn, resolve
 from policygen.errors import DeploymentError
-from policygen.model import FunctionSpec, Hole, IacReference, Policy, Statement, Target, Text, Trigger
+from policygen.model import FunctionSpec, Hole, IacReference, Target, Text, Trigger
+from policygen.policy.document import PolicyDocument, PolicyStatement
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json", "samconfig-template.yaml")
 FUNCTION_TYPES = {"AWS::Serverless::Function", "AWS::Lambda::Function"}
@@ -490,8 +491,8 @@ def _sam_policy_templates() -> dict[str, Any]:
     return templates
 
 
-def _deployed_policy(config: Mapping[str, Any], is_sam: bool, ctx: Context) -> Policy | None:
-    statements: list[Statement] = []
+def _deployed_policy(config: Mapping[str, Any], is_sam: bool, ctx: Context) -> PolicyDocument | None:
+    statements: list[PolicyStatement] = []
     policies = config.get("Policies") if is_sam else None
     if isinstance(policies, str | dict):
         policies = [policies]
@@ -510,7 +511,7 @@ def _deployed_policy(config: Mapping[str, Any], is_sam: bool, ctx: Context) -> P
             local = dict(parameters) if isinstance(parameters, dict) else {}
             expanded = _substitute(definition["Definition"], local)
             statements.extend(_statements(expanded.get("Statement", []), ctx, name))
-    return Policy(tuple(statements)) if statements else None
+    return PolicyDocument(tuple(statements)) if statements else None
 
 
 def _substitute(value: Any, parameters: Mapping[str, Any]) -> Any:
@@ -524,5 +525,5 @@ def _substitute(value: Any, parameters: Mapping[str, Any]) -> Any:
     return value
 
 
-def _statements(raw: Any, ctx: Context, label: str) -> list[Statement]:
-    return allow_statements(raw, label, lambda resource: [t.pattern() for t in resolve(resource, ctx)])
+def _statements(raw: Any, ctx: Context, label: str) -> list[PolicyStatement]:
+    return declared_statements(raw, label, lambda resource: [t.pattern() for t in resolve(resource, ctx)])

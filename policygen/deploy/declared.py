@@ -1,7 +1,10 @@
-"""The role's policy as a deployment file declares it: raw Allow statements -> `Statement`s.
+"""The role's policy as a deployment file declares it: raw statements -> `PolicyStatement`s of the
+policy model, with their Deny, NotAction, NotResource and conditions.
 
 Shared by the SAM/CloudFormation, Serverless and Terraform readers; each passes how its own
 resource expressions become ARN patterns (and, for Terraform, how its quoted strings are read).
+A statement without ``Effect`` reads as Allow and one without a resource element as ``"*"``, as
+these readers always took them; a statement IAM would reject for its shape is left out.
 """
 
 from __future__ import annotations
@@ -9,32 +12,40 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from policygen.model import Action, Arn, Statement
+from policygen.errors import PolicyError
+from policygen.policy.document import PolicyStatement, parse_statement
 
 
 def _same(value: Any) -> Any:
     return value
 
 
-def allow_statements(
+def declared_statements(
     raw: Any,
     label: str,
     patterns_of: Callable[[Any], Iterable[str]],
     clean: Callable[[Any], Any] = _same,
-) -> list[Statement]:
+) -> list[PolicyStatement]:
     out = []
     for index, statement in enumerate(raw if isinstance(raw, list) else [raw]):
-        if not isinstance(statement, dict) or clean(statement.get("Effect", "Allow")) != "Allow":
+        if not isinstance(statement, dict):
             continue
-        actions = statement.get("Action", [])
-        actions = actions if isinstance(actions, list) else [actions]
-        resources = statement.get("Resource", "*")
-        resources = resources if isinstance(resources, list) else [resources]
-        out.append(
-            Statement(
-                f"{label}{index}".replace("-", ""),
-                tuple(Action(a) for a in map(clean, actions) if isinstance(a, str)),
-                tuple(Arn(p) for r in resources for p in patterns_of(r)),
+        keys = {str(k).lower() for k in statement}
+        filled = dict(statement)
+        if "effect" not in keys:
+            filled["Effect"] = "Allow"
+        if not keys & {"resource", "notresource"}:
+            filled["Resource"] = "*"
+        try:
+            parsed = parse_statement(
+                filled,
+                label,
+                index,
+                sid=f"{label}{index}".replace("-", ""),
+                resource_patterns=patterns_of,
+                clean=clean,
             )
-        )
+        except PolicyError:
+            continue
+        out.append(parsed)
     return out

@@ -19,13 +19,14 @@ from typing import Any
 
 from policygen.deploy import platform
 from policygen.deploy.cfn_yaml import LineDict, load_template
-from policygen.deploy.declared import allow_statements
+from policygen.deploy.declared import declared_statements
 from policygen.deploy.intrinsics import Context, resolve
 from policygen.deploy.lift import Lift
 from policygen.deploy.sls_variables import Variables
 from policygen.discover import normalize_handler
 from policygen.errors import DeploymentError
-from policygen.model import FunctionSpec, Hole, Policy, Target, Text, Trigger
+from policygen.model import FunctionSpec, Hole, Target, Text, Trigger
+from policygen.policy.document import PolicyDocument
 
 NAMES = ("serverless.yml", "serverless.yaml")
 
@@ -312,7 +313,7 @@ def _value(value: Any, ctx: Context) -> Text:
     return Text((Hole("a value that is not a string"),))
 
 
-def _policy(statements: Any, ctx: Context) -> Policy | None:
+def _policy(statements: Any, ctx: Context) -> PolicyDocument | None:
     raw = statements if isinstance(statements, list) else []
-    out = allow_statements(raw, "Sls", lambda resource: [t.pattern() for t in resolve(resource, ctx)])
-    return Policy(tuple(out)) if out else None
+    out = declared_statements(raw, "Sls", lambda resource: [t.pattern() for t in resolve(resource, ctx)])
+    return PolicyDocument(tuple(out)) if out else None

@@ -333,6 +333,21 @@ def grants_at_least(
     return Containment(True)
 
 
+def grants(
+    documents: PolicyDocument | Iterable[PolicyDocument],
+    action: str,
+    resource: str,
+    view: View = View.GUARANTEED,
+) -> Containment:
+    """Is ``action`` allowed on every resource the ARN pattern ``resource`` matches (a needed
+    permission such as ``s3:GetObject`` on ``arn:aws:s3:::b/orders/*``)? When not, an example."""
+    readings = [r for r in _readings(documents, view) if r.counts and _action_in(r.statement, action)]
+    needed = _read(PolicyStatement(Effect.ALLOW, (action,), (resource,)), True, View.POSSIBLE)
+    readings.append(needed)
+    found = _escape(tuple(range(len(readings))), readings, len(readings) - 1)
+    return Containment(True) if found is None else Containment(False, action, found)
+
+
 def _escape(signature: tuple[int, ...], readings: list[_Reading], split: int) -> str | None:
     """A resource the B statements in ``signature`` allow and the A statements don't, or None."""
     patterns: list[tuple[ResourcePattern, VariableView]] = []

@@ -10,9 +10,9 @@ import yaml
 
 from policygen.compare import compare
 from policygen.model import IacReference
+from policygen.policy.document import to_json
 from policygen.project import FunctionResult, ProjectResult
 from policygen.render import Format, Rendered, RenderOptions, render, safe_name
-from policygen.render.json_policy import policy_document
 from policygen.render.terraform import ROLE_VARIABLE, role_variable
 
 EXTENSIONS = {
@@ -66,7 +66,7 @@ def _deployment(function: FunctionResult) -> dict[str, Any]:
     }
     if spec.deployed is not None:
         comparison = compare(spec.deployed, function.result.permissions)
-        out["declared_policy"] = policy_document(spec.deployed)
+        out["declared_policy"] = to_json(spec.deployed)
         out["declared_but_unused_actions"] = list(comparison.unused_actions)
         out["declared_wildcard_actions"] = list(comparison.wildcard_actions)
         out["needed_but_not_declared"] = [

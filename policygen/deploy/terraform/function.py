@@ -1,6 +1,6 @@
 """One function as Terraform declares it (an ``aws_lambda_function`` instance or a registry Lambda
 module instance) -> `FunctionSpec`; and the role policies a configuration declares, read as
-`Statement`s for the comparison."""
+`PolicyStatement`s for the comparison."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from policygen.deploy import platform
-from policygen.deploy.declared import allow_statements
+from policygen.deploy.declared import declared_statements
 from policygen.deploy.terraform import hcl
 from policygen.deploy.terraform.code import Code
 from policygen.deploy.terraform.values import Each, Instance, Value, as_text, known
-from policygen.model import CodeBundle, FunctionSpec, IacReference, Policy, Statement, Text, Trigger
+from policygen.model import CodeBundle, FunctionSpec, IacReference, Text, Trigger
+from policygen.policy.document import PolicyDocument, PolicyStatement
 
 PYTHON = "python"
 
@@ -29,7 +30,7 @@ class Lambda:
     environment: tuple[tuple[str, tuple[Text, ...]], ...]
     config: platform.FunctionConfig
     role: str | None = None  # the role as the root module can spell it, for the renderers
-    statements: tuple[Statement, ...] = ()
+    statements: tuple[PolicyStatement, ...] = ()
     notes: tuple[str, ...] = ()
     triggers: tuple[Trigger, ...] = ()  # what invokes it with an event naming a resource
 
@@ -69,7 +70,7 @@ def spec(function: Lambda, code: Code, references: tuple[IacReference, ...], tar
         environment=function.environment,
         platform=tuple(permissions),
         platform_widenings=tuple(widenings),
-        deployed=Policy(function.statements) if function.statements else None,
+        deployed=PolicyDocument(function.statements) if function.statements else None,
         kms_keys=(),
         source=function.where,
         notes=(*function.notes, *code.notes),
@@ -112,8 +113,8 @@ def destination(arn: Text, name: str) -> platform.Destination:
 
 
 # declared policies --------------------------------------------------------------------------
-def document_statements(instance: Instance, raw: Any, each: Each | None, label: str) -> list[Statement]:
-    """The Allow statements of a policy document given as ``data.aws_iam_policy_document.x.json``,
+def document_statements(instance: Instance, raw: Any, each: Each | None, label: str) -> list[PolicyStatement]:
+    """The statements of a policy document given as ``data.aws_iam_policy_document.x.json``,
     ``jsonencode({...})`` or a JSON string."""
     expr = hcl.parse_value(raw)
     statements: list[dict[str, Any]] = []
@@ -129,13 +130,7 @@ def document_statements(instance: Instance, raw: Any, each: Each | None, label: 
             blocks = block.body.get("statement", [])
             for statement in blocks if isinstance(blocks, list) else [blocks]:
                 if isinstance(statement, dict):
-                    statements.append(
-                        {
-                            "Effect": instance.value(statement.get("effect", '"Allow"'), each),
-                            "Action": instance.value(statement.get("actions", []), each),
-                            "Resource": instance.value(statement.get("resources", ['"*"']), each),
-                        }
-                    )
+                    statements.append(_document_block(instance, statement, each))
     else:
         value = (
             instance.evaluate(expr.args[0], each)
@@ -149,10 +144,34 @@ def document_statements(instance: Instance, raw: Any, each: Each | None, label: 
                 return []
         listed = value.get("Statement", []) if isinstance(value, dict) else []
         statements = [s for s in (listed if isinstance(listed, list) else [listed]) if isinstance(s, dict)]
-    return allow_statements(statements, label, _patterns, _clean)
+    return declared_statements(statements, label, _patterns, _clean)
 
 
-def statements_of_map(instance: Instance, statements: Value, label: str) -> list[Statement]:
+def _document_block(instance: Instance, block: dict[str, Any], each: Each | None) -> dict[str, Any]:
+    """One ``statement`` block of ``aws_iam_policy_document`` as IAM JSON (``principals`` are
+    not read: these are identity policies)."""
+    out: dict[str, Any] = {"Effect": instance.value(block.get("effect", '"Allow"'), each)}
+    out["NotAction" if "not_actions" in block else "Action"] = instance.value(
+        block.get("not_actions", block.get("actions", [])), each
+    )
+    if "not_resources" in block:
+        out["NotResource"] = instance.value(block["not_resources"], each)
+    else:
+        out["Resource"] = instance.value(block.get("resources", ['"*"']), each)
+    conditions: dict[str, dict[str, Any]] = {}
+    blocks = block.get("condition", [])
+    for condition in blocks if isinstance(blocks, list) else [blocks]:
+        if isinstance(condition, dict):
+            test = _clean(instance.value(condition.get("test"), each))
+            variable = _clean(instance.value(condition.get("variable"), each))
+            values = instance.value(condition.get("values", []), each)
+            conditions.setdefault(str(test), {})[str(variable)] = values
+    if conditions:
+        out["Condition"] = conditions
+    return out
+
+
+def statements_of_map(instance: Instance, statements: Value, label: str) -> list[PolicyStatement]:
     """The registry module's ``policy_statements``: a map of {effect, actions, resources}."""
     if not isinstance(statements, dict):
         return []
@@ -165,7 +184,7 @@ def statements_of_map(instance: Instance, statements: Value, label: str) -> list
         for _, s in sorted(statements.items())
         if isinstance(s, dict)
     ]
-    return allow_statements(raw, label, _patterns, _clean)
+    return declared_statements(raw, label, _patterns, _clean)
 
 
 def _from_json(value: Any) -> Value:

@@ -31,7 +31,8 @@ from policygen.deploy.terraform.function import (
 )
 from policygen.deploy.terraform.values import TF_TYPES, Each, Instance, Project, as_text, known
 from policygen.errors import DeploymentError
-from policygen.model import FunctionSpec, IacReference, Statement, Target, Text, Trigger
+from policygen.model import FunctionSpec, IacReference, Target, Text, Trigger
+from policygen.policy.document import PolicyStatement
 
 
 def has_terraform(root: Path) -> bool:
@@ -145,7 +146,7 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
         log_group=instance.text(logging["log_group"], each) if logging.get("log_group") else None,
     )
     role: str | None = None
-    statements: list[Statement] = []
+    statements: list[PolicyStatement] = []
     notes: list[str] = []
     role_ref = hcl.parse_value(body.get("role"))
     if (
@@ -325,7 +326,7 @@ def _attached(owner: Instance, instance: Instance, raw: object, role: str, role_
     return role_name is not None and known(owner.value(raw)) == role_name
 
 
-def role_policies(instance: Instance, role: str) -> tuple[list[Statement], list[str]]:
+def role_policies(instance: Instance, role: str) -> tuple[list[PolicyStatement], list[str]]:
     """The policies attached to ``aws_iam_role.<role>``: inline_policy blocks, aws_iam_role_policy,
     aws_iam_policy attached with aws_iam_role_policy_attachment, in its module or in the modules
     that call it (managed policies are named in a note)."""
@@ -361,7 +362,7 @@ def role_policies(instance: Instance, role: str) -> tuple[list[Statement], list[
                     f"{block.where}: managed policy {owner.text(block.body.get('policy_arn'))} is attached to the role "
                     "but not expanded in the comparison"
                 )
-    statements: list[Statement] = []
+    statements: list[PolicyStatement] = []
     for index, (owner, document) in enumerate(documents):
         statements.extend(document_statements(owner, document, None, f"Tf{index}S"))
     return statements, notes

@@ -27,7 +27,8 @@ from policygen.deploy.terraform.function import (
 )
 from policygen.deploy.terraform.values import Each, Instance, Value, as_text, known, truthy, unknown
 from policygen.errors import DeploymentError
-from policygen.model import Action, Arn, Hole, Statement, Text, Trigger
+from policygen.model import Hole, Text, Trigger
+from policygen.policy.document import Effect, PolicyStatement
 
 DEFAULTS: dict[str, Value] = {
     "create": True,
@@ -134,7 +135,7 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
     )
     # What the role has today.
     role: str | None = None
-    statements: list[Statement] = []
+    statements: list[PolicyStatement] = []
     if inputs.flag("create_role"):
         role = f"{address}.lambda_role_name" if not caller.address else None
         statements.extend(_module_statements(caller, inputs, fn, log_group, dead_letter, notes, where))
@@ -191,8 +192,8 @@ def _module_statements(
     dead_letter: Text | None,
     notes: list[str],
     where: str,
-) -> list[Statement]:
-    out: list[Statement] = []
+) -> list[PolicyStatement]:
+    out: list[PolicyStatement] = []
     if inputs.flag("attach_cloudwatch_logs_policy"):
         group = caller.arn(
             NAME_RULES["AWS::Logs::LogGroup"].arn, log_group or Text.join("/aws/lambda/", fn)
@@ -203,16 +204,12 @@ def _module_statements(
         ):
             actions.insert(0, "logs:CreateLogGroup")
         out.append(
-            Statement(
-                "ModuleLogs", tuple(Action(a) for a in actions), (Arn(f"{group}:*"), Arn(f"{group}:*:*"))
-            )
+            PolicyStatement(Effect.ALLOW, tuple(actions), (f"{group}:*", f"{group}:*:*"), sid="ModuleLogs")
         )
     if inputs.flag("attach_dead_letter_policy") and dead_letter is not None:
         out.append(
-            Statement(
-                "ModuleDeadLetter",
-                (Action("sns:Publish"), Action("sqs:SendMessage")),
-                (Arn(dead_letter.pattern()),),
+            PolicyStatement(
+                Effect.ALLOW, ("sns:Publish", "sqs:SendMessage"), (dead_letter.pattern(),), sid="ModuleDeadLetter"
             )
         )
     if inputs.flag("attach_policy_statements"):
@@ -241,7 +238,7 @@ def _module_statements(
 
 def _existing_role(
     caller: Instance, inputs: Inputs, each: Each | None
-) -> tuple[str | None, list[Statement], list[str]]:
+) -> tuple[str | None, list[PolicyStatement], list[str]]:
     from policygen.deploy.terraform.reader import role_policies
 
     expr = hcl.parse_value(inputs.block.body.get("lambda_role"))

@@ -1,0 +1,134 @@
+"""Declared role policies keep what IAM reads in them: Deny, NotAction, NotResource and
+conditions, in SAM/CloudFormation and Terraform; the comparison evaluates them as IAM would."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from policygen.compare import compare
+from policygen.model import Condition, Target
+from policygen.policy import Effect, to_json
+from policygen.project import generate_project
+
+TARGET = Target("aws", "us-east-1", "123456789012")
+CODE = """\
+import boto3
+s3 = boto3.client("s3")
+def handler(event, context):
+    s3.get_object(Bucket="orders-data", Key="orders/" + event["id"])
+    s3.put_object(Bucket="orders-data", Key="audit/" + event["id"], Body=b"x")
+"""
+
+
+def project(tmp_path: Path, name: str, text: str) -> Path:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(CODE)
+    (tmp_path / name).write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+SAM = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src
+      Handler: app.handler
+      Runtime: python3.12
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: s3:*
+              Resource: arn:aws:s3:::orders-data/*
+            - Effect: Deny
+              Action: s3:PutObject
+              Resource: arn:aws:s3:::orders-data/audit/*
+            - Effect: Deny
+              NotAction: [s3:*, logs:*]
+              NotResource: arn:aws:s3:::orders-data/*
+              Condition:
+                Bool:
+                  aws:SecureTransport: false
+"""
+
+
+def test_sam_declared_policy_keeps_deny_not_action_and_conditions(tmp_path: Path):
+    [function] = generate_project(project(tmp_path, "template.yaml", SAM), target=TARGET, cache_dir=None).functions
+    declared = function.spec.deployed
+    assert declared is not None
+    allow, deny, fence = declared.statements
+    assert (allow.effect, deny.effect, fence.effect) == (Effect.ALLOW, Effect.DENY, Effect.DENY)
+    assert fence.not_action and fence.not_resource and fence.actions == ("s3:*", "logs:*")
+    assert fence.conditions == (Condition("Bool", "aws:SecureTransport", ("false",)),)
+    assert to_json(declared)["Statement"][2] == {
+        "Sid": "Inline02",
+        "Effect": "Deny",
+        "NotAction": ["s3:*", "logs:*"],
+        "NotResource": ["arn:aws:s3:::orders-data/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": ["false"]}},
+    }
+    comparison = compare(declared, function.result.permissions)
+    # The read is granted; the write is explicitly denied, so it is missing though s3:* allows it.
+    assert [(p.action, p.resource) for p in comparison.missing if p.action.startswith("s3:")] == [
+        ("s3:PutObject", "arn:aws:s3:::orders-data/audit/*")
+    ]
+
+
+TERRAFORM = """\
+resource "aws_iam_role" "fn" {
+  name               = "fn"
+  assume_role_policy = "{}"
+}
+
+resource "aws_lambda_function" "fn" {
+  function_name = "fn"
+  role          = aws_iam_role.fn.arn
+  handler       = "app.handler"
+  runtime       = "python3.12"
+  filename      = data.archive_file.fn.output_path
+}
+
+data "archive_file" "fn" {
+  type        = "zip"
+  source_dir  = "${path.module}/src"
+  output_path = "${path.module}/build/fn.zip"
+}
+
+data "aws_iam_policy_document" "fn" {
+  statement {
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["arn:aws:s3:::orders-data/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "s3:ExistingObjectTag/team"
+      values   = ["orders"]
+    }
+  }
+  statement {
+    effect        = "Deny"
+    not_actions   = ["s3:GetObject"]
+    not_resources = ["arn:aws:s3:::orders-data/orders/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "fn" {
+  role   = aws_iam_role.fn.id
+  policy = data.aws_iam_policy_document.fn.json
+}
+"""
+
+
+def test_terraform_policy_document_keeps_deny_not_elements_and_conditions(tmp_path: Path):
+    root = project(tmp_path, "main.tf", TERRAFORM)
+    [function] = generate_project(root, target=TARGET, cache_dir=None).functions
+    declared = function.spec.deployed
+    assert declared is not None, function.spec.notes
+    grant, fence = declared.statements
+    assert grant.conditions == (Condition("StringEquals", "s3:ExistingObjectTag/team", ("orders",)),)
+    assert fence.effect is Effect.DENY and fence.not_action and fence.not_resource
+    # The grant holds a condition: it can't be relied on, so both calls count as missing.
+    missing = {(p.action, p.resource) for p in compare(declared, function.result.permissions).missing}
+    assert ("s3:GetObject", "arn:aws:s3:::orders-data/orders/*") in missing
+    assert ("s3:PutObject", "arn:aws:s3:::orders-data/audit/*") in missing

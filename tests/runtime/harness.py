@@ -31,7 +31,7 @@ from moto import mock_aws
 from moto.core import disable_iam_authentication, enable_iam_authentication
 
 from policygen import pipeline
-from policygen.model import Target
+from policygen.model import Target, Trigger
 from policygen.render.json_policy import policy_document
 
 from .judge import Check, judging
@@ -62,6 +62,7 @@ class Case:
     handler: str = "app.handler"
     cli: bool = False  # also generate through the CLI and require the same policy
     known: Mapping[str, str] = field(default_factory=dict)  # test -> xfail reason (issue 10 classes)
+    triggers: tuple[Trigger, ...] = ()  # what the deployment says invokes it: the names in its event
 
     @property
     def folder(self) -> Path:
@@ -96,7 +97,9 @@ def generate(case: Case) -> dict[str, Any]:
 
 @functools.cache
 def _generate(case: Case) -> dict[str, Any]:
-    result = pipeline.generate(case.folder, environment=dict(case.env), target=TARGET, handler=case.handler)
+    result = pipeline.generate(
+        case.folder, environment=dict(case.env), target=TARGET, handler=case.handler, triggers=case.triggers
+    )
     assert not result.analysis.errors, result.analysis.errors
     return policy_document(result.policy)
 

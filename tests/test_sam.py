@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,10 @@ MIXED = """
           Handler: index.handler
           Role: arn:aws:iam::123456789012:role/r
           Code:
-            ZipFile: "def handler(e, c): pass"
+            ZipFile: |
+              import boto3
+              def handler(event, context):
+                  boto3.client("sns").publish(TopicArn="arn:aws:sns:us-east-1:123456789012:inline", Message="x")
       S3Function:
         Type: AWS::Lambda::Function
         Properties:
@@ -72,37 +76,55 @@ MIXED = """
         Properties:
           CodeUri: dist/fn.zip
           Handler: app.handler
+      PackagedFunction:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: build/packaged.zip
+          Handler: app.handler
 """
 
 
+def mixed(tmp_path: Path) -> Path:
+    root = project(tmp_path, MIXED)
+    (root / "build").mkdir()
+    with zipfile.ZipFile(root / "build" / "packaged.zip", "w") as archive:
+        archive.writestr("app.py", HANDLER)
+    return root
+
+
 def test_other_runtimes_and_remote_code_are_listed_with_their_reason(tmp_path):
-    specs = {s.name: s for s in cloudformation.read(project(tmp_path, MIXED) / "template.yaml", TARGET)}
+    specs = {s.name: s for s in cloudformation.read(mixed(tmp_path) / "template.yaml", TARGET)}
     assert specs["PyFunction"].skipped is None
     assert specs["NodeFunction"].skipped == "runtime nodejs20.x is not Python"
     assert "container image" in (specs["ImageFunction"].skipped or "")
-    assert "inline code (Code.ZipFile)" in (specs["InlineFunction"].skipped or "")
     assert "in S3" in (specs["S3Function"].skipped or "")
-    assert "prebuilt archive (dist/fn.zip)" in (specs["ZipFunction"].skipped or "")
+    assert "prebuilt archive (dist/fn.zip) that is not in the project" in (specs["ZipFunction"].skipped or "")
+    # Inline Python and a zip committed to the project are read as Lambda unpacks them.
+    assert specs["InlineFunction"].skipped is None and specs["InlineFunction"].bundle is not None
+    assert specs["PackagedFunction"].skipped is None and specs["PackagedFunction"].bundle is not None
 
 
 def test_skipped_functions_never_abort_the_others(tmp_path):
-    root = project(tmp_path, MIXED)
+    root = mixed(tmp_path)
     result = generate_project(root, target=TARGET)
     assert result is not None
-    assert [f.spec.name for f in result.functions] == ["PyFunction"]
+    assert [f.spec.name for f in result.functions] == ["PyFunction", "InlineFunction", "PackagedFunction"]
     assert sorted(s.name for s in result.skipped) == [
         "ImageFunction",
-        "InlineFunction",
         "NodeFunction",
         "S3Function",
         "ZipFunction",
     ]
+    inline = {(p.action, p.resource) for p in result.functions[1].result.permissions}
+    assert ("sns:Publish", "arn:aws:sns:us-east-1:123456789012:inline") in inline
+    packaged = {p.action for p in result.functions[2].result.permissions}
+    assert "sqs:SendMessage" in packaged
     cli = CliRunner().invoke(main, ["generate", str(root), "--no-cache", "--format", "json-report"])
     assert cli.exit_code == 0, cli.output
     assert "NodeFunction: not analysed: runtime nodejs20.x is not Python" in cli.stderr
     report = json.loads(cli.stdout)
     assert report["not_analysed"]["NodeFunction"]["reason"] == "runtime nodejs20.x is not Python"
-    assert list(report["functions"]) == ["PyFunction"]
+    assert list(report["functions"]) == ["PyFunction", "InlineFunction", "PackagedFunction"]
 
 
 def test_a_project_with_nothing_to_analyse_says_so(tmp_path):

@@ -231,3 +231,28 @@ def test_generated_function_resources_and_module_folders(tmp_path):
     assert ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:invoice-failures") in {
         (p.action, p.resource) for p in spec.platform
     }
+
+
+def test_serverless_wsgi_app_is_analysed_as_a_whole(tmp_path):
+    path = service(
+        tmp_path,
+        """
+        service: web
+        provider:
+          name: aws
+          runtime: python3.12
+        custom:
+          wsgi:
+            app: app.app
+        plugins:
+          - serverless-wsgi
+        functions:
+          api:
+            handler: wsgi_handler.handler
+            events:
+              - httpApi: '*'
+        """,
+    )
+    api = read(path)["api"]
+    assert api.skipped is None and api.handler is None
+    assert any("serverless-wsgi's wsgi_handler.handler serves the app app.app" in n for n in api.notes)

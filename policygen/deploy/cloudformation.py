@@ -18,12 +18,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from policygen.deploy import platform
+from policygen.deploy import bundle, platform
 from policygen.deploy.cfn_yaml import LineDict, load_template
 from policygen.deploy.declared import declared_statements
 from policygen.deploy.intrinsics import NAME_RULES, Context, fill_arn, resolve
 from policygen.errors import DeploymentError
-from policygen.model import FunctionSpec, Hole, IacReference, Target, Text, Trigger
+from policygen.model import CodeBundle, CodeFile, FunctionSpec, Hole, IacReference, Target, Text, Trigger
 from policygen.policy.document import PolicyDocument, PolicyStatement
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json", "samconfig-template.yaml")
@@ -226,9 +226,13 @@ def _function(
             "creates; those are not expanded in the comparison"
         )
     skipped = _not_analysable(config, is_sam)
+    packaged = None
+    if skipped is None:
+        packaged, skipped, archive_notes = _packaged_code(path, label, config, is_sam, line, ctx)
+        notes.extend(archive_notes)
     code_dir = (
         path.parent.resolve()
-        if skipped
+        if skipped or packaged
         else _code_dir(path, label, logical, properties, config, is_sam, line)
     )
     handler = config.get("Handler") if isinstance(config.get("Handler"), str) else None
@@ -268,6 +272,7 @@ def _function(
         role=_role_reference(config, logical, is_sam),
         skipped=skipped,
         triggers=tuple(events.triggers),
+        bundle=packaged,
     )
 
 
@@ -279,19 +284,50 @@ def _not_analysable(config: Mapping[str, Any], is_sam: bool) -> str | None:
     if isinstance(runtime, str) and not runtime.startswith("python"):
         return f"runtime {runtime} is not Python"
     if is_sam and config.get("InlineCode") is not None:
-        return "inline code (InlineCode) is not analysed"
+        return None
     code = config.get("CodeUri", ".") if is_sam else config.get("Code")
     if isinstance(code, dict):
         if "ZipFile" in code:
-            return "inline code (Code.ZipFile) is not analysed"
+            return None
         return "its code is in S3, not in the project; analyse the code folder directly"
     if isinstance(code, str) and code.startswith("s3://"):
         return f"its code is in S3 ({code}), not in the project; analyse the code folder directly"
-    if isinstance(code, str) and code.lower().endswith((".zip", ".jar")):
-        return f"its code is a prebuilt archive ({code}); analyse the code folder it was built from"
     if code is None:
         return "it declares no code location"
     return None
+
+
+def _packaged_code(
+    path: Path, label: str, config: Mapping[str, Any], is_sam: bool, line: int, ctx: Context
+) -> tuple[CodeBundle | None, str | None, tuple[str, ...]]:
+    """The code when it is not a folder: inline source (Lambda writes it to ``index.py``) or a
+    zip of the project; or why it cannot be read."""
+    code = config.get("CodeUri") if is_sam else config.get("Code")
+    inline = config.get("InlineCode") if is_sam else (code.get("ZipFile") if isinstance(code, dict) else None)
+    if inline is not None:
+        source = resolve(inline, ctx)[0]
+        if source.known is None:
+            reasons = "; ".join(h.reason for h in source.holes)
+            return None, f"its inline code is built from values the template does not fix ({reasons})", ()
+        shown = f"{label}:{line}!/index.py"
+        return bundle.of_files(shown, [CodeFile("index.py", shown, source.known.encode())]), None, ()
+    if isinstance(code, str) and code.lower().endswith(".zip"):
+        archive = (path.parent / code).resolve()
+        try:
+            archive.relative_to(path.parent.resolve())
+        except ValueError:
+            return None, f"its code archive {code} is outside the project", ()
+        if not archive.is_file():
+            return (
+                None,
+                f"its code is a prebuilt archive ({code}) that is not in the project; build it or analyse the code folder",
+                (),
+            )
+        packaged, left_out = bundle.read_zip(archive, (Path(label).parent / code).as_posix())
+        return packaged, None, left_out
+    if isinstance(code, str) and code.lower().endswith(".jar"):
+        return None, f"its code is a Java archive ({code})", ()
+    return None, None, ()
 
 
 def _first(texts: list[Text]) -> Text:

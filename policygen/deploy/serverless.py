@@ -29,6 +29,7 @@ from policygen.model import FunctionSpec, Hole, Target, Text, Trigger
 from policygen.policy.document import PolicyDocument
 
 NAMES = ("serverless.yml", "serverless.yaml")
+WSGI_HANDLERS = ("wsgi_handler.handler", "wsgi.handler")  # serverless-wsgi's generated entry point
 
 
 def find(root: Path) -> Path | None:
@@ -106,7 +107,18 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
         except DeploymentError as exc:
             specs.append(FunctionSpec.unreadable(key, where, str(exc)))
             continue
-        handler_dotted = normalize_handler(handler) if skipped is None and isinstance(handler, str) else None
+        handler_dotted = None
+        function_notes: tuple[str, ...] = ()
+        wsgi_app = _mapping(_mapping(document.get("custom")).get("wsgi")).get("app")
+        if skipped is None and handler in WSGI_HANDLERS and isinstance(wsgi_app, str):
+            # serverless-wsgi writes the handler module at packaging time; it serves the WSGI app
+            # (Flask, Django...) whose every route can run: no single entry point to start from.
+            function_notes = (
+                f"{where}: {key}: serverless-wsgi's {handler} serves the app {wsgi_app}; every function of the "
+                "code counts as reachable",
+            )
+        elif skipped is None and isinstance(handler, str):
+            handler_dotted = normalize_handler(handler)
         environment = [
             (str(name), (_value(value, ctx),))
             for name, value in {**provider_env, **_mapping(config.get("environment"))}.items()
@@ -140,7 +152,7 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
                 deployed=_policy(statements, ctx),
                 kms_keys=(),
                 source=where,
-                notes=notes,
+                notes=notes + function_notes,
                 skipped=skipped,
                 triggers=triggers,
             )

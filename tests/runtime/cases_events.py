@@ -26,21 +26,23 @@ CASES = (
         "s3_thumbnail",
         _uploads,
         frozenset({"s3:GetObject", "s3:PutObject"}),
-        event=_s3_event("acme-uploads", "incoming/cat.png"),
+        events=(_s3_event("acme-uploads", "incoming/cat.png"),),
         triggers=(Trigger("s3", (Text.of("acme-uploads"),)),),
     ),
     Case(
         "sns_forward",
         _alerts,
         frozenset({"sns:Publish"}),
-        event={
-            "Records": [
-                {
-                    "EventSource": "aws:sns",
-                    "Sns": {"TopicArn": fixtures.topic_arn("ops-alerts"), "Subject": "disk", "Message": "full"},
-                }
-            ]
-        },
+        events=(
+            {
+                "Records": [
+                    {
+                        "EventSource": "aws:sns",
+                        "Sns": {"TopicArn": fixtures.topic_arn("ops-alerts"), "Subject": "disk", "Message": "full"},
+                    }
+                ]
+            },
+        ),
         triggers=(Trigger("sns", (Text.of(fixtures.topic_arn("ops-alerts")),)),),
     ),
 )

@@ -48,7 +48,7 @@ TRUST = {
 MOTO_CONFIG: Any = {"lambda": {"use_docker": False}}
 
 # Which of a case's tests fail today and why: the key is the test ("runs", "documented", "minimal").
-RUNS, DOCUMENTED, MINIMAL = "runs", "documented", "minimal"
+RUNS, DOCUMENTED, MINIMAL, NARROW = "runs", "documented", "minimal", "narrow"
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: results are cached per case
@@ -59,6 +59,8 @@ class Case:
     env: Mapping[str, str] = field(default_factory=dict)
     events: tuple[Mapping[str, Any], ...] = ({},)  # invoked in turn, in one account (one per branch)
     unjudged: Mapping[str, str] = field(default_factory=dict)  # action -> why moto cannot judge it
+    # action -> why its resource cannot be known before run time (reviewed), so a wider grant is right
+    wide: Mapping[str, str] = field(default_factory=dict)
     handler: str = "app.handler"
     cli: bool = False  # also generate through the CLI and require the same policy
     known: Mapping[str, str] = field(default_factory=dict)  # test -> xfail reason (issue 10 classes)
@@ -184,6 +186,59 @@ def ablate(case: Case) -> list[Ablation]:
     for ablation in found:
         STATS[f"ablations {ablation.verdict}"] += 1
     return found
+
+
+def decoy(arn: str) -> str:
+    """A resource of the same type the handler never touches: its name prefixed with `decoy-`.
+
+    Only a wildcard at the start of the name (`table/*`, `*`) reaches it, i.e. exactly the grants
+    wider than the resource the handler used.
+    """
+    if arn.startswith("arn:aws:s3:::"):
+        return "arn:aws:s3:::decoy-" + arn.removeprefix("arn:aws:s3:::")
+    parts = arn.split(":", 5)
+    head, rest = ":".join(parts[:5]), parts[5]
+    for separator in ("/", ":"):
+        kind, found, name = rest.partition(separator)
+        if found:
+            return f"{head}:{kind}{separator}decoy-{name}"
+    return f"{head}:decoy-{rest}"
+
+
+@dataclass(frozen=True)
+class Reach:
+    action: str
+    used: str  # the resource the handler used
+    decoy: str
+    verdict: str  # "refused", "allowed" (wider than needed), "not judged"
+    why: str = ""
+
+
+def reach(case: Case) -> list[Reach]:
+    """For every resource the handler was authorized on, does the policy also allow a sibling?
+
+    Statements with conditions are left out: moto cannot evaluate them, and a condition (such as
+    `kms:RequestAlias`) is what narrows a `key/*` grant.
+    """
+    from .judge import allowed
+
+    document = generate(case)
+    unconditioned = {**document, "Statement": [s for s in document["Statement"] if "Condition" not in s]}
+    found: dict[tuple[str, str], Reach] = {}
+    for check in baseline(case).checks:
+        if not check.resource_judged or (check.action, check.resource) in found:
+            continue
+        sibling = decoy(check.resource)
+        if check.action in case.wide:
+            result = Reach(check.action, check.resource, sibling, "not judged", case.wide[check.action])
+        elif allowed([json.dumps(unconditioned)], check.action, sibling):
+            result = Reach(check.action, check.resource, sibling, "allowed")
+        else:
+            result = Reach(check.action, check.resource, sibling, "refused")
+        found[(check.action, check.resource)] = result
+    for result in found.values():
+        STATS[f"decoys {result.verdict}"] += 1
+    return list(found.values())
 
 
 def _principal(document: Mapping[str, Any]) -> dict[str, str]:

@@ -1,5 +1,6 @@
-"""Every runtime case: the generated policy runs the handler, grants only documented actions, and
-every grant it makes is needed (removing it gets the handler denied), as far as moto can judge.
+"""Every runtime case: the generated policy runs the handler, grants only documented actions,
+every grant it makes is needed (removing it gets the handler denied) and none reaches a resource of
+the same type the handler never used, as far as moto can judge.
 
 The judge and what moto can and cannot check are described in `judge.py`; how to add a case in
 `README.md`.
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 from policygen.cli import main
 
 from . import harness
-from .harness import ACCOUNT, DOCUMENTED, MINIMAL, REGION, RUNS, Case
+from .harness import ACCOUNT, DOCUMENTED, MINIMAL, NARROW, REGION, RUNS, Case
 
 pytestmark = pytest.mark.runtime
 
@@ -73,6 +74,14 @@ def test_every_grant_is_needed(case: Case) -> None:
     assert not base.denials and base.error is None, "the policy must run the handler before it can be minimal"
     unneeded = [a for a in harness.ablate(case) if a.verdict == "unneeded"]
     assert not unneeded, f"{case.name}: the handler runs without these grants: {unneeded}"
+
+
+@pytest.mark.parametrize("case", _params(NARROW))
+def test_no_grant_reaches_a_resource_the_handler_never_used(case: Case) -> None:
+    base = harness.baseline(case)
+    assert not base.denials and base.error is None, "the policy must run the handler before it can be narrow"
+    wider = [r for r in harness.reach(case) if r.verdict == "allowed"]
+    assert not wider, f"{case.name}: the policy also allows resources the handler never used: {wider}"
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.cli], ids=lambda c: c.name)

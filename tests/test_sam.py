@@ -271,3 +271,55 @@ def test_the_bucket_an_s3_event_names_scopes_the_handler_calls(tmp_path):
     assert ("s3:PutObject", "arn:aws:s3:::acme-uploads/copies/*") in permissions
     assert ("s3:GetObject", "arn:aws:s3:::acme-uploads/*") in permissions
     assert not any(r.startswith("arn:aws:s3:::*") for _, r in permissions)
+
+
+IMAGE = """
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      PyImage:
+        Type: AWS::Serverless::Function
+        Properties:
+          PackageType: Image
+        Metadata:
+          Dockerfile: Dockerfile
+          DockerContext: ./src
+      CommandImage:
+        Type: AWS::Serverless::Function
+        Properties:
+          PackageType: Image
+          ImageConfig:
+            Command: ["app.handler"]
+        Metadata:
+          DockerContext: ./src
+          Dockerfile: Dockerfile.other
+      NodeImage:
+        Type: AWS::Serverless::Function
+        Properties:
+          PackageType: Image
+        Metadata:
+          DockerContext: ./web
+"""
+
+
+def test_container_images_built_from_the_project_are_analysed(tmp_path):
+    root = project(tmp_path, IMAGE)
+    (root / "src" / "Dockerfile").write_text(
+        'FROM public.ecr.aws/lambda/python:3.12\nCOPY app.py ./\n# CMD ["old.handler"]\nCMD ["app.handler"]\n'
+    )
+    (root / "src" / "Dockerfile.other").write_text("FROM public.ecr.aws/lambda/python:3.12\nCOPY app.py ./\n")
+    (root / "web").mkdir()
+    (root / "web" / "Dockerfile").write_text('FROM public.ecr.aws/lambda/nodejs:20\nCMD ["index.handler"]\n')
+    specs = {s.name: s for s in cloudformation.read(root / "template.yaml", TARGET)}
+    assert (specs["PyImage"].skipped, specs["PyImage"].code_dir, specs["PyImage"].handler) == (
+        None,
+        "src",
+        "app.handler",
+    )
+    assert (specs["CommandImage"].skipped, specs["CommandImage"].handler) == (None, "app.handler")
+    assert specs["NodeImage"].skipped == (
+        "its container image is built FROM public.ecr.aws/lambda/nodejs:20, not a Python Lambda image"
+    )
+    result = generate_project(root, target=TARGET)
+    assert result is not None
+    assert [f.spec.name for f in result.functions] == ["PyImage", "CommandImage"]
+    assert all("sqs:SendMessage" in {p.action for p in f.result.permissions} for f in result.functions)

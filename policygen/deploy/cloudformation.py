@@ -225,17 +225,21 @@ def _function(
             f"{label}:{line}: SAM attaches AWSLambdaBasicExecutionRole (and event-source policies) to the role it "
             "creates; those are not expanded in the comparison"
         )
-    skipped = _not_analysable(config, is_sam)
+    handler = config.get("Handler") if isinstance(config.get("Handler"), str) else None
     packaged = None
-    if skipped is None:
+    image_folder: Path | None = None
+    if config.get("PackageType") == "Image":
+        image_folder, handler, skipped = _image(path, resource, config)
+    else:
+        skipped = _not_analysable(config, is_sam)
+    if skipped is None and image_folder is None:
         packaged, skipped, archive_notes = _packaged_code(path, label, config, is_sam, line, ctx)
         notes.extend(archive_notes)
     code_dir = (
-        path.parent.resolve()
-        if skipped or packaged
+        image_folder or path.parent.resolve()
+        if skipped or packaged or image_folder
         else _code_dir(path, label, logical, properties, config, is_sam, line)
     )
-    handler = config.get("Handler") if isinstance(config.get("Handler"), str) else None
     environment = []
     variables = ((config.get("Environment") or {}).get("Variables")) or {}
     for name, value in variables.items():
@@ -276,10 +280,62 @@ def _function(
     )
 
 
+MAX_DOCKERFILE_BYTES = 1_000_000
+
+
+def _image(
+    path: Path, resource: Any, config: Mapping[str, Any]
+) -> tuple[Path | None, str | None, str | None]:
+    """A container image SAM builds from the project (``Metadata.DockerContext``): the build
+    folder and the handler that ``ImageConfig.Command`` or the Dockerfile's ``CMD`` names; or why
+    it cannot be read."""
+    metadata = resource.get("Metadata") or {}
+    context = metadata.get("DockerContext")
+    if not isinstance(context, str):
+        return (
+            None,
+            None,
+            "a container image (PackageType: Image) built outside the template; analyse its code folder directly",
+        )
+    folder = (path.parent / context).resolve()
+    try:
+        folder.relative_to(path.parent.resolve())
+    except ValueError:
+        return None, None, f"its image is built from {context}, outside the project"
+    dockerfile = (folder / str(metadata.get("Dockerfile") or "Dockerfile")).resolve()
+    try:
+        with dockerfile.open("rb") as handle:
+            lines = handle.read(MAX_DOCKERFILE_BYTES).decode("utf-8", "replace").splitlines()
+    except OSError:
+        lines = []
+    words = [
+        line.strip().split(None, 1) for line in lines if line.strip() and not line.lstrip().startswith("#")
+    ]
+    base = next((w[1] for w in words if w[0].upper() == "FROM" and len(w) > 1), "")
+    if base and "python" not in base.lower():
+        return None, None, f"its container image is built FROM {base.split()[0]}, not a Python Lambda image"
+    command = (config.get("ImageConfig") or {}).get("Command")
+    handler = command[0] if isinstance(command, list) and command and isinstance(command[0], str) else None
+    cmd = [w[1] for w in words if w[0].upper() == "CMD" and len(w) > 1]
+    if handler is None and cmd:
+        try:
+            parsed = json.loads(cmd[-1])
+        except ValueError:
+            parsed = cmd[-1].split()
+        handler = parsed[0] if isinstance(parsed, list) and parsed and isinstance(parsed[0], str) else None
+    if handler is None or "." not in handler:
+        return (
+            None,
+            None,
+            (
+                f"a container image built from {context}: no handler in ImageConfig.Command or its Dockerfile's CMD"
+            ),
+        )
+    return folder, handler, None
+
+
 def _not_analysable(config: Mapping[str, Any], is_sam: bool) -> str | None:
     """Why policygen cannot read this function's code from the project, or None if it can."""
-    if config.get("PackageType") == "Image":
-        return "a container image (PackageType: Image); analyse the image's code folder directly"
     runtime = config.get("Runtime")
     if isinstance(runtime, str) and not runtime.startswith("python"):
         return f"runtime {runtime} is not Python"

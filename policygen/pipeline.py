@@ -33,7 +33,7 @@ from policygen.model import (
 )
 from policygen.resolve.event import event_value
 from policygen.resolve.interpreter import MODULE_SCOPE, UNREACHABLE_SUFFIX, Program
-from policygen.rules import requirements
+from policygen.rules import program_context, requirements
 from policygen.scope import scope
 from policygen.synthesize import merge_permissions, synthesize
 
@@ -154,8 +154,9 @@ def _generate(
 
     permissions: list[Permission] = []
     widenings: list[Widening] = []
+    context = program_context(calls)
     for call in calls:
-        outcome = requirements(call, kms_keys, target.region)
+        outcome = requirements(call, kms_keys, target.region, context)
         if isinstance(outcome, Unmapped):
             unresolved.append(Unresolved(outcome.reason, call.location, call.label))
             continue

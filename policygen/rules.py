@@ -10,7 +10,7 @@ ways a call does not show. Each rule names its source in its docstring.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from policygen import mapping
@@ -33,7 +33,25 @@ class Outcome:
     notes: list[Unresolved] = field(default_factory=list)
 
 
-def requirements(call: SdkCall, kms_keys: tuple[str, ...] = (), region: str = "*") -> Outcome | Unmapped:
+@dataclass(frozen=True)
+class ProgramContext:
+    """What other calls of the same program tell about a call: the S3 locations the program's
+    Athena queries write their results to (read back by GetQueryResults)."""
+
+    athena_outputs: tuple[Text, ...] = ()
+
+
+def program_context(calls: Iterable[SdkCall]) -> ProgramContext:
+    outputs: list[Text] = []
+    for call in calls:
+        if call.service == "athena" and call.method == "start_query_execution":
+            outputs.extend(v for v in _find(call.arguments, "OutputLocation") if isinstance(v, Text))
+    return ProgramContext(tuple(dict.fromkeys(outputs)))
+
+
+def requirements(
+    call: SdkCall, kms_keys: tuple[str, ...] = (), region: str = "*", context: ProgramContext | None = None
+) -> Outcome | Unmapped:
     found = mapping.entries(call)
     if isinstance(found, Unmapped):
         return found
@@ -41,7 +59,9 @@ def requirements(call: SdkCall, kms_keys: tuple[str, ...] = (), region: str = "*
     for entry in found:
         rule = entry.get("rule")
         if rule:
-            outcome.requirements.extend(RULES[rule](call))
+            ruled = RULES[rule](call, context or ProgramContext())
+            outcome.requirements.extend(ruled.requirements)
+            outcome.notes.extend(ruled.notes)
         if entry.get("hidden_pass_role"):
             outcome.notes.append(
                 Unresolved(
@@ -57,6 +77,7 @@ def requirements(call: SdkCall, kms_keys: tuple[str, ...] = (), region: str = "*
     conditions = _condition_keys(call)
     outcome.requirements.extend(Requirement(n, call, conditions.get(n.action, ())) for n in plain)
     outcome.requirements.extend(_s3_reads_on_behalf(call))
+    outcome.requirements.extend(_comprehend_text_extraction(call))
     outcome.requirements.extend(_sse_kms(call, kms_keys, region))
     outcome.requirements = [r for requirement in outcome.requirements for r in _kms_alias(requirement)]
     return outcome
@@ -208,7 +229,146 @@ def transact(call: SdkCall) -> list[Requirement]:
     return out
 
 
-RULES: dict[str, Callable[[SdkCall], list[Requirement]]] = {"partiql": partiql, "transact": transact}
+# -- Athena -------------------------------------------------------------------------------------
+_ATHENA_TABLE = re.compile(
+    r"""\b(?:FROM|JOIN)\s+((?:"[^"]+"|`[^`]+`|[\w$*-]+)(?:\s*\.\s*(?:"[^"]+"|`[^`]+`|[\w$*-]+)){0,2})""",
+    re.IGNORECASE,
+)
+_ATHENA_READS = ("SELECT", "WITH", "(", "SHOW", "DESCRIBE", "EXPLAIN")
+_GLUE_READS = ("glue:GetDatabase", "glue:GetTable", "glue:GetPartitions")
+
+
+def athena_query(call: SdkCall, _: ProgramContext) -> Outcome:
+    """StartQueryExecution: Athena reads the Glue Data Catalog (GetDatabase, GetTable,
+    GetPartitions on the catalog, the database and each table), reads the tables' data from S3
+    and writes the results to S3, all with the caller's permissions.
+
+    The database comes from ``QueryExecutionContext.Database``; tables from a literal query's
+    FROM/JOIN clauses (``db.table``, ``"db"."table"`` or a table of the context's database).
+    Results go to ``ResultConfiguration.OutputLocation`` (s3:PutObject under it,
+    s3:GetBucketLocation on its bucket); without one, to the work group's location, which the
+    code does not show: reported. The data's S3 locations are the Glue tables' and are reported.
+
+    Sources: https://docs.aws.amazon.com/athena/latest/ug/fine-grained-access-to-glue-resources.html,
+    https://docs.aws.amazon.com/athena/latest/ug/querying.html#query-results-specify-location,
+    https://docs.aws.amazon.com/athena/latest/ug/security-iam-athena.html
+    """
+    outcome = Outcome()
+    context_db = next(iter(_find(call.arguments, "Database")), None)
+    catalog = next(iter(_find(call.arguments, "Catalog")), None)
+    if isinstance(catalog, Text) and catalog.known and catalog.known.lower() != "awsdatacatalog":
+        outcome.notes.append(
+            Unresolved(
+                f"the query runs against the data catalog {catalog.known}, not the Glue Data Catalog: "
+                "grant what that catalog's connector needs by hand",
+                call.location,
+                call.label,
+            )
+        )
+        return outcome
+    database = context_db if isinstance(context_db, Text) else None
+    tables = _athena_tables(call, database)
+    databases = {db.pattern(): db for db, _ in tables}
+    if database is not None:
+        databases.setdefault(database.pattern(), database)
+    for action in _GLUE_READS:
+        outcome.requirements.append(Requirement(_spec(action, "rootcatalog"), _with(call)))
+        for db in databases.values():
+            need = _spec(action, "database", DatabaseName="Database")
+            outcome.requirements.append(Requirement(need, _with(call, Database=db)))
+        for db, table in tables:
+            if action == "glue:GetDatabase":
+                continue
+            need = _spec(action, "table", DatabaseName="Database", TableName="Table")
+            outcome.requirements.append(Requirement(need, _with(call, Database=db, Table=table)))
+    shown = ", ".join(f"{d}.{t}" for d, t in tables) or "the queried tables"
+    outcome.notes.append(
+        Unresolved(
+            f"Athena reads the data of {shown} from S3 with the caller's permissions: grant s3:GetObject and "
+            "s3:ListBucket on the tables' S3 locations (their Glue StorageDescriptor), which the code does not show",
+            call.location,
+            call.label,
+        )
+    )
+    outputs = [v for v in _find(call.arguments, "OutputLocation") if isinstance(v, Text)]
+    if not outputs:
+        outcome.notes.append(
+            Unresolved(
+                "the query results go to the work group's output location, which the code does not name: grant "
+                "s3:PutObject and s3:GetBucketLocation there (and s3:GetObject to read them back) by hand",
+                call.location,
+                call.label,
+            )
+        )
+    put = _spec("s3:PutObject", "object", BucketName="Bucket", ObjectName="Key")
+    location = _spec("s3:GetBucketLocation", "bucket", BucketName="Bucket")
+    for output in outputs:
+        bucket, key = _split_s3_uri(output)
+        prefix = Text((*key.parts, Hole("the query's result files (named by its execution id)")))
+        outcome.requirements.append(Requirement(put, _with(call, Bucket=bucket, Key=prefix)))
+        outcome.requirements.append(Requirement(location, _with(call, Bucket=bucket)))
+    return outcome
+
+
+def _athena_tables(call: SdkCall, database: Text | None) -> list[tuple[Text, Text]]:
+    """(database, table) of each table a query string names; a table of an unknown query is
+    every table of the context's database (a reported widening)."""
+    out: list[tuple[Text, Text]] = []
+    unknown_db = Text((Hole("the query's database"),))
+    argument = call.argument("QueryString")
+    for query in argument.values if argument else ():
+        if not isinstance(query, Text):
+            query = Text((Hole("a structured query"),))
+        text = query.pattern()
+        head = query.parts[0] if query.parts and isinstance(query.parts[0], str) else ""
+        found = list(_ATHENA_TABLE.finditer(text)) if head.lstrip().upper().startswith(_ATHENA_READS) else []
+        for match in found:
+            names = [n.strip().strip('"`') for n in match.group(1).split(".")]
+            table = _pattern_text(names[-1], "table name in the query")
+            db = _pattern_text(names[-2], "database name in the query") if len(names) > 1 else database
+            out.append((db or unknown_db, table))
+        if not found:
+            hole = Text((Hole(f"tables of a query the analysis cannot read ({query})"),))
+            out.append((database or unknown_db, hole))
+    return list(dict.fromkeys(out))
+
+
+def athena_results(call: SdkCall, context: ProgramContext) -> Outcome:
+    """GetQueryResults reads the results from S3 with the caller's permissions: s3:GetObject on
+    the output locations the program's queries name.
+
+    Source: https://docs.aws.amazon.com/athena/latest/APIReference/API_GetQueryResults.html
+    """
+    outcome = Outcome()
+    if not context.athena_outputs:
+        outcome.notes.append(
+            Unresolved(
+                "GetQueryResults reads the results from the query's S3 output location, which no query of this "
+                "code names: grant s3:GetObject there by hand",
+                call.location,
+                call.label,
+            )
+        )
+    get_object = _spec("s3:GetObject", "object", BucketName="Bucket", ObjectName="Key")
+    for output in context.athena_outputs:
+        bucket, key = _split_s3_uri(output)
+        files = Text((*key.parts, Hole("the query's result files (named by its execution id)")))
+        outcome.requirements.append(Requirement(get_object, _with(call, Bucket=bucket, Key=files)))
+    return outcome
+
+
+def _requirements_only(
+    rule: Callable[[SdkCall], list[Requirement]],
+) -> Callable[[SdkCall, ProgramContext], Outcome]:
+    return lambda call, _: Outcome(rule(call))
+
+
+RULES: dict[str, Callable[[SdkCall, ProgramContext], Outcome]] = {
+    "partiql": _requirements_only(partiql),
+    "transact": _requirements_only(transact),
+    "athena_query": athena_query,
+    "athena_results": athena_results,
+}
 
 
 # -- S3 objects read on the caller's behalf -----------------------------------------------------
@@ -218,7 +378,10 @@ _READS_S3_OBJECTS = {"rekognition", "textract"}
 def _s3_reads_on_behalf(call: SdkCall) -> list[Requirement]:
     """Rekognition and Textract read an ``S3Object`` input with the caller's permissions, so the
     caller needs s3:GetObject on it; Transcribe reads ``Media.MediaFileUri`` the same way and
-    writes its output to ``OutputBucketName`` unless a data-access role is given.
+    writes its output to ``OutputBucketName`` (a file in it, or in ``OutputKey``'s folder when
+    that ends in "/") unless a data-access role is given. Comprehend's and Transcribe's jobs that
+    take a ``DataAccessRoleArn`` read and write S3 as that role: the caller needs only
+    iam:PassRole on it (from the mapping data).
 
     Sources: https://docs.aws.amazon.com/rekognition/latest/dg/images-s3.html,
     https://docs.aws.amazon.com/textract/latest/dg/security_iam_id-based-policy-examples.html,
@@ -239,7 +402,7 @@ def _s3_reads_on_behalf(call: SdkCall) -> list[Requirement]:
                     ),
                 )
             )
-    if call.service == "transcribe" and call.argument("DataAccessRoleArn") is None:
+    if call.service == "transcribe" and next(_find(call.arguments, "DataAccessRoleArn"), None) is None:
         for media in _find(call.arguments, "Media"):
             uri = _get(media, "MediaFileUri")
             if isinstance(uri, Text):
@@ -251,8 +414,35 @@ def _s3_reads_on_behalf(call: SdkCall) -> list[Requirement]:
             key_arg = call.argument("OutputKey")
             for bucket_value in output.values:
                 key_value = key_arg.values[0] if key_arg else Text((Hole("the transcript's object key"),))
+                last = key_value.parts[-1] if isinstance(key_value, Text) and key_value.parts else None
+                if isinstance(key_value, Text) and isinstance(last, str) and last.endswith("/"):
+                    # An OutputKey ending in "/" is a folder: Transcribe names the file in it.
+                    key_value = Text(
+                        (*key_value.parts, Hole("the transcript's file name in OutputKey's folder"))
+                    )
                 out.append(Requirement(put, _with(call, Bucket=bucket_value, Key=key_value)))
     return out
+
+
+_COMPREHEND_EXTRACTS = {"classify_document", "detect_entities"}
+
+
+def _comprehend_text_extraction(call: SdkCall) -> list[Requirement]:
+    """Comprehend extracts the text of an image or PDF document (``Bytes``) by calling Textract
+    with the caller's permissions: textract:DetectDocumentText and textract:AnalyzeDocument.
+
+    Source: https://docs.aws.amazon.com/comprehend/latest/dg/security_iam_id-based-policy-examples.html#security-iam-based-policy-perform-cmp-actions
+    """
+    if (
+        call.service != "comprehend"
+        or call.method not in _COMPREHEND_EXTRACTS
+        or call.argument("Bytes") is None
+    ):
+        return []
+    return [
+        Requirement(_spec("textract:DetectDocumentText"), _with(call)),
+        Requirement(_spec("textract:AnalyzeDocument"), _with(call)),
+    ]
 
 
 def _find(arguments: tuple[Argument, ...], key: str) -> Iterator[ArgValue]:

@@ -262,6 +262,10 @@ def _arns(
             source = _each_entry(call, member, transform)
         if transform == "any_key":
             source = _with_argument(call, member, Text((Hole(f"the keys listed in {member}"),)))
+        if transform.startswith("default:") and call.argument(member) is None:
+            # A member the service defaults when absent (Athena's work group "primary").
+            per_variable.append([(variable, Text.of(transform[len("default:") :]), {})])
+            continue
         if transform.startswith("path:"):
             source = _at_path(call, member, transform[len("path:") :].split("."))
             found = source.argument(member)

@@ -379,7 +379,7 @@ def _override_prefixes(op_overrides: dict[str, Any]) -> set[str]:
     prefixes = {
         a["action"].split(":", 1)[0] for spec in op_overrides.values() for a in spec.get("actions", [])
     }
-    return prefixes | {"iam", "kms", "s3"}  # side actions added by policygen/rules.py
+    return prefixes | {"iam", "kms", "s3", "glue", "textract"}  # side actions added by policygen/rules.py
 
 
 ROLE_MEMBER = re.compile(r"(?i)^(\w*role(arn)?|\w*rolearn)$")

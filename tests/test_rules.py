@@ -272,3 +272,115 @@ def test_cli_kms_alias_condition(tmp_path):
     [statement] = json.loads(result.stdout)["Statement"]
     assert statement["Resource"] in (ANY_KEY, [ANY_KEY])
     assert statement["Condition"] == {"StringEquals": {"kms:RequestAlias": ["alias/app-data"]}}
+
+
+GLUE = "arn:aws:glue:us-east-1:123456789012:"
+
+
+def test_athena_query_reads_the_catalog_and_writes_results(tmp_path):
+    result, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            athena = boto3.client("athena")
+            q = athena.start_query_execution(
+                QueryString='SELECT o.id FROM "sales"."orders" o JOIN customers c ON o.cid = c.id',
+                QueryExecutionContext={"Database": "crm"},
+                ResultConfiguration={"OutputLocation": "s3://athena-results/lambda/"},
+                WorkGroup="reports",
+            )
+            return athena.get_query_results(QueryExecutionId=q["QueryExecutionId"])
+        """,
+    )
+    assert ("athena:StartQueryExecution", "arn:aws:athena:us-east-1:123456789012:workgroup/reports") in got
+    for action in ("glue:GetTable", "glue:GetPartitions"):
+        assert {r for a, r in got if a == action} == {
+            GLUE + "catalog",
+            GLUE + "database/sales",
+            GLUE + "database/crm",
+            GLUE + "table/sales/orders",
+            GLUE + "table/crm/customers",
+        }
+    assert {r for a, r in got if a == "glue:GetDatabase"} == {
+        GLUE + "catalog",
+        GLUE + "database/sales",
+        GLUE + "database/crm",
+    }
+    assert ("s3:PutObject", "arn:aws:s3:::athena-results/lambda/*") in got
+    assert ("s3:GetBucketLocation", "arn:aws:s3:::athena-results") in got
+    assert ("s3:GetObject", "arn:aws:s3:::athena-results/lambda/*") in got  # read back by GetQueryResults
+    # The tables' data locations are Glue's, not the code's: reported, not guessed.
+    assert any("sales.orders, crm.customers from S3" in u.reason for u in result.unresolved)
+    assert not any(a == "s3:GetObject" and "athena-results" not in r for a, r in got)
+
+
+def test_athena_defaults_and_what_it_cannot_see(tmp_path):
+    result, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            boto3.client("athena").start_query_execution(QueryString=e["sql"], QueryExecutionContext={"Database": "logs"})
+        """,
+    )
+    assert ("athena:StartQueryExecution", "arn:aws:athena:us-east-1:123456789012:workgroup/primary") in got
+    assert ("glue:GetTable", GLUE + "table/logs/*") in got
+    assert not any(a == "s3:PutObject" for a, _ in got)
+    reasons = " ".join(u.reason for u in result.unresolved)
+    assert "work group's output location" in reasons
+    assert any("tables of a query the analysis cannot read" in w.reason for w in result.widenings)
+
+
+def test_athena_results_without_a_known_query_are_reported(tmp_path):
+    result, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            return boto3.client("athena").get_query_results(QueryExecutionId=e["id"])
+        """,
+    )
+    assert not any(a.startswith("s3:") for a, _ in got)
+    assert any("GetQueryResults reads the results" in u.reason for u in result.unresolved)
+
+
+def test_transcribe_output_key_folder_and_role(tmp_path):
+    _, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            t = boto3.client("transcribe")
+            t.start_transcription_job(TranscriptionJobName="j", Media={"MediaFileUri": "s3://calls/a.wav"},
+                                      OutputBucketName="out", OutputKey="transcripts/")
+            t.start_transcription_job(TranscriptionJobName="k", Media={"MediaFileUri": "s3://calls/b.wav"},
+                                      JobExecutionSettings={"AllowDeferredExecution": True,
+                                                            "DataAccessRoleArn": "arn:aws:iam::123456789012:role/tr"})
+        """,
+    )
+    assert ("s3:PutObject", "arn:aws:s3:::out/transcripts/*") in got
+    assert ("s3:GetObject", "arn:aws:s3:::calls/a.wav") in got
+    assert ("s3:GetObject", "arn:aws:s3:::calls/b.wav") not in got  # the role reads it
+
+
+def test_comprehend_document_bytes_call_textract(tmp_path):
+    _, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            cmp = boto3.client("comprehend")
+            cmp.detect_entities(Bytes=e["pdf"], DocumentReaderConfig={"DocumentReadAction": "TEXTRACT_DETECT_DOCUMENT_TEXT"},
+                                EndpointArn="arn:aws:comprehend:us-east-1:123456789012:entity-recognizer-endpoint/x")
+            cmp.detect_sentiment(Text="t", LanguageCode="en")
+        """,
+    )
+    assert ("textract:DetectDocumentText", "*") in got
+    assert ("textract:AnalyzeDocument", "*") in got
+
+
+def test_comprehend_plain_text_needs_no_textract(tmp_path):
+    _, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            boto3.client("comprehend").detect_entities(Text="t", LanguageCode="en")
+        """,
+    )
+    assert not any(a.startswith("textract:") for a, _ in got)

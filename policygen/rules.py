@@ -245,12 +245,14 @@ def athena_query(call: SdkCall, _: ProgramContext) -> Outcome:
 
     The database comes from ``QueryExecutionContext.Database``; tables from a literal query's
     FROM/JOIN clauses (``db.table``, ``"db"."table"`` or a table of the context's database).
-    Results go to ``ResultConfiguration.OutputLocation`` (s3:PutObject under it,
-    s3:GetBucketLocation on its bucket); without one, to the work group's location, which the
+    Results go to ``ResultConfiguration.OutputLocation`` (s3:PutObject and the multipart-upload
+    actions under it, s3:GetBucketLocation and s3:ListBucketMultipartUploads on its bucket, as
+    the Athena user guide's query-results permissions list them); without one, to the work group's location, which the
     code does not show: reported. The data's S3 locations are the Glue tables' and are reported.
 
     Sources: https://docs.aws.amazon.com/athena/latest/ug/fine-grained-access-to-glue-resources.html,
     https://docs.aws.amazon.com/athena/latest/ug/querying.html#query-results-specify-location,
+    https://repost.aws/knowledge-center/athena-access-iam,
     https://docs.aws.amazon.com/athena/latest/ug/security-iam-athena.html
     """
     outcome = Outcome()
@@ -300,14 +302,21 @@ def athena_query(call: SdkCall, _: ProgramContext) -> Outcome:
                 call.label,
             )
         )
-    put = _spec("s3:PutObject", "object", BucketName="Bucket", ObjectName="Key")
-    location = _spec("s3:GetBucketLocation", "bucket", BucketName="Bucket")
     for output in outputs:
         bucket, key = _split_s3_uri(output)
         prefix = Text((*key.parts, Hole("the query's result files (named by its execution id)")))
-        outcome.requirements.append(Requirement(put, _with(call, Bucket=bucket, Key=prefix)))
-        outcome.requirements.append(Requirement(location, _with(call, Bucket=bucket)))
+        for action in _ATHENA_RESULT_OBJECTS:
+            need = _spec(action, "object", BucketName="Bucket", ObjectName="Key")
+            outcome.requirements.append(Requirement(need, _with(call, Bucket=bucket, Key=prefix)))
+        for action in _ATHENA_RESULT_BUCKET:
+            need = _spec(action, "bucket", BucketName="Bucket")
+            outcome.requirements.append(Requirement(need, _with(call, Bucket=bucket)))
     return outcome
+
+
+# Athena writes large results as multipart uploads, with the caller's credentials.
+_ATHENA_RESULT_OBJECTS = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+_ATHENA_RESULT_BUCKET = ("s3:GetBucketLocation", "s3:ListBucketMultipartUploads")
 
 
 def _athena_tables(call: SdkCall, database: Text | None) -> list[tuple[Text, Text]]:

@@ -230,6 +230,59 @@ CASES = [
         {"dynamodb:DescribeTable"},
     ),
     Case(
+        "PynamoDB transactions: each item's own action on its model's table",
+        {
+            "models.py": PYNAMO_MODELS,
+            "app.py": """
+        from pynamodb.connection import Connection
+        from pynamodb.transactions import TransactGet, TransactWrite
+        from models import Order
+        connection = Connection(region="us-east-1")
+        def handler(e, c):
+            with TransactWrite(connection=connection) as transaction:
+                transaction.save(Order(e["id"], customer="c"))
+                transaction.condition_check(Order, e["other"], condition=Order.customer.exists())
+            with TransactGet(connection=connection) as reads:
+                found = reads.get(Order, e["id"])
+            return found
+        """,
+        },
+        {
+            ("dynamodb:PutItem", DDB + "orders"),
+            ("dynamodb:ConditionCheckItem", DDB + "orders"),
+            ("dynamodb:GetItem", DDB + "orders"),
+        },
+        {"dynamodb:DeleteItem", "dynamodb:UpdateItem"},
+    ),
+    Case(
+        "Powertools by-name parameters, app config and setters",
+        {
+            "app.py": """
+        from aws_lambda_powertools.utilities import parameters
+        from aws_lambda_powertools.utilities.parameters import AppConfigProvider
+        features = AppConfigProvider(environment="prod", application="shop")
+        def handler(e, c):
+            values = parameters.get_parameters_by_name(parameters={"/shop/a": {}, "/shop/b": {"decrypt": True}})
+            parameters.set_parameter("/shop/last-run", "now", overwrite=True)
+            parameters.set_secret("shop/token", "t")
+            return values, parameters.get_app_config("flags", environment="prod"), features.get("limits")
+        """
+        },
+        {
+            # GetParameters is granted too; its ARN is the mapping's (Names|list_items) to scope
+            ("ssm:GetParameter", SSM + "shop/a"),
+            ("ssm:GetParameter", SSM + "shop/b"),
+            ("ssm:PutParameter", SSM + "shop/last-run"),
+            ("secretsmanager:PutSecretValue", SECRET + "shop/token-??????"),
+            (
+                "secretsmanager:CreateSecret",
+                SECRET + "*",
+            ),  # CreateSecret's Name is not bound by the mapping: widened
+        },
+        {"ssm:GetParametersByPath", "secretsmanager:GetSecretValue"},
+        env={"POWERTOOLS_SERVICE_NAME": "shop"},
+    ),
+    Case(
         "a project class named Model that is not PynamoDB's calls nothing",
         {
             "app.py": """

@@ -269,10 +269,13 @@ def _source(use: _Use, source: Spec) -> Values:
         values = _argument(use, source) or EMPTY
     values = frozenset(v for v in values if not (isinstance(v, Other) and v.value is None))
     if "field" in source and values:
-        fields = [dict(v.config).get(source["field"], EMPTY) for v in values if isinstance(v, WrapperV)]
+        fields = [_field(use.frame, v, source["field"]) for v in values]
         values = union(*fields) if fields else EMPTY
     if not values and "env" in source:
         values = use.frame.environ(one(Str(Text.of(source["env"]))), None, required=False)
+    if values and "transact_item" in source:  # TransactItems: [{"Put": {"TableName": ...}}]
+        body = DictV(((Str(Text.of("TableName")), values),), True)
+        values = one(SeqV((one(DictV(((Str(Text.of(source["transact_item"])), one(body)),), True)),)))
     if values and source.get("keys"):
         values = one(DictV(tuple((v, one(Other(None))) for v in values), True))
     if values and source.get("key_list"):
@@ -286,6 +289,19 @@ def _source(use: _Use, source: Spec) -> Values:
                 keys.add(Str(Text.unknown("names the analysis cannot see")))
         values = frozenset(keys)
     return values
+
+
+def _field(frame: Frame, value: Value, name: str) -> Values:
+    """A configuration entry of a wrapper object, or of a project model class or instance (its
+    library's nested ``Meta`` configuration): a PynamoDB model handed to a transaction."""
+    if isinstance(value, WrapperV):
+        return dict(value.config).get(name, EMPTY)
+    if isinstance(value, Instance | ClassRef):
+        cls = value.cls if isinstance(value, Instance) else value.key
+        kind = _library_base(frame, cls)
+        if kind is not None:
+            return _nested_config(frame, cls, _class(kind).get("config", {})).get(name, EMPTY)
+    return EMPTY
 
 
 # SigV4-signed HTTP -------------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 """Compare stage (first cut): the policy a deployment declares against what the function needs.
 
 Semantic, through the IAM evaluator (`policygen.policy`): a needed permission is missing unless
-the declared policy surely allows its action on every resource its ARN pattern covers (explicit
-Deny wins; a conditional Allow can't be relied on); a declared action is unused when no needed
-permission matches it. The diff and CI gate build on this.
+the declared statements and the attached AWS managed policies together surely allow its action
+on every resource its ARN pattern covers (explicit Deny wins; a conditional Allow can't be relied
+on); an action the template itself declares is unused when no needed permission matches it. The
+diff and CI gate build on this.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from policygen.model import Permission
@@ -24,13 +25,17 @@ class Comparison:
     wildcard_actions: tuple[str, ...]  # declared action patterns with "*"
 
 
-def compare(declared: PolicyDocument, needed: Iterable[Permission]) -> Comparison:
+def compare(
+    declared: PolicyDocument | None, needed: Iterable[Permission], attached: Sequence[PolicyDocument] = ()
+) -> Comparison:
     needed = tuple(needed)
-    missing = tuple(p for p in needed if not grants(declared, p.action, p.resource, View.GUARANTEED))
+    current = [*([declared] if declared is not None else []), *attached]
+    missing = tuple(p for p in needed if not grants(current, p.action, p.resource, View.GUARANTEED))
+    own = declared.statements if declared is not None else ()
     declared_actions = sorted(
         {
             a
-            for s in declared.statements
+            for s in own
             if s.effect is Effect.ALLOW and not s.not_action
             for a in s.actions
         }

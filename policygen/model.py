@@ -289,6 +289,7 @@ class FunctionSpec:
     notes: tuple[str, ...] = ()
     role: str | None = None  # where the role is declared (logical id / address), for the renderers
     references: tuple[IacReference, ...] = ()  # names the deployment file can refer to symbolically
+    managed_policies: tuple[str, ...] = ()  # AWS managed policies on the role: names, paths or ARNs as written
     # Why the function's code is not analysed (another runtime, a container image, code that is
     # not in the repository); None: it is analysed. Such a function is listed, never dropped.
     skipped: str | None = None

@@ -3,6 +3,7 @@ conditions, in SAM/CloudFormation and Terraform; the comparison evaluates them a
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -132,3 +133,58 @@ def test_terraform_policy_document_keeps_deny_not_elements_and_conditions(tmp_pa
     missing = {(p.action, p.resource) for p in compare(declared, function.result.permissions).missing}
     assert ("s3:GetObject", "arn:aws:s3:::orders-data/orders/*") in missing
     assert ("s3:PutObject", "arn:aws:s3:::orders-data/audit/*") in missing
+
+
+MANAGED = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src
+      Handler: app.handler
+      Runtime: python3.12
+      Tracing: Active
+      Policies:
+        - AmazonS3ReadOnlyAccess
+        - arn:aws:iam::aws:policy/NoSuchPolicyYet
+      Events:
+        Work:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Jobs.Arn
+"""
+
+
+def test_managed_policies_attached_in_the_template_and_by_sam_are_expanded(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from policygen.cli import main
+
+    root = project(tmp_path, "template.yaml", MANAGED)
+    [function] = generate_project(root, target=TARGET, cache_dir=None).functions
+    assert function.spec.managed_policies == (
+        "AmazonS3ReadOnlyAccess",
+        "arn:aws:iam::aws:policy/NoSuchPolicyYet",
+        "service-role/AWSLambdaBasicExecutionRole",
+        "AWSXrayWriteOnlyAccess",
+        "service-role/AWSLambdaSQSQueueExecutionRole",
+    )
+    args = ["generate", str(root), "--format", "json-report", "--no-cache", "--region", "us-east-1", "--account", "123456789012"]
+    result = CliRunner().invoke(main, args)
+    deployment = json.loads(result.stdout)["functions"]["Fn"]["deployment"]
+    assert deployment["attached_managed_policies"][:2] == [
+        {"policy": "AmazonS3ReadOnlyAccess", "arn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"},
+        {
+            "policy": "arn:aws:iam::aws:policy/NoSuchPolicyYet",
+            "unknown": "not among the 1643 AWS managed policies policygen knows (snapshot 2026-08-22): a newer policy or a typo",
+        },
+    ]
+    # Read-only S3, the log, X-Ray and queue-polling grants come from the managed policies; the
+    # write does not (and the unknown policy is not assumed to grant it, nor to be empty: it is listed).
+    assert deployment["needed_but_not_declared"] == [
+        {"action": "s3:PutObject", "resource": "arn:aws:s3:::orders-data/audit/*"}
+    ]
+    assert "declared_policy" not in deployment  # the template declares no statements of its own

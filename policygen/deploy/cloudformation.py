@@ -216,15 +216,21 @@ def _function(
     is_sam = resource.get("Type") == "AWS::Serverless::Function"
     config = _merged(globals_, properties) if is_sam else dict(properties)
     notes: list[str] = []
+    managed: list[str] = []
     declared = config.get("Policies") if is_sam else None
     for policy in declared if isinstance(declared, list) else [declared]:
         if isinstance(policy, str):
-            notes.append(f"{label}:{line}: managed policy {policy} is not expanded in the comparison")
+            managed.append(policy)
+        elif isinstance(policy, dict) and set(policy) & {"Ref", "Fn::Sub", "Fn::If", "Fn::ImportValue"}:
+            notes.append(f"{label}:{line}: a managed policy given as {next(iter(policy))} is not expanded in the comparison")
     if is_sam and config.get("Role") is None:
-        notes.append(
-            f"{label}:{line}: SAM attaches AWSLambdaBasicExecutionRole (and event-source policies) to the role it "
-            "creates; those are not expanded in the comparison"
-        )
+        implicit, inline = _sam_role_policies(config)
+        managed.extend(p for p in implicit if p not in managed)
+        if inline:
+            notes.append(
+                f"{label}:{line}: SAM also writes inline statements for {', '.join(inline)} into the role it "
+                "creates; those are not in the comparison (what they grant may show as needed but not declared)"
+            )
     handler = config.get("Handler") if isinstance(config.get("Handler"), str) else None
     packaged = None
     image_folder: Path | None = None
@@ -277,6 +283,7 @@ def _function(
         skipped=skipped,
         triggers=tuple(events.triggers),
         bundle=packaged,
+        managed_policies=tuple(managed),
     )
 
 
@@ -332,6 +339,46 @@ def _image(
             ),
         )
     return folder, handler, None
+
+
+# The AWS managed policies SAM attaches to the role it creates for a function (aws-sam-translator:
+# SamFunction._construct_role, the pull event sources' get_policy_arn), by path and name.
+_SAM_EVENT_POLICIES = {
+    "SQS": "service-role/AWSLambdaSQSQueueExecutionRole",
+    "Kinesis": "service-role/AWSLambdaKinesisExecutionRole",
+    "DynamoDB": "service-role/AWSLambdaDynamoDBExecutionRole",
+    "MSK": "service-role/AWSLambdaMSKExecutionRole",
+}
+_SAM_INLINE_EVENT_POLICIES = ("MQ", "SelfManagedKafka", "DocumentDB")
+
+
+def _sam_role_policies(config: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The managed policies SAM attaches to a function's generated role, and what SAM writes
+    inline statements for instead (not expanded here)."""
+    durable = config.get("DurableConfig")
+    out = ["service-role/AWSLambdaBasicDurableExecutionRolePolicy" if durable else "service-role/AWSLambdaBasicExecutionRole"]
+    tracing = config.get("Tracing")
+    if tracing and tracing != "Disabled":
+        out.append("AWSXrayWriteOnlyAccess")  # the aws partition's name; AWSXRayDaemonWriteAccess elsewhere
+    if config.get("VpcConfig"):
+        out.append("service-role/AWSLambdaVPCAccessExecutionRole")
+    inline: list[str] = []
+    if config.get("DeadLetterQueue"):
+        inline.append("the dead-letter queue")
+    invoke = config.get("EventInvokeConfig")
+    if isinstance(invoke, dict) and invoke.get("DestinationConfig"):
+        inline.append("EventInvokeConfig destinations")
+    events = config.get("Events")
+    for event in (events or {}).values() if isinstance(events, dict) else ():
+        kind = event.get("Type") if isinstance(event, dict) else None
+        props = (event.get("Properties") if isinstance(event, dict) else None) or {}
+        if kind in _SAM_EVENT_POLICIES and _SAM_EVENT_POLICIES[kind] not in out:
+            out.append(_SAM_EVENT_POLICIES[kind])
+        if kind in _SAM_INLINE_EVENT_POLICIES and f"{kind} events" not in inline:
+            inline.append(f"{kind} events")
+        if isinstance(props, dict) and props.get("DestinationConfig") and "event destinations" not in inline:
+            inline.append("event destinations")
+    return out, inline
 
 
 def _not_analysable(config: Mapping[str, Any], is_sam: bool) -> str | None:

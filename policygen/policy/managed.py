@@ -106,3 +106,4 @@ def lookup(reference: str) -> ManagedPolicy | UnknownManagedPolicy:
     if wrong_path and (match is not None or path):
         return UnknownManagedPolicy(reference, f"no AWS managed policy at that path; did you mean {policy.arn}?")
     return policy
+

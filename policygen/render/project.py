@@ -10,6 +10,7 @@ import yaml
 
 from policygen.compare import compare
 from policygen.model import IacReference
+from policygen.policy import managed
 from policygen.policy.document import to_json
 from policygen.project import FunctionResult, ProjectResult
 from policygen.render import Format, Rendered, RenderOptions, render, safe_name
@@ -64,9 +65,19 @@ def _deployment(function: FunctionResult) -> dict[str, Any]:
         "role": spec.role,
         "notes": list(spec.notes),
     }
-    if spec.deployed is not None:
-        comparison = compare(spec.deployed, function.result.permissions)
-        out["declared_policy"] = to_json(spec.deployed)
+    attached = [(reference, managed.lookup(reference)) for reference in spec.managed_policies]
+    if attached:
+        out["attached_managed_policies"] = [
+            {"policy": reference, "arn": found.arn}
+            if isinstance(found, managed.ManagedPolicy)
+            else {"policy": reference, "unknown": found.reason}
+            for reference, found in attached
+        ]
+    if spec.deployed is not None or attached:
+        documents = [found.document for _, found in attached if isinstance(found, managed.ManagedPolicy)]
+        comparison = compare(spec.deployed, function.result.permissions, documents)
+        if spec.deployed is not None:
+            out["declared_policy"] = to_json(spec.deployed)
         out["declared_but_unused_actions"] = list(comparison.unused_actions)
         out["declared_wildcard_actions"] = list(comparison.wildcard_actions)
         out["needed_but_not_declared"] = [

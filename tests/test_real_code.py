@@ -486,3 +486,23 @@ def test_multi_function_terraform_attaches_each_policy_to_its_own_role(tmp_path)
     refused = cli(str(tmp_path), "--format", "terraform", "--role", "aws_iam_role.shared.name")
     assert refused.exit_code == 2
     assert "--role aws_iam_role.shared.name: names one role" in refused.stderr
+
+
+def test_the_sam_shop_layout_example():
+    """examples/sam-shop-layout: slash-form and hyphenated handlers, CodeUri: . with tests/,
+    scripts/ and .aws-sam/ beside the code (its goldens are checked by test_examples)."""
+    from golden import ROOT
+
+    project = generate_project(ROOT / "examples" / "sam-shop-layout", target=TARGET, cache_dir=None)
+    assert project is not None and not project.failures
+    orders, notify = project.functions
+    assert (orders.spec.handler, notify.spec.handler) == (
+        "src.api.orders.lambda_handler",
+        "send-email.lambda_handler",
+    )
+    assert [e.path for e in orders.result.analysis.excluded] == [".aws-sam/", "tests/"]
+    assert {p.action for p in orders.result.permissions if not p.action.startswith("logs:")} == {
+        "dynamodb:PutItem",
+        "sns:Publish",
+    }
+    assert "ses:SendEmail" in {p.action for p in notify.result.permissions}

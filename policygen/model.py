@@ -311,6 +311,7 @@ class Trigger:
 
     kind: str
     names: tuple[Text, ...]
+    keys: tuple[Text, ...] = ()  # s3: the object keys its filter lets through (prefix*suffix)
 
 
 @dataclass(frozen=True)

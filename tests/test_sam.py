@@ -323,3 +323,40 @@ def test_container_images_built_from_the_project_are_analysed(tmp_path):
     assert result is not None
     assert [f.spec.name for f in result.functions] == ["PyImage", "CommandImage"]
     assert all("sqs:SendMessage" in {p.action for p in f.result.permissions} for f in result.functions)
+
+
+def test_an_s3_notification_filter_narrows_the_object_keys(tmp_path):
+    root = project(
+        tmp_path,
+        """
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Uploads:
+            Type: AWS::S3::Bucket
+            Properties:
+              BucketName: acme-uploads
+          Copier:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src
+              Handler: app.handler
+              Runtime: python3.12
+              Events:
+                Upload:
+                  Type: S3
+                  Properties:
+                    Bucket: !Ref Uploads
+                    Events: s3:ObjectCreated:*
+                    Filter:
+                      S3Key:
+                        Rules:
+                          - {Name: prefix, Value: incoming/}
+                          - {Name: suffix, Value: .csv}
+        """,
+        S3_HANDLER,
+    )
+    result = generate_project(root, target=TARGET)
+    assert result is not None
+    permissions = {(p.action, p.resource) for p in result.functions[0].result.permissions}
+    assert ("s3:GetObject", "arn:aws:s3:::acme-uploads/incoming/*.csv") in permissions
+    assert ("s3:PutObject", "arn:aws:s3:::acme-uploads/copies/incoming/*.csv") in permissions

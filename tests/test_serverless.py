@@ -256,3 +256,28 @@ def test_serverless_wsgi_app_is_analysed_as_a_whole(tmp_path):
     api = read(path)["api"]
     assert api.skipped is None and api.handler is None
     assert any("serverless-wsgi's wsgi_handler.handler serves the app app.app" in n for n in api.notes)
+
+
+def test_s3_event_rules_narrow_the_object_keys(tmp_path):
+    path = service(
+        tmp_path,
+        """
+        service: s
+        provider:
+          name: aws
+          runtime: python3.12
+        functions:
+          f:
+            handler: src/app.handler
+            events:
+              - s3:
+                  bucket: acme-drop
+                  event: s3:ObjectCreated:*
+                  rules:
+                    - prefix: reports/
+                    - suffix: .json
+        """,
+    )
+    (trigger,) = read(path)["f"].triggers
+    assert (trigger.kind, [str(n) for n in trigger.names]) == ("s3", ["acme-drop"])
+    assert [t.pattern() for t in trigger.keys] == ["reports/*.json"]

@@ -22,6 +22,7 @@ from policygen.deploy import bundle, platform
 from policygen.deploy.cfn_yaml import LineDict, load_template
 from policygen.deploy.declared import declared_statements
 from policygen.deploy.intrinsics import NAME_RULES, Context, fill_arn, resolve
+from policygen.deploy.platform import object_keys
 from policygen.errors import DeploymentError
 from policygen.model import CodeBundle, CodeFile, FunctionSpec, Hole, IacReference, Target, Text, Trigger
 from policygen.policy.document import PolicyDocument, PolicyStatement
@@ -508,7 +509,10 @@ def _events(config: Mapping[str, Any], ctx: Context, label: str, logical: str) -
             out.sources.append(platform.EventSource(_POLLED[kind], arns, where, event_name))
             out.triggers.append(Trigger(_POLLED[kind], arns))
         elif kind == "S3" and "Bucket" in props:
-            out.triggers.append(Trigger("s3", tuple(resolve(props["Bucket"], ctx))))
+            rules = (((props.get("Filter") or {}).get("S3Key") or {}).get("Rules")) or []
+            filters = {str(r.get("Name", "")).lower(): r.get("Value") for r in rules if isinstance(r, dict)}
+            keys = object_keys(filters.get("prefix"), filters.get("suffix"))
+            out.triggers.append(Trigger("s3", tuple(resolve(props["Bucket"], ctx)), keys))
         elif kind == "SNS" and "Topic" in props:
             out.triggers.append(Trigger("sns", tuple(resolve(props["Topic"], ctx))))
         out.destinations.extend(_on_failure(props, ctx, f"event {event_name} DestinationConfig.OnFailure"))

@@ -16,7 +16,18 @@ from dataclasses import dataclass
 
 from policygen import mapping
 from policygen.errors import MappingError
-from policygen.model import Action, Arn, Evidence, EvidenceKind, Location, Permission, Target, Text, Widening
+from policygen.model import (
+    Action,
+    Arn,
+    Evidence,
+    EvidenceKind,
+    Hole,
+    Location,
+    Permission,
+    Target,
+    Text,
+    Widening,
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,16 @@ VPC_ACTIONS = (
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 )
+
+
+def object_keys(prefix: object, suffix: object) -> tuple[Text, ...]:
+    """The object keys an S3 notification filter lets through, or () if it names none."""
+    if not isinstance(prefix, str) and not isinstance(suffix, str):
+        return ()
+    rest = Hole("the rest of the object key of the S3 event")
+    return (
+        Text.join(prefix if isinstance(prefix, str) else "", rest, suffix if isinstance(suffix, str) else ""),
+    )
 
 
 def _has_resource_types(action: str) -> bool:

@@ -259,8 +259,11 @@ def _event_sources(
                 shape.append(Trigger(stream_kind, arns))
             elif kind == "s3":
                 bucket = spec.get("bucket") if isinstance(spec, dict) else spec
+                rules = (spec.get("rules") if isinstance(spec, dict) else None) or []
+                filters = {k: v for r in rules if isinstance(r, dict) for k, v in r.items()}
+                keys = platform.object_keys(filters.get("prefix"), filters.get("suffix"))
                 if bucket is not None:
-                    shape.append(Trigger("s3", tuple(resolve(bucket, ctx))))
+                    shape.append(Trigger("s3", tuple(resolve(bucket, ctx)), keys))
             elif kind == "sns":
                 topic = spec.get("arn") or spec.get("topicName") if isinstance(spec, dict) else spec
                 if topic is not None:

@@ -37,7 +37,10 @@ def _record(trigger: Trigger, partition: str) -> Value | None:
     if kind == "s3":
         arns = _names(Text.join(f"arn:{partition}:s3:::", t) for t in trigger.names)
         bucket = _entries(name=names, arn=arns)
-        s3_object = _entries(**_run_time("S3", "key", "size", "eTag", "versionId", prefix="object "))
+        fields = _run_time("S3", "key", "size", "eTag", "versionId", prefix="object ")
+        if trigger.keys:  # the notification's filter: only keys of this shape arrive
+            fields["key"] = _names(trigger.keys)
+        s3_object = _entries(**fields)
         return _entries(
             eventSource=source,
             s3=one(_entries(bucket=one(bucket), object=one(s3_object))),

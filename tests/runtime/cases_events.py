@@ -3,6 +3,7 @@ triggers (an S3 bucket, an SNS topic) name them, and the policy is scoped to the
 
 from __future__ import annotations
 
+from policygen.deploy.platform import object_keys
 from policygen.model import Text, Trigger
 
 from . import fixtures
@@ -27,7 +28,8 @@ CASES = (
         _uploads,
         frozenset({"s3:GetObject", "s3:PutObject"}),
         events=(_s3_event("acme-uploads", "incoming/cat.png"),),
-        triggers=(Trigger("s3", (Text.of("acme-uploads"),)),),
+        # the notification's filter: only keys under incoming/ arrive
+        triggers=(Trigger("s3", (Text.of("acme-uploads"),), object_keys("incoming/", None)),),
     ),
     Case(
         "sns_forward",

@@ -47,7 +47,7 @@ resource "aws_iam_role_policy" "ThumbnailFunction" {
         ]
       },
       {
-        Sid    = "S30728A364"
+        Sid    = "S370B46353"
         Effect = "Allow"
 
         Action = [
@@ -55,7 +55,7 @@ resource "aws_iam_role_policy" "ThumbnailFunction" {
         ]
 
         Resource = [
-          "arn:aws:s3:::media-uploads-123456789012/*",
+          "arn:aws:s3:::media-uploads-123456789012/uploads/*",
         ]
       },
       {

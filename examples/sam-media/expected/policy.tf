@@ -34,10 +34,10 @@ data "aws_iam_policy_document" "ThumbnailFunction" {
   }
 
   statement {
-    sid       = "S30728A364"
+    sid       = "S370B46353"
     effect    = "Allow"
     actions   = ["s3:GetObject"]
-    resources = ["arn:aws:s3:::media-uploads-123456789012/*"]
+    resources = ["arn:aws:s3:::media-uploads-123456789012/uploads/*"]
   }
 
   statement {

@@ -1,4 +1,4 @@
-"""Writes a small copy of each uploaded image next to it, under thumbnails/."""
+"""Writes a small copy of each image uploaded under uploads/ to thumbnails/ in the same bucket."""
 
 import os
 

@@ -340,3 +340,36 @@ def test_lambda_unknown_qualifier_is_widened_to_the_function_qualifiers(tmp_path
     assert resources(got, "lambda:InvokeFunction") == {FN + "audit:*"}
     [widening] = result.widenings
     assert "Version" in widening.reason
+
+
+# -- the data behind it -----------------------------------------------------------------------------
+def test_bedrock_model_types_are_alternatives_told_apart_by_match():
+    [need] = mapping.needs(_call("bedrock-runtime", "converse", modelId="m"))
+    by_type = {o.type: o for o in need.options}
+    assert {o.members for o in need.options} == {frozenset({"modelId"})}
+    assert by_type["inference-profile"].match and by_type["foundation-model"].match
+    [companion] = by_type["inference-profile"].also
+    assert (companion.type, companion.region) == ("foundation-model", "*")
+    assert "async-invoke" not in by_type and "project" not in by_type  # not named by a model id
+
+
+def test_lambda_qualifier_option_only_where_the_operation_takes_one():
+    [invoke] = mapping.needs(_call("lambda", "invoke", FunctionName="f"))
+    qualified = [o for o in invoke.options if o.type == "function version"]
+    assert [(o.required, dict(o.bind)["Version"]) for o in qualified] == [(False, "Qualifier")]
+    [update] = mapping.needs(_call("lambda", "update_function_code", FunctionName="f"))
+    assert {o.type for o in update.options} == {"function"}
+
+
+def test_kms_condition_keys_are_carried_per_action():
+    assert "kms:RequestAlias" in mapping.condition_keys("kms:Decrypt")
+    assert "kms:RequestAlias" in mapping.condition_keys("kms:DescribeKey")
+    assert "kms:RequestAlias" not in mapping.condition_keys("kms:CreateGrant")
+    assert mapping.condition_keys("nosuchservice:Action") == frozenset()
+
+
+def test_athena_calls_carry_their_side_action_rules():
+    [start] = mapping.entries(_call("athena", "start_query_execution", QueryString="q"))
+    [results] = mapping.entries(_call("athena", "get_query_results", QueryExecutionId="i"))
+    assert (start["rule"], results["rule"]) == ("athena_query", "athena_results")
+    assert {a["action"] for a in start["actions"]} == {"athena:StartQueryExecution"}

@@ -293,10 +293,8 @@ def test_terraform_declared_policy_is_read_and_compared():
     } <= actions  # jsonencode, policy document, attachment
     resources = {r for s in declared.statements for r in s.resources}
     assert "arn:aws:s3:::thumbs-prod-images/*" in resources
-    assert any(
-        "AWSLambdaBasicExecutionRole is attached to the role but not expanded" in n
-        for n in function.spec.notes
-    )
+    # The attached AWS managed policy is expanded in the comparison, not just named.
+    assert function.spec.managed_policies == ("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",)
     from policygen.compare import compare
 
     comparison = compare(declared, function.result.permissions)

@@ -32,6 +32,7 @@ class Lambda:
     role: str | None = None  # the role as the root module can spell it, for the renderers
     statements: tuple[PolicyStatement, ...] = ()
     notes: tuple[str, ...] = ()
+    managed_policies: tuple[str, ...] = ()  # AWS managed policies on the role, by name or ARN
     triggers: tuple[Trigger, ...] = ()  # what invokes it with an event naming a resource
 
 
@@ -78,6 +79,7 @@ def spec(function: Lambda, code: Code, references: tuple[IacReference, ...], tar
         references=references,
         bundle=code.bundle,
         triggers=function.triggers,
+        managed_policies=function.managed_policies,
     )
 
 

@@ -148,6 +148,7 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
     role: str | None = None
     statements: list[PolicyStatement] = []
     notes: list[str] = []
+    managed: list[str] = []
     role_ref = hcl.parse_value(body.get("role"))
     if (
         isinstance(role_ref, hcl.Ref)
@@ -158,7 +159,7 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
     ):
         role_name = role_ref.steps[0]
         if len(role_ref.steps) == 2:
-            statements, notes = role_policies(instance, role_name)
+            statements, notes, managed = role_policies(instance, role_name)
             role = _role_expression(instance, role_name, "")
         elif len(role_ref.steps) == 3 and not isinstance(role_ref.steps[1], str):
             role_block = instance.config.resources[("aws_iam_role", role_name)]
@@ -187,6 +188,7 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
         statements=tuple(statements),
         notes=tuple(notes),
         triggers=tuple(triggers),
+        managed_policies=tuple(managed),
     )
 
 
@@ -326,14 +328,16 @@ def _attached(owner: Instance, instance: Instance, raw: object, role: str, role_
     return role_name is not None and known(owner.value(raw)) == role_name
 
 
-def role_policies(instance: Instance, role: str) -> tuple[list[PolicyStatement], list[str]]:
+def role_policies(instance: Instance, role: str) -> tuple[list[PolicyStatement], list[str], list[str]]:
     """The policies attached to ``aws_iam_role.<role>``: inline_policy blocks, aws_iam_role_policy,
     aws_iam_policy attached with aws_iam_role_policy_attachment, in its module or in the modules
-    that call it (managed policies are named in a note)."""
+    that call it; and the other managed policies attached, by ARN (one whose ARN is not known is
+    named in a note)."""
     role_block = instance.config.resources[("aws_iam_role", role)]
     role_name = known(instance.attribute(role_block, None, "name", 0)) if "name" in role_block.body else None
     documents: list[tuple[Instance, object]] = []
     notes: list[str] = []
+    managed: list[str] = []
     inline = role_block.body.get("inline_policy", [])
     for policy in inline if isinstance(inline, list) else [inline]:
         if isinstance(policy, dict) and policy.get("policy"):
@@ -357,6 +361,8 @@ def role_policies(instance: Instance, role: str) -> tuple[list[PolicyStatement],
                 and ("aws_iam_policy", arn.steps[0]) in resources
             ):
                 documents.append((owner, resources[("aws_iam_policy", arn.steps[0])].body.get("policy")))
+            elif (attached := owner.text(block.body.get("policy_arn")).known) is not None:
+                managed.append(attached)
             else:
                 notes.append(
                     f"{block.where}: managed policy {owner.text(block.body.get('policy_arn'))} is attached to the role "
@@ -365,7 +371,7 @@ def role_policies(instance: Instance, role: str) -> tuple[list[PolicyStatement],
     statements: list[PolicyStatement] = []
     for index, (owner, document) in enumerate(documents):
         statements.extend(document_statements(owner, document, None, f"Tf{index}S"))
-    return statements, notes
+    return statements, notes, managed
 
 
 def _references(top: Instance) -> tuple[IacReference, ...]:

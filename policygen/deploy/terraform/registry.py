@@ -136,13 +136,15 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
     # What the role has today.
     role: str | None = None
     statements: list[PolicyStatement] = []
+    managed: list[str] = []
     if inputs.flag("create_role"):
         role = f"{address}.lambda_role_name" if not caller.address else None
-        statements.extend(_module_statements(caller, inputs, fn, log_group, dead_letter, notes, where))
+        statements.extend(_module_statements(caller, inputs, fn, log_group, dead_letter, notes, managed, where))
     else:
-        role, role_statements, role_notes = _existing_role(caller, inputs, each)
+        role, role_statements, role_notes, role_managed = _existing_role(caller, inputs, each)
         statements.extend(role_statements)
         notes.extend(role_notes)
+        managed.extend(role_managed)
     lam = Lambda(
         address=address,
         where=where,
@@ -155,6 +157,7 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
         role=role,
         statements=tuple(statements),
         notes=tuple(notes),
+        managed_policies=tuple(managed),
         triggers=tuple(triggers),
     )
     return lam, None if not_python(lam) else _code(caller, inputs, address)
@@ -191,6 +194,7 @@ def _module_statements(
     log_group: Text | None,
     dead_letter: Text | None,
     notes: list[str],
+    managed: list[str],
     where: str,
 ) -> list[PolicyStatement]:
     out: list[PolicyStatement] = []
@@ -221,24 +225,23 @@ def _module_statements(
         ("attach_tracing_policy", "AWSXRayDaemonWriteAccess"),
     ):
         if inputs.flag(flag):
-            notes.append(
-                f"{where}: {flag}: the AWS managed policy {name} is attached to the role but not expanded in the comparison"
-            )
-    managed: list[Value] = []
+            managed.append(name)
+    attached: list[Value] = []
     if inputs.flag("attach_policy") and inputs.has("policy"):
-        managed.append(inputs.get("policy"))
+        attached.append(inputs.get("policy"))
     if inputs.flag("attach_policies") and isinstance(inputs.get("policies"), list):
-        managed.extend(inputs.get("policies") or [])  # type: ignore[arg-type]
-    notes.extend(
-        f"{where}: managed policy {as_text(arn)} is attached to the role but not expanded in the comparison"
-        for arn in managed
-    )
+        attached.extend(inputs.get("policies") or [])  # type: ignore[arg-type]
+    for arn in attached:
+        if (known_arn := as_text(arn).known) is not None:
+            managed.append(known_arn)
+        else:
+            notes.append(f"{where}: managed policy {as_text(arn)} is attached to the role but not expanded in the comparison")
     return out
 
 
 def _existing_role(
     caller: Instance, inputs: Inputs, each: Each | None
-) -> tuple[str | None, list[PolicyStatement], list[str]]:
+) -> tuple[str | None, list[PolicyStatement], list[str], list[str]]:
     from policygen.deploy.terraform.reader import role_policies
 
     expr = hcl.parse_value(inputs.block.body.get("lambda_role"))
@@ -249,10 +252,10 @@ def _existing_role(
         and isinstance(expr.steps[0], str)
         and ("aws_iam_role", expr.steps[0]) in caller.config.resources
     ):
-        statements, notes = role_policies(caller, expr.steps[0])
+        statements, notes, managed = role_policies(caller, expr.steps[0])
         role = f"aws_iam_role.{expr.steps[0]}.name" if not caller.address else None
-        return role, statements, notes
-    return None, [], []
+        return role, statements, notes, managed
+    return None, [], [], []
 
 
 def _code(caller: Instance, inputs: Inputs, address: str) -> code_.Code:

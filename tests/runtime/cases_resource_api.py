@@ -4,15 +4,15 @@ returned by resource actions and collections, and libraries that call AWS for th
 from __future__ import annotations
 
 from . import fixtures
-from .harness import Case
+from .harness import REGION, Case
 
 
 def _stats() -> None:
     fixtures.table("events", items=({"pk": "e-1"},))
     import boto3
 
-    boto3.client("s3").create_bucket(Bucket="acme-data")
-    boto3.client("s3").put_object(Bucket="acme-data", Key="manifest.json", Body=b"{}", Metadata={"owner": "ops"})
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="acme-data")
+    boto3.client("s3", region_name=REGION).put_object(Bucket="acme-data", Key="manifest.json", Body=b"{}", Metadata={"owner": "ops"})
 
 
 def _drain() -> None:
@@ -30,7 +30,24 @@ def _pynamo() -> None:
     fixtures.secret("payments/key", "pk_live_123")
 
 
+def _flags() -> None:
+    import boto3
+
+    ssm = boto3.client("ssm", region_name=REGION)
+    for name, value in {"/shop/flags/beta": "on", "/shop/flags/dark": "off", "/shop/checkout-mode": "fast"}.items():
+        ssm.put_parameter(Name=name, Value=value, Type="String")
+    fixtures.secret("shop/webhook", "whsec_1")
+
+
 CASES = (
+    Case(
+        "feature_flags",
+        _flags,
+        # Powertools' IAM table: get_parameters -> ssm:GetParametersByPath, get_parameter ->
+        # ssm:GetParameter, get_secret -> secretsmanager:GetSecretValue
+        frozenset({"ssm:GetParametersByPath", "ssm:GetParameter", "secretsmanager:GetSecretValue"}),
+        env={"FLAGS_PATH": "/shop/flags", "WEBHOOK_SECRET": "shop/webhook"},
+    ),
     Case(
         "table_stats",
         _stats,

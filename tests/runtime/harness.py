@@ -164,9 +164,10 @@ def baseline(case: Case) -> Outcome:
     return outcome
 
 
-def ablate(case: Case) -> list[Ablation]:
-    document = generate(case)
-    base = baseline(case)
+def ablate(case: Case, document: Mapping[str, Any] | None = None) -> list[Ablation]:
+    """Remove each grant of `document` (default: the generated policy) in turn and run again."""
+    document = document or generate(case)
+    base = baseline(case) if document == generate(case) else run(case, document)
     blind = {check.action for check in base.checks if not check.resource_judged}
     found = []
     for action, resource in grants(document):
@@ -214,7 +215,7 @@ class Reach:
     why: str = ""
 
 
-def reach(case: Case) -> list[Reach]:
+def reach(case: Case, document: Mapping[str, Any] | None = None) -> list[Reach]:
     """For every resource the handler was authorized on, does the policy also allow a sibling?
 
     Statements with conditions are left out: moto cannot evaluate them, and a condition (such as
@@ -222,10 +223,11 @@ def reach(case: Case) -> list[Reach]:
     """
     from .judge import allowed
 
-    document = generate(case)
+    document = document or generate(case)
+    base = baseline(case) if document == generate(case) else run(case, document)
     unconditioned = {**document, "Statement": [s for s in document["Statement"] if "Condition" not in s]}
     found: dict[tuple[str, str], Reach] = {}
-    for check in baseline(case).checks:
+    for check in base.checks:
         if not check.resource_judged or (check.action, check.resource) in found:
             continue
         sibling = decoy(check.resource)
@@ -285,7 +287,7 @@ def _function(case: Case, credentials: Mapping[str, str]) -> Iterator[Callable[.
         "AWS_LAMBDA_FUNCTION_NAME": case.name,
     }
     module_name, _, function_name = case.handler.rpartition(".")
-    _forget_handlers()
+    loaded = set(sys.modules)
     sys.path.insert(0, str(case.folder))
     try:
         with mock.patch.dict(os.environ, environment), mock.patch.object(boto3, "DEFAULT_SESSION", None):
@@ -293,13 +295,7 @@ def _function(case: Case, credentials: Mapping[str, str]) -> Iterator[Callable[.
             yield getattr(module, function_name)
     finally:
         sys.path.remove(str(case.folder))
-        _forget_handlers()
-
-
-def _forget_handlers() -> None:
-    """Drop every module loaded from a handler folder, so the next import runs module code again."""
-    prefix = str(HANDLERS) + os.sep
-    for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if isinstance(path, str) and path.startswith(prefix):
+        # A new container: the handler's modules and every library it loaded first (their caches
+        # hold clients made with this run's credentials, e.g. Powertools' parameter providers).
+        for name in set(sys.modules) - loaded:
             del sys.modules[name]

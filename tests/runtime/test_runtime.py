@@ -93,3 +93,39 @@ def test_cli_writes_the_same_policy(case: Case, tmp_path) -> None:
     result = CliRunner().invoke(main, [*args, "-o", str(output)])
     assert result.exit_code == 0, result.output
     assert json.loads(output.read_text()) == harness.generate(case)
+
+
+@pytest.fixture
+def uncounted():
+    """Runs of the harness's own tests stay out of the counts reported for the cases."""
+    saved = harness.STATS.copy()
+    yield
+    harness.STATS.clear()
+    harness.STATS.update(saved)
+
+
+def _case(name: str) -> Case:
+    return next(case for case in CASES if case.name == name)
+
+
+def _with(document: dict, action: str, resource: str) -> dict:
+    extra = {"Effect": "Allow", "Action": [action], "Resource": [resource]}
+    return {**document, "Statement": [*document["Statement"], extra]}
+
+
+def test_the_harness_catches_an_unneeded_grant(uncounted) -> None:
+    """Not vacuous: an action the handler never uses, added to its policy, is found by ablation."""
+    case = _case("orders_api")
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"
+    ablations = harness.ablate(case, _with(harness.generate(case), "dynamodb:DeleteItem", table))
+    verdicts = {(a.action, a.resource): a.verdict for a in ablations}
+    assert verdicts[("dynamodb:DeleteItem", table)] == "unneeded"
+    assert verdicts[("dynamodb:PutItem", table)] == "needed"
+
+
+def test_the_harness_catches_a_grant_wider_than_the_resource_used(uncounted) -> None:
+    case = _case("orders_api")
+    wider = _with(harness.generate(case), "dynamodb:GetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/*")
+    verdicts = {r.action: r.verdict for r in harness.reach(case, wider)}
+    assert verdicts["dynamodb:GetItem"] == "allowed"
+    assert verdicts["dynamodb:PutItem"] == "refused"

@@ -281,3 +281,35 @@ def test_s3_event_rules_narrow_the_object_keys(tmp_path):
     (trigger,) = read(path)["f"].triggers
     assert (trigger.kind, [str(n) for n in trigger.names]) == ("s3", ["acme-drop"])
     assert [t.pattern() for t in trigger.keys] == ["reports/*.json"]
+
+
+def test_variable_spellings_seen_in_real_services(tmp_path):
+    path = service(
+        tmp_path,
+        """
+        service: notifier
+        custom:
+          stage: "${opt:stage, self: provider.stage}"
+          sizes:
+            prod: large
+            default: small
+          size: ${self:custom.sizes.${self:custom.stage}, self:custom.sizes.default}
+        provider:
+          name: aws
+          runtime: python3.12
+          stage: ${opt:stage,'dev'}
+          environment: ${file(env.yml):${self:provider.stage}}
+        functions:
+          notify:
+            handler: src/app.handler
+            environment:
+              SIZE: ${self:custom.size}
+              TABLE_NAME: ${opt:table-name}
+        """,
+        {"env.yml": "dev:\n  TABLE: notifier-dev-table\nprod:\n  TABLE: notifier-prod-table\n"},
+    )
+    spec = read(path)["notify"]
+    assert env(spec, "TABLE") == ["notifier-dev-table"]
+    assert env(spec, "SIZE") == ["small"]
+    assert env(spec, "TABLE_NAME") == ["{${opt:table-name} has no value}"]
+    assert env(read(path, stage="prod")["notify"], "SIZE") == ["large"]

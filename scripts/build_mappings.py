@@ -119,6 +119,12 @@ def resource_options(
             binding = {v: bind_variable(v, rtype, members) for v in variables}
             if all(binding.values()) and variables:
                 bound.append({"type": rtype, "bind": binding})
+            elif any(binding.values()) and norm(rtype) and norm(rtype) in norm(op):
+                # The operation's own type, partly named (DescribeStacks names the stack, not the
+                # id AWS appends): the call names it; the rest of the ARN is widened, reported.
+                partial = {v: m for v, m in binding.items() if m}
+                if not any(o["type"] == rtype for o in bound):
+                    bound.append({"type": rtype, "bind": partial})
     bound = _one_type_per_bare_name(bound, op)
     bound = _qualified(prefix, bound, members)
     if bound:

@@ -373,3 +373,18 @@ def test_athena_calls_carry_their_side_action_rules():
     [results] = mapping.entries(_call("athena", "get_query_results", QueryExecutionId="i"))
     assert (start["rule"], results["rule"]) == ("athena_query", "athena_results")
     assert {a["action"] for a in start["actions"]} == {"athena:StartQueryExecution"}
+
+
+def test_the_operations_own_type_partly_named_is_scoped_as_far_as_named(tmp_path):
+    result, got = grants(
+        tmp_path,
+        """
+        def handler(e, c):
+            boto3.client("cloudformation").describe_stacks(StackName="orders")
+            boto3.client("cloudformation").describe_stacks()
+        """,
+    )
+    cfn = "arn:aws:cloudformation:us-east-1:123456789012:"
+    # Named: the stack (its id AWS appends is widened, reported); not named: every stack, '*'.
+    assert resources(got, "cloudformation:DescribeStacks") == {cfn + "stack/orders/*", "*"}
+    assert any("Id" in w.reason and w.resource == cfn + "stack/orders/*" for w in result.widenings)

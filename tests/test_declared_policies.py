@@ -188,3 +188,38 @@ def test_managed_policies_attached_in_the_template_and_by_sam_are_expanded(tmp_p
         {"action": "s3:PutObject", "resource": "arn:aws:s3:::orders-data/audit/*"}
     ]
     assert "declared_policy" not in deployment  # the template declares no statements of its own
+
+
+SERVERLESS = """\
+service: orders
+provider:
+  name: aws
+  runtime: python3.12
+  iam:
+    role:
+      managedPolicies:
+        - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
+      statements:
+        - Effect: Deny
+          Action: s3:GetObject
+          Resource: arn:aws:s3:::orders-data/orders/secret*
+functions:
+  fn:
+    handler: src/app.handler
+"""
+
+
+def test_serverless_managed_policies_are_expanded_next_to_the_statements(tmp_path: Path):
+    root = project(tmp_path, "serverless.yml", SERVERLESS)
+    [function] = generate_project(root, target=TARGET, cache_dir=None).functions
+    assert function.spec.managed_policies == ("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",)
+    from policygen.policy.managed import ManagedPolicy, lookup
+
+    documents = [found.document for r in function.spec.managed_policies if isinstance(found := lookup(r), ManagedPolicy)]
+    missing = compare(function.spec.deployed, function.result.permissions, documents).missing
+    s3 = [(p.action, p.resource) for p in missing if p.action.startswith("s3:")]
+    # The read comes from the managed policy, but the Deny cuts a slice out of orders/*.
+    assert s3 == [
+        ("s3:GetObject", "arn:aws:s3:::orders-data/orders/*"),
+        ("s3:PutObject", "arn:aws:s3:::orders-data/audit/*"),
+    ]

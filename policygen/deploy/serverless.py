@@ -86,6 +86,16 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
         *constructs.statements,
     ]
     notes = tuple(variables.assumptions) + constructs.notes
+    managed: list[str] = []
+    listed = _mapping(_mapping(provider.get("iam")).get("role")).get("managedPolicies") or provider.get(
+        "iamManagedPolicies"
+    )
+    for arn in listed if isinstance(listed, list) else []:
+        known_arn = _value(arn, ctx).known
+        if known_arn is not None:
+            managed.append(known_arn)
+        else:
+            notes += (f"{label}: managed policy {_value(arn, ctx)} is not known; not expanded in the comparison",)
     role = _mapping(provider.get("iam")).get("role") or provider.get("role")
     if not isinstance(role, str | Text):
         notes += (
@@ -155,6 +165,7 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
                 notes=notes + function_notes,
                 skipped=skipped,
                 triggers=triggers,
+                managed_policies=tuple(managed),
             )
         )
     return specs

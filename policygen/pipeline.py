@@ -20,6 +20,7 @@ from policygen.mapping import Unmapped
 from policygen.model import (
     Analysis,
     CodeBundle,
+    Excluded,
     FileError,
     Location,
     Permission,
@@ -141,6 +142,17 @@ def _generate(
     unresolved = [
         u for u, where in resolution.unresolved if _reaches(reachable, where) or include_unreachable
     ]
+    partial = sorted((m for m in modules.values() if m.names_only), key=lambda m: m.path)
+    unresolved.extend(
+        Unresolved(
+            f"{m.names_only}; it names boto3, botocore or an AWS library, so AWS calls made inside it are "
+            "not found: split the module, or check its calls by hand",
+            Location(m.path, 1),
+        )
+        for m in partial
+        if m.mentions_aws
+    )
+    excluded = found.excluded + tuple(Excluded(m.path, m.names_only) for m in partial if not m.mentions_aws)
     if resolution.exhausted:
         unresolved.append(
             Unresolved(
@@ -189,7 +201,7 @@ def _generate(
         errors,
         len(sources),
         sum(m.lines for m in modules.values()),
-        found.excluded,
+        excluded,
         empty_policy,
     )
     result = Result(

@@ -204,12 +204,17 @@ def test_secret_looking_environment_values_are_not_echoed(tmp_path):
 
 def test_huge_source_file_is_a_per_file_error(tmp_path):
     (tmp_path / "app.py").write_text("def handler(e, c):\n    return 1\n")
-    (tmp_path / "big.py").write_text("x = 1\n" * 400_000)
+    (tmp_path / "big.py").write_text("x = 1\n" * 400_000)  # read for its names only
+    (tmp_path / "huge.py").write_text("x = 1\n" * 3_500_000)  # over the per-file limit
     from policygen.pipeline import generate
 
     result = generate(tmp_path, cache_dir=None)
     assert [str(e) for e in result.analysis.errors] == [
-        "big.py:1: file is 2400000 bytes, over the 2000000-byte limit; skipped"
+        "huge.py:1: file is 21,000,000 bytes, over policygen's 20,000,000-byte per-file limit; skipped "
+        "(its names and calls are unknown to the analysis)"
+    ]
+    assert [(e.path, e.reason.split(":")[0]) for e in result.analysis.excluded] == [
+        ("big.py", "2,400,000 bytes, over the 2,000,000-byte limit of full analysis")
     ]
 
 

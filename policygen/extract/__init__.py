@@ -21,7 +21,7 @@ from policygen.extract.ir import ModuleIR
 from policygen.model import FileError
 
 PARALLEL_THRESHOLD = 24
-CACHE_FORMAT = 4  # bump when the IR or its pickling changes
+CACHE_FORMAT = 5  # bump when the IR or its pickling changes
 Outcome = ModuleIR | FileError
 
 

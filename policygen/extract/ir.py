@@ -206,6 +206,10 @@ class ModuleIR:
     is_package: bool
     body: tuple[Stmt, ...]
     lines: int
+    # Set when the file was too large to analyse in full: only its top-level names were read
+    # (definitions without bodies, imports, assigned names as opaque values), and why.
+    names_only: str = ""
+    mentions_aws: bool = False  # such a file names boto3/botocore or an AWS library
 
 
 def _reduce_by_constructor(cls: type) -> None:

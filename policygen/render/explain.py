@@ -20,7 +20,7 @@ def render(result: Result) -> str:
         shown = ", ".join(f"{e.path} ({e.reason})" for e in analysis.excluded[:MAX_EXCLUDED_SHOWN])
         more = len(analysis.excluded) - MAX_EXCLUDED_SHOWN
         lines.append(
-            f"Not the function's code, left out: {len(analysis.excluded)} file(s) and folder(s): {shown}"
+            f"Left out of the analysis: {len(analysis.excluded)} file(s) and folder(s): {shown}"
             + (f" and {more} more (see --format json-report)" if more > 0 else "")
         )
     if analysis.empty_policy:

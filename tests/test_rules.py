@@ -384,3 +384,26 @@ def test_comprehend_plain_text_needs_no_textract(tmp_path):
         """,
     )
     assert not any(a.startswith("textract:") for a, _ in got)
+
+
+def test_cli_athena_strict_fails_on_the_data_it_cannot_see(tmp_path):
+    from click.testing import CliRunner
+
+    from policygen.cli import main
+
+    (tmp_path / "app.py").write_text(
+        "import boto3\n"
+        "def handler(e, c):\n"
+        "    boto3.client('athena').start_query_execution(QueryString='SELECT * FROM sales.orders',\n"
+        "        ResultConfiguration={'OutputLocation': 's3://results/q/'})\n"
+    )
+    args = ["generate", str(tmp_path), "--region", "us-east-1", "--account", "123456789012", "--no-cache"]
+    report = CliRunner().invoke(main, [*args, "--format", "json-report"])
+    assert report.exit_code == 0, report.output
+    body = json.loads(report.stdout)
+    granted = {a for s in body["policy"]["Statement"] for a in s["Action"]}
+    assert {"athena:StartQueryExecution", "glue:GetTable", "s3:PutObject"} <= granted
+    assert any("sales.orders from S3" in u["reason"] for u in body["unresolved"])
+    strict = CliRunner().invoke(main, [*args, "--strict"])
+    assert strict.exit_code == 1
+    assert "sales.orders from S3" in strict.stderr

@@ -307,11 +307,14 @@ class FunctionSpec:
 @dataclass(frozen=True)
 class Trigger:
     """An event source as the handler's ``event`` shows it: ``s3`` with bucket names, ``sqs``
-    with queue ARNs, ``sns`` with topic ARNs, ``kinesis``/``dynamodb`` with stream ARNs."""
+    with queue ARNs, ``sns`` with topic ARNs, ``kinesis``/``dynamodb`` with stream ARNs,
+    ``eventbridge`` with the fields its rule's pattern fixes."""
 
     kind: str
     names: tuple[Text, ...]
     keys: tuple[Text, ...] = ()  # s3: the object keys its filter lets through (prefix*suffix)
+    # eventbridge: the fields its rule's pattern fixes, by path (("detail", "bucket", "name"), names)
+    fields: tuple[tuple[tuple[str, ...], tuple[Text, ...]], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -360,3 +360,53 @@ def test_an_s3_notification_filter_narrows_the_object_keys(tmp_path):
     permissions = {(p.action, p.resource) for p in result.functions[0].result.permissions}
     assert ("s3:GetObject", "arn:aws:s3:::acme-uploads/incoming/*.csv") in permissions
     assert ("s3:PutObject", "arn:aws:s3:::acme-uploads/copies/incoming/*.csv") in permissions
+
+
+EVENTBRIDGE_HANDLER = """
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    bucket = event["detail"]["bucket"]["name"]
+    key = event["detail"]["object"]["key"]
+    s3.get_object(Bucket=bucket, Key=key)
+"""
+
+
+def test_the_fields_an_eventbridge_rule_fixes_scope_the_handler_calls(tmp_path):
+    root = project(
+        tmp_path,
+        """
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Scanner:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src
+              Handler: app.handler
+              Runtime: python3.12
+              Events:
+                Created:
+                  Type: EventBridgeRule
+                  Properties:
+                    Pattern:
+                      source: [aws.s3]
+                      detail-type: [Object Created]
+                      detail:
+                        bucket:
+                          name: [acme-inbox, !Sub "acme-archive-${AWS::AccountId}"]
+                        object:
+                          key: [{prefix: scans/}]
+                        reason: [{anything-but: [Lifecycle]}]
+        """,
+        EVENTBRIDGE_HANDLER,
+    )
+    result = generate_project(root, target=TARGET)
+    assert result is not None
+    resources = {p.resource for p in result.functions[0].result.permissions if p.action == "s3:GetObject"}
+    assert resources == {
+        "arn:aws:s3:::acme-inbox/scans/*",
+        "arn:aws:s3:::acme-archive-123456789012/scans/*",
+    }

@@ -313,3 +313,28 @@ def test_variable_spellings_seen_in_real_services(tmp_path):
     assert env(spec, "SIZE") == ["small"]
     assert env(spec, "TABLE_NAME") == ["{${opt:table-name} has no value}"]
     assert env(read(path, stage="prod")["notify"], "SIZE") == ["large"]
+
+
+def test_eventbridge_pattern_fields_are_triggers(tmp_path):
+    path = service(
+        tmp_path,
+        """
+        service: s
+        provider:
+          name: aws
+          runtime: python3.12
+        functions:
+          f:
+            handler: src/app.handler
+            events:
+              - eventBridge:
+                  pattern:
+                    source: [aws.s3]
+                    detail:
+                      bucket:
+                        name: ["acme-${sls:stage}-inbox"]
+        """,
+    )
+    (trigger,) = read(path)["f"].triggers
+    fields = {path: [str(t) for t in texts] for path, texts in trigger.fields}
+    assert fields == {("source",): ["aws.s3"], ("detail", "bucket", "name"): ["acme-dev-inbox"]}

@@ -22,7 +22,7 @@ from policygen.deploy import bundle, platform
 from policygen.deploy.cfn_yaml import LineDict, load_template
 from policygen.deploy.declared import declared_statements
 from policygen.deploy.intrinsics import NAME_RULES, Context, fill_arn, resolve
-from policygen.deploy.platform import object_keys
+from policygen.deploy.platform import object_keys, pattern_fields
 from policygen.errors import DeploymentError
 from policygen.model import CodeBundle, CodeFile, FunctionSpec, Hole, IacReference, Target, Text, Trigger
 from policygen.policy.document import PolicyDocument, PolicyStatement
@@ -223,7 +223,9 @@ def _function(
         if isinstance(policy, str):
             managed.append(policy)
         elif isinstance(policy, dict) and set(policy) & {"Ref", "Fn::Sub", "Fn::If", "Fn::ImportValue"}:
-            notes.append(f"{label}:{line}: a managed policy given as {next(iter(policy))} is not expanded in the comparison")
+            notes.append(
+                f"{label}:{line}: a managed policy given as {next(iter(policy))} is not expanded in the comparison"
+            )
     if is_sam and config.get("Role") is None:
         implicit, inline = _sam_role_policies(config)
         managed.extend(p for p in implicit if p not in managed)
@@ -357,7 +359,11 @@ def _sam_role_policies(config: Mapping[str, Any]) -> tuple[list[str], list[str]]
     """The managed policies SAM attaches to a function's generated role, and what SAM writes
     inline statements for instead (not expanded here)."""
     durable = config.get("DurableConfig")
-    out = ["service-role/AWSLambdaBasicDurableExecutionRolePolicy" if durable else "service-role/AWSLambdaBasicExecutionRole"]
+    out = [
+        "service-role/AWSLambdaBasicDurableExecutionRolePolicy"
+        if durable
+        else "service-role/AWSLambdaBasicExecutionRole"
+    ]
     tracing = config.get("Tracing")
     if tracing and tracing != "Disabled":
         out.append("AWSXrayWriteOnlyAccess")  # the aws partition's name; AWSXRayDaemonWriteAccess elsewhere
@@ -515,6 +521,10 @@ def _events(config: Mapping[str, Any], ctx: Context, label: str, logical: str) -
             out.triggers.append(Trigger("s3", tuple(resolve(props["Bucket"], ctx)), keys))
         elif kind == "SNS" and "Topic" in props:
             out.triggers.append(Trigger("sns", tuple(resolve(props["Topic"], ctx))))
+        elif kind in ("EventBridgeRule", "CloudWatchEvent") and isinstance(props.get("Pattern"), dict):
+            fields = pattern_fields(props["Pattern"], lambda v: resolve(v, ctx))
+            if fields:
+                out.triggers.append(Trigger("eventbridge", (), fields=fields))
         out.destinations.extend(_on_failure(props, ctx, f"event {event_name} DestinationConfig.OnFailure"))
     for other, resource in ctx.resources.items():
         if not isinstance(resource, dict):

@@ -12,6 +12,7 @@ Each permission carries `Evidence` of kind ``deployment`` pointing at the templa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from policygen import mapping
@@ -98,6 +99,28 @@ def object_keys(prefix: object, suffix: object) -> tuple[Text, ...]:
     return (
         Text.join(prefix if isinstance(prefix, str) else "", rest, suffix if isinstance(suffix, str) else ""),
     )
+
+
+def pattern_fields(
+    pattern: object, texts_of: Callable[[object], list[Text]], path: tuple[str, ...] = ()
+) -> tuple[tuple[tuple[str, ...], tuple[Text, ...]], ...]:
+    """The event fields an EventBridge pattern fixes: a list of exact values (or prefixes) at a
+    path. A field matched any other way (anything-but, numeric, exists) is not fixed."""
+    out: list[tuple[tuple[str, ...], tuple[Text, ...]]] = []
+    if isinstance(pattern, dict) and not any(str(k).startswith("Fn::") or k == "Ref" for k in pattern):
+        for key, value in pattern.items():
+            out.extend(pattern_fields(value, texts_of, (*path, str(key))))
+    elif isinstance(pattern, list) and path and pattern:
+        values: list[Text] = []
+        for item in pattern:
+            if isinstance(item, dict) and set(item) == {"prefix"} and isinstance(item["prefix"], str):
+                values.append(Text.join(item["prefix"], Hole(f"the rest of the event's {'.'.join(path)}")))
+            elif isinstance(item, dict) and not any(str(k).startswith("Fn::") or k == "Ref" for k in item):
+                return ()  # an operator: the field is not fixed
+            else:
+                values.extend(texts_of(item))
+        out.append((path, tuple(values)))
+    return tuple(out)
 
 
 def _has_resource_types(action: str) -> bool:

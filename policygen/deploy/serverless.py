@@ -275,6 +275,12 @@ def _event_sources(
                 keys = platform.object_keys(filters.get("prefix"), filters.get("suffix"))
                 if bucket is not None:
                     shape.append(Trigger("s3", tuple(resolve(bucket, ctx)), keys))
+            elif kind in ("eventBridge", "cloudwatchEvent") and isinstance(spec, dict):
+                fields = platform.pattern_fields(
+                    spec.get("pattern") or spec.get("event"), lambda v: resolve(v, ctx)
+                )
+                if fields:
+                    shape.append(Trigger("eventbridge", (), fields=fields))
             elif kind == "sns":
                 topic = spec.get("arn") or spec.get("topicName") if isinstance(spec, dict) else spec
                 if topic is not None:

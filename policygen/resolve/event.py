@@ -66,9 +66,35 @@ def _record(trigger: Trigger, partition: str) -> Value | None:
     return None
 
 
+def _pattern_event(fields: Iterable[tuple[tuple[str, ...], tuple[Text, ...]]]) -> DictV:
+    """An EventBridge event with the fields its rule's pattern fixes (the rest unknown)."""
+    tree: dict[str, object] = {}
+    for path, names in fields:
+        node = tree
+        for key in path[:-1]:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                break
+            node = child
+        else:
+            node[path[-1]] = names
+
+    def build(node: dict[str, object]) -> DictV:
+        entries: dict[str, Values] = {}
+        for key, value in node.items():
+            entries[key] = one(build(value)) if isinstance(value, dict) else _names(value)  # type: ignore[arg-type]
+        return _entries(**entries)
+
+    return build(tree)
+
+
 def event_value(triggers: Iterable[Trigger], partition: str = "aws") -> Values | None:
     """The ``event`` a handler invoked by ``triggers`` receives, or None if none is modelled."""
+    triggers = tuple(triggers)
     records = [r for r in (_record(t, partition) for t in triggers) if r is not None]
-    if not records:
-        return None
-    return one(_entries(Records=one(SeqV((union(*(one(r) for r in records)),)))))
+    events: list[Values] = [
+        one(_pattern_event(t.fields)) for t in triggers if t.kind == "eventbridge" and t.fields
+    ]
+    if records:
+        events.append(one(_entries(Records=one(SeqV((union(*(one(r) for r in records)),))))))
+    return union(*events) if events else None

@@ -7,7 +7,8 @@ What moto 5 (5.2.x) enforces on its own, found by reading `moto/core/authorizati
   managers; `moto.core.set_initial_no_auth_action_count(n)` is the older decorator form and
   `INITIAL_NO_AUTH_ACTION_COUNT` the environment variable behind both). Fixtures are created with
   enforcement off, the handler runs with it on.
-- ACTIONS: every request to a service whose responses go through moto's common dispatch is checked,
+- ACTIONS: every request to a service whose responses go through moto's common dispatch is checked
+  (`test_moto_alone_denies_an_ungranted_action_of_every_service_used`),
   i.e. every service the runtime cases use (s3, dynamodb, sqs, sns, lambda, kms, secretsmanager,
   ssm, ses/sesv2, events, states, kinesis, firehose, athena, sts, iam, ec2, cloudwatch...). The action
   moto checks is `<signing name>:<API operation name>`, which is not always the IAM action:

@@ -59,6 +59,8 @@ def _setup() -> None:
     fixtures.queue("judge-queue")
 
 
+EMAIL = {"ToAddresses": ["x@example.org"]}
+MESSAGE = {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}
 TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/judge-table"
 QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:judge-queue"
 
@@ -104,6 +106,33 @@ def test_moto_alone_denies_a_missing_dynamodb_action() -> None:
         assert _denied(lambda: ddb.get_item(TableName="judge-table", Key={"pk": {"S": "a"}}))
 
 
+UNGRANTED: list[tuple[str, Callable[[boto3.Session], object]]] = [
+    ("sns", lambda s: s.client("sns").publish(TopicArn=f"arn:aws:sns:{REGION}:{ACCOUNT}:t", Message="m")),
+    ("lambda", lambda s: s.client("lambda").invoke(FunctionName="f")),
+    ("kms", lambda s: s.client("kms").encrypt(KeyId="alias/k", Plaintext=b"x")),
+    ("secretsmanager", lambda s: s.client("secretsmanager").get_secret_value(SecretId="s")),
+    ("ssm", lambda s: s.client("ssm").get_parameter(Name="/p")),
+    ("ses", lambda s: s.client("ses").send_email(Source="a@example.com", Destination=EMAIL, Message=MESSAGE)),
+    ("events", lambda s: s.client("events").put_events(Entries=[{"Source": "a", "DetailType": "b", "Detail": "{}"}])),
+    ("stepfunctions", lambda s: s.client("stepfunctions").start_execution(stateMachineArn=f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m")),
+    ("kinesis", lambda s: s.client("kinesis").put_record(StreamName="k", Data=b"x", PartitionKey="p")),
+    ("firehose", lambda s: s.client("firehose").put_record(DeliveryStreamName="f", Record={"Data": b"x"})),
+    ("athena", lambda s: s.client("athena").start_query_execution(QueryString="select 1")),
+    ("rekognition", lambda s: s.client("rekognition").detect_labels(Image={"S3Object": {"Bucket": "bkt", "Name": "k"}})),
+    ("bedrock-runtime", lambda s: s.client("bedrock-runtime").invoke_model(modelId="m", body=b"{}")),
+    ("ec2", lambda s: s.client("ec2").describe_instances()),
+    ("cloudwatch", lambda s: s.client("cloudwatch").put_metric_data(Namespace="n", MetricData=[{"MetricName": "m", "Value": 1}])),
+]
+
+
+@pytest.mark.parametrize(("service", "call"), UNGRANTED, ids=[u[0] for u in UNGRANTED])
+def test_moto_alone_denies_an_ungranted_action_of_every_service_used(service: str, call: Callable[[boto3.Session], object]) -> None:
+    """moto checks the action of every request to these services: a role granted only something
+    else is denied before the service looks at the (missing) resource."""
+    with _as_role(lambda: None, _policy("s3:GetObject", "*")) as session:
+        assert _denied(lambda: call(session)), service
+
+
 def test_moto_reads_conditions_as_satisfied() -> None:
     condition = {"StringEquals": {"aws:SourceVpce": "vpce-never-present"}}
     with _as_role(_setup, _policy("s3:GetObject", "arn:aws:s3:::judge-bucket/*", condition)) as session:
@@ -144,8 +173,6 @@ def _secret_arn() -> str:
     return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:judge/secret-??????"
 
 
-EMAIL = {"ToAddresses": ["x@example.org"]}
-MESSAGE = {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}
 JUDGED: list[tuple[str, str, str, Callable[[boto3.Session], object]]] = [
     ("dynamodb", "dynamodb:GetItem", TABLE, lambda s: s.client("dynamodb").get_item(TableName="judge-table", Key={"pk": {"S": "a"}})),
     (

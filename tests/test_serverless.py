@@ -338,3 +338,24 @@ def test_eventbridge_pattern_fields_are_triggers(tmp_path):
     (trigger,) = read(path)["f"].triggers
     fields = {path: [str(t) for t in texts] for path, texts in trigger.fields}
     assert fields == {("source",): ["aws.s3"], ("detail", "bucket", "name"): ["acme-dev-inbox"]}
+
+
+def test_provider_stage_and_region_default_as_the_framework_fills_them(tmp_path):
+    path = service(
+        tmp_path,
+        """
+        service: todos
+        provider:
+          name: aws
+          runtime: python3.12
+          environment:
+            TABLE: ${self:service}-${opt:stage, self:provider.stage}
+            REGION: ${self:provider.region}
+        functions:
+          f:
+            handler: src/app.handler
+        """,
+    )
+    spec = read(path, target=Target())["f"]
+    assert (env(spec, "TABLE"), env(spec, "REGION")) == (["todos-dev"], ["us-east-1"])
+    assert env(read(path, stage="prod")["f"], "TABLE") == ["todos-prod"]

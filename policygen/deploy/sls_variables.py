@@ -246,16 +246,12 @@ class Variables:
         return Text((Hole(f"{written}: a variable source policygen does not resolve offline"),))
 
     def stage(self) -> Any:
-        if self.stage_flag:
-            return self.stage_flag
-        value = self.self_reference("provider.stage", 0)
-        return FRAMEWORK_DEFAULT_STAGE if value is MISSING else value
+        return self.stage_flag or self.self_reference("provider.stage", 0)
 
     def region(self) -> Any:
         if self.target.region != "*":
             return self.target.region
-        value = self.self_reference("provider.region", 0)
-        return FRAMEWORK_DEFAULT_REGION if value is MISSING else value
+        return self.self_reference("provider.region", 0)
 
     def self_reference(self, address: str, depth: int) -> Any:
         """``${self:a.b}``: the document's value at ``a.b``, itself resolved."""
@@ -275,9 +271,16 @@ class Variables:
                 elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
                     value = value[int(key)]
                 else:
-                    return MISSING
+                    value = MISSING
+                    break
             if address == "service" and isinstance(value, dict):
                 value = value.get("name", MISSING)  # the older `service: {name: ...}` form
+            if value is MISSING and address in ("provider.stage", "provider.region"):
+                # The Framework fills these in before variables are resolved: the flag, else its default.
+                if address == "provider.stage":
+                    value = self.stage_flag or FRAMEWORK_DEFAULT_STAGE
+                else:
+                    value = self.target.region if self.target.region != "*" else FRAMEWORK_DEFAULT_REGION
             value = value if value is MISSING else self.resolve(value, depth + 1)
             self._memo[address] = value
             return value

@@ -160,11 +160,32 @@ def class_attribute(frame: Frame, value: Instance | ClassRef, attr: str) -> Valu
     return one(SdkMethod(WrapperV(kind, tuple(sorted(config.items())), tuple(models)), attr))
 
 
+@functools.cache
+def _class_base_names() -> frozenset[str]:
+    """The last part of every library class's name (``Model``): a base named otherwise is not one."""
+    names = {n for section, key in _names().values() if section == "classes" for n in (key,)}
+    names.update(q for q, (section, _) in _names().items() if section == "classes")
+    return frozenset(n.rsplit(".", 1)[-1] for n in names)
+
+
+def _base_name(expr: ir.Expr) -> str | None:
+    if isinstance(expr, ir.Name):
+        return expr.id
+    if isinstance(expr, ir.Attr):
+        return expr.attr
+    return None
+
+
 def _library_base(frame: Frame, cls: FuncKey) -> str | None:
     for klass in frame.mro(cls):
         info = frame.p.classes[klass]
+        # Most classes of a large program subclass nothing a library table names: skip evaluating
+        # their bases (which would also make this function a reader of those modules' globals).
+        candidates = [b for b in info.node.bases if _base_name(b) in _class_base_names()]
+        if not candidates:
+            continue
         reader = type(frame)(frame.p, frame.key, info.module, None)
-        for base in info.node.bases:
+        for base in candidates:
             for value in reader.eval(base):
                 if isinstance(value, External):
                     found = _names().get(value.qualname)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -162,18 +163,17 @@ class _Collector(cst.CSTVisitor):
 def _match_lines(module: cst.Module, tree: ast.AST) -> dict[int, int]:
     collector = _Collector()
     module.visit(collector)
-    ast_calls = sorted(
-        (n for n in ast.walk(tree) if isinstance(n, ast.Call)),
-        key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)),
-    )
-    ast_defs = sorted(
-        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)),
-        key=lambda n: (n.lineno, n.col_offset),
-    )
-    ast_attributes = sorted(
-        (n for n in ast.walk(tree) if isinstance(n, ast.Attribute)),
-        key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)),
-    )
+    nodes = list(ast.walk(tree))  # one walk for the three kinds
+
+    def in_source_order(kind: type | tuple[type, ...]) -> list[Any]:
+        return sorted(
+            (n for n in nodes if isinstance(n, kind)),
+            key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)),
+        )
+
+    ast_calls = in_source_order(ast.Call)
+    ast_defs = in_source_order((ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ast_attributes = in_source_order(ast.Attribute)
     agree = (
         len(ast_calls) == len(collector.calls)
         and len(ast_defs) == len(collector.defs)

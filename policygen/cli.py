@@ -18,8 +18,9 @@ import click
 from policygen import __version__
 from policygen.errors import ConfigError, PolicygenError, StrictModeError, UsageError
 from policygen.extract import default_cache_dir
+from policygen.options import DeployOptions
 from policygen.pipeline import generate as run_generate
-from policygen.project import DeployOptions, FunctionFailure, generate_project
+from policygen.project import FunctionFailure, generate_project
 from policygen.regions import check_target
 from policygen.render import Format, RenderOptions, explain, render
 from policygen.render.limits import PolicyKind

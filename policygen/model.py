@@ -10,7 +10,7 @@ CloudTrail event or a deployment template line as those readers arrive.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NewType
 
 if TYPE_CHECKING:  # the policy model builds on these types; a FunctionSpec only holds one
@@ -22,10 +22,38 @@ Arn = NewType("Arn", str)  # "arn:aws:s3:::bucket/*" or "*"
 
 @dataclass(frozen=True, order=True)
 class Location:
+    """Where a piece of evidence, a widening or an unresolved item is: a value, never a string to
+    parse back. Three shapes, one type (so they sort together):
+
+    - a source position: ``path`` as the user finds the file (``handler.py``,
+      ``dist/fn.zip!/app.py``), ``line`` and ``column`` (1-based; 0: not known);
+    - a deployment-file position: the template's ``path`` and ``line`` (the evidence's kind,
+      `EvidenceKind.DEPLOYMENT`, says it is a template);
+    - an event: ``event_id`` (a CloudTrail ``eventID``, a recorded call's id) and its ``time``
+      (ISO 8601, UTC); ``path`` is the file the event was read from (``line`` 0 when unknown).
+
+    SARIF, Markdown and the terminal each format it their own way; `str` is the terminal's.
+    """
+
     path: str
-    line: int
+    line: int = 0
+    column: int = 0
+    event_id: str = ""
+    time: str = ""
+
+    @staticmethod
+    def event(path: str, event_id: str, time: str = "", line: int = 0) -> Location:
+        return Location(path, line, 0, event_id, time)
+
+    @property
+    def is_event(self) -> bool:
+        return bool(self.event_id)
 
     def __str__(self) -> str:
+        if self.event_id:
+            where = f"{self.path}:{self.line}" if self.line else self.path
+            when = f" at {self.time}" if self.time else ""
+            return f"{where} event {self.event_id}{when}" if where else f"event {self.event_id}{when}"
         return f"{self.path}:{self.line}"
 
 
@@ -165,16 +193,33 @@ class FileError:
 
 
 class EvidenceKind(enum.Enum):
-    CODE = "code"
-    CLOUDTRAIL = "cloudtrail"
-    DEPLOYMENT = "deployment"
+    """Which evidence source found a permission (`policygen.evidence`)."""
+
+    CODE = "code"  # the function's code, read statically
+    DEPLOYMENT = "deployment"  # what the Lambda service does with the role, from the deployment file
+    CLOUDTRAIL = "cloudtrail"  # calls the role made, from CloudTrail events
+    RECORDED = "recorded"  # calls recorded while the function ran (tests, a staging run)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Evidence:
-    kind: EvidenceKind = field(compare=False)
-    source: str  # "handler.py:12", a CloudTrail event id, "template.yaml:40"
-    detail: str  # "s3.get_object" or the event name
+    """Why one permission is needed: which source saw it, where, and what (``s3.get_object``,
+    ``Lambda writes the function's logs``, the event name)."""
+
+    kind: EvidenceKind
+    location: Location
+    detail: str
+
+    @property
+    def source(self) -> str:
+        """The location as the terminal shows it: ``handler.py:12``, ``template.yaml:40``."""
+        return str(self.location)
+
+    def sort_key(self) -> tuple[str, str, str]:
+        return (str(self.location), self.detail, self.kind.value)
+
+    def __lt__(self, other: Evidence) -> bool:
+        return self.sort_key() < other.sort_key()
 
     def __str__(self) -> str:
         return f"{self.source} ({self.detail})"

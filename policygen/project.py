@@ -17,6 +17,7 @@ from policygen.deploy import cloudformation, serverless, terraform
 from policygen.discover import normalize_handler
 from policygen.errors import DeploymentError, PolicygenError, StrictModeError, UsageError
 from policygen.model import FunctionSpec, Result, Target, Text
+from policygen.options import DeployOptions
 from policygen.pipeline import generate
 
 
@@ -47,14 +48,6 @@ class ProjectResult:
     def declared(self) -> int:
         """How many functions were asked for (all the project's, or the one ``--function`` names)."""
         return len(self.functions) + len(self.failures)
-
-
-@dataclass(frozen=True)
-class DeployOptions:
-    stack_name: str | None = None
-    parameter_overrides: Mapping[str, str] | None = None
-    stage: str | None = None
-    variables: Mapping[str, str] | None = None  # Terraform -var / --var-file
 
 
 def read_functions(

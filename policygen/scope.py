@@ -54,7 +54,7 @@ class _Choice:
 
 
 def scope(call: SdkCall, need: Need, target: Target, conditions: tuple[Condition, ...] = ()) -> Scoped:
-    evidence = (Evidence(EvidenceKind.CODE, str(call.location), call.note or call.label),)
+    evidence = (Evidence(EvidenceKind.CODE, call.location, call.note or call.label),)
     if not need.options:
         return Scoped((Permission(need.action, Arn("*"), conditions, evidence),), ())
     region = target.region

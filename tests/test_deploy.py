@@ -21,7 +21,8 @@ from policygen.deploy.cfn_yaml import load_template
 from policygen.deploy.intrinsics import Context, resolve
 from policygen.errors import DeploymentError
 from policygen.model import Target
-from policygen.project import DeployOptions, generate_project
+from policygen.options import DeployOptions
+from policygen.project import generate_project
 
 TARGET = Target("aws", "us-east-1", "123456789012")
 SAM = ROOT / "examples" / "sam-orders"

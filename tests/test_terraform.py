@@ -18,7 +18,8 @@ from policygen.deploy import terraform as tf
 from policygen.deploy.terraform import hcl
 from policygen.errors import DeploymentError
 from policygen.model import Target
-from policygen.project import DeployOptions, generate_project
+from policygen.options import DeployOptions
+from policygen.project import generate_project
 
 TARGET = Target("aws", "us-east-1", "123456789012")
 HANDLER = """

@@ -143,7 +143,9 @@ def for_function(config: FunctionConfig, target: Target) -> tuple[list[Permissio
         text: Text | None = None,
     ) -> None:
         where = source or config.source
-        evidence = (Evidence(EvidenceKind.DEPLOYMENT, where, detail),)
+        path, _, line = where.rpartition(":")
+        location = Location(path, int(line) if line.isdigit() else 0)
+        evidence = (Evidence(EvidenceKind.DEPLOYMENT, location, detail),)
         for action in actions:
             # An action without resource-level permissions is granted on "*" alone.
             scoped = resource if _has_resource_types(action) else "*"
@@ -154,8 +156,6 @@ def for_function(config: FunctionConfig, target: Target) -> tuple[list[Permissio
         if "*" in (target.account, target.region) and resource != "*":
             holes.append("no --account/--region given")
         if holes:
-            path, _, line = where.rpartition(":")
-            location = Location(path, int(line) if line.isdigit() else 0)
             widened.extend(Widening(Action(a), Arn(resource), "; ".join(holes), location) for a in actions)
 
     account = target.account

@@ -1,0 +1,41 @@
+"""What a run of `policygen.generate` / `policygen.generate_project` is asked to do, as one typed
+value: the CLI builds it from its flags, a library user builds it directly. Nothing here reads
+files or the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policygen.evidence import EvidenceSource
+from policygen.model import Target
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """How to read the deployment files (what `sam deploy`, `sls deploy`, `terraform apply` get)."""
+
+    stack_name: str | None = None
+    parameter_overrides: Mapping[str, str] = field(default_factory=dict)
+    stage: str | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)  # Terraform -var / --var-file
+
+
+@dataclass(frozen=True)
+class Options:
+    target: Target = field(default_factory=Target)
+    handler: str | None = None  # "module.function"; None: the one handler found (or the template's)
+    environment: Mapping[str, str] = field(default_factory=dict)  # over the deployment file's
+    kms_keys: tuple[str, ...] = ()  # customer-managed keys the function's resources use
+    include_unreachable: bool = False  # grant calls the handler cannot reach
+    strict: bool = False  # StrictModeError when anything is unresolved or a file is unreadable
+    cache_dir: Path | None = None  # the extract stage's parse cache; None: no cache
+    jobs: int | None = None  # parallel parse workers; None: as many as the machine has
+    # Evidence beyond the code and the deployment file (CloudTrail, recorded calls), asked about
+    # every function after those two, in this order.
+    sources: tuple[EvidenceSource, ...] = ()
+    # Projects (`generate_project`): which function, and how to read the deployment files.
+    function: str | None = None
+    deploy: DeployOptions = field(default_factory=DeployOptions)

@@ -11,14 +11,13 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from policygen import __version__
 from policygen.errors import ConfigError, PolicygenError, StrictModeError, UsageError
 from policygen.extract import default_cache_dir
-from policygen.options import DeployOptions
+from policygen.options import DeployOptions, Options
 from policygen.pipeline import generate as run_generate
 from policygen.project import FunctionFailure, generate_project
 from policygen.regions import check_target
@@ -220,32 +219,29 @@ def generate(
         environment = read_env_file(env_file) if env_file else {}
         environment.update(parse_env_pairs(env_pairs))
         target = check_target(partition, region, account)
-        common: dict[str, Any] = {
-            "include_unreachable": include_unreachable,
-            "strict": strict,
-            "cache_dir": None if no_cache else (cache_dir or default_cache_dir()),
-            "jobs": jobs,
-            "kms_keys": kms_keys,
-        }
         fmt_enum = Format(fmt)
         base = RenderOptions(name or path.resolve().name, role, PolicyKind(policy_type))
         to_folder = output is not None and (output.is_dir() or str(output).endswith(os.sep))
-        project = None
+        deploy = DeployOptions()
         if not code_only:
             variables = read_tfvars(var_file) if var_file else {}
             variables.update(parse_env_pairs(tf_vars, "--var"))
             deploy = DeployOptions(
                 stack_name, parse_env_pairs(parameter_overrides, "--parameter-overrides"), stage, variables
             )
-            project = generate_project(
-                path,
-                function=function,
-                handler=handler,
-                environment=environment,
-                target=target,
-                options=deploy,
-                **common,
-            )
+        options = Options(
+            target=target,
+            handler=handler,
+            environment=environment,
+            kms_keys=kms_keys,
+            include_unreachable=include_unreachable,
+            strict=strict,
+            cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
+            jobs=jobs,
+            function=function,
+            deploy=deploy,
+        )
+        project = None if code_only else generate_project(path, options)
         failures: tuple[FunctionFailure, ...] = ()
         if project is not None:
             if role is not None and project.declared > 1:
@@ -274,7 +270,7 @@ def generate(
                 raise UsageError(
                     f"--function {function}: {path} has no SAM/CloudFormation template, serverless.yml or Terraform files"
                 )
-            result = run_generate(path, handler=handler, environment=environment, target=target, **common)
+            result = run_generate(path, options)
             results = [result]
             rendered = render(result, fmt_enum, base)
             if to_folder:
@@ -309,7 +305,7 @@ def generate(
             f"{len(failures)} did not (above)",
             err=True,
         )
-    if any(r.analysis.errors for r in results):
+    if any(r.errors for r in results):
         code |= EXIT_ERRORS
     if code:
         sys.exit(code)
@@ -344,7 +340,7 @@ def _summary(result: object) -> None:
     from policygen.model import Result
 
     assert isinstance(result, Result)
-    for error in result.analysis.errors:
+    for error in result.errors:
         click.echo(f"policygen: error: {error} (the rest was analysed)", err=True)
     if result.analysis.empty_policy:
         click.echo(f"policygen: warning: {result.analysis.empty_policy}", err=True)

@@ -312,10 +312,45 @@ class Result:
     unresolved: tuple[Unresolved, ...]
     unreachable: tuple[SdkCall, ...]
     target: Target
+    errors: tuple[FileError, ...] = ()  # inputs no evidence source could read (the code's among them)
 
     @property
     def clean(self) -> bool:
-        return not self.unresolved and not self.analysis.errors
+        return not self.unresolved and not self.errors
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """An event source mapping: a queue or stream Lambda polls with the function's role."""
+
+    kind: str  # sqs, kinesis, dynamodb, msk
+    arns: tuple[Text, ...]
+    source: Location  # where the deployment file declares it
+    name: str
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where Lambda sends an invocation's outcome (dead-letter queue, on-failure destination)."""
+
+    kind: str  # sqs, sns, lambda, eventbridge
+    arns: tuple[Text, ...]
+    name: str
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """A function's configuration as its deployment file gives it: what the Lambda service itself
+    does with the role follows from it."""
+
+    name: Text
+    source: Location  # where the deployment file declares the function
+    vpc: bool = False
+    tracing: bool = False
+    event_sources: tuple[EventSource, ...] = ()
+    destinations: tuple[Destination, ...] = ()
+    kms_key: Text | None = None
+    log_group: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -326,8 +361,6 @@ class FunctionSpec:
     code_dir: str  # relative to the project folder
     handler: str | None  # "module.function", as Lambda's handler setting
     environment: tuple[tuple[str, tuple[Text, ...]], ...]
-    platform: tuple[Permission, ...]  # what the Lambda service does with the role for this function
-    platform_widenings: tuple[Widening, ...]
     deployed: PolicyDocument | None  # the role's policy as the deployment file declares it, expanded
     kms_keys: tuple[str, ...]
     source: str  # "template.yaml:12"
@@ -341,12 +374,15 @@ class FunctionSpec:
     triggers: tuple[Trigger, ...] = ()  # what invokes it, with the resources that name the event's fields
     bundle: CodeBundle | None = None  # the code, when it is not the folder code_dir (an archive, inline source)
     error: str | None = None  # set: the reader could not read this function (file:line, what to do)
+    # What the Lambda service does with the role (logs, pollers, ...) is derived from this by
+    # `policygen.evidence.deployment`; None: the reader knows nothing of it.
+    config: FunctionConfig | None = None
 
     @staticmethod
     def unreadable(name: str, source: str, error: str) -> FunctionSpec:
         """A function the deployment declares but its reader could not read: reported as that
         function's failure while the others are analysed."""
-        return FunctionSpec(name, ".", None, (), (), (), None, (), source, error=error)
+        return FunctionSpec(name, ".", None, (), None, (), source, error=error)
 
 
 @dataclass(frozen=True)

@@ -1,333 +1,66 @@
-"""The library entry point: `generate` runs the static pipeline on one code directory.
+"""The pipeline: orders the stages for one function, and nothing else.
 
-discover -> extract -> resolve -> map -> scope -> synthesize. Rendering is left to the caller
-(`policygen.render`). Nothing here prints or exits.
+    evidence (code, deployment, then `Options.sources`) -> merge -> synthesize -> Result
+
+`generate` analyses one function's code folder (or `CodeBundle`); `analyse` runs the stages for
+any `Subject` (`policygen.project` builds one per function a deployment file declares).
+Rendering is left to the caller (`policygen.render`). Nothing here prints or exits.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-import networkx as nx
-
-from policygen.discover import HANDLER_NAMES, Discovery, discover, normalize_handler
-from policygen.errors import StrictModeError, UsageError
-from policygen.extract import extract, ir
-from policygen.mapping import Unmapped
-from policygen.model import (
-    Analysis,
-    CodeBundle,
-    Excluded,
-    FileError,
-    Location,
-    Permission,
-    Result,
-    SdkCall,
-    Target,
-    Text,
-    Trigger,
-    Unresolved,
-    Widening,
-)
-from policygen.resolve.event import event_value
-from policygen.resolve.interpreter import MODULE_SCOPE, UNREACHABLE_SUFFIX, Program
-from policygen.rules import program_context, requirements
-from policygen.scope import scope
+from policygen.discover import normalize_handler
+from policygen.errors import StrictModeError
+from policygen.evidence import Findings, Subject, texts
+from policygen.evidence.code import CodeSource
+from policygen.evidence.deployment import DeploymentSource
+from policygen.model import CodeBundle, Result
+from policygen.options import Options
 from policygen.synthesize import merge_permissions, synthesize
 
 
-def generate(
-    path: str | Path | CodeBundle,
-    *,
-    handler: str | None = None,
-    environment: Mapping[str, str | tuple[Text, ...]] | None = None,
-    target: Target | None = None,
-    include_unreachable: bool = False,
-    strict: bool = False,
-    cache_dir: Path | None = None,
-    jobs: int | None = None,
-    kms_keys: tuple[str, ...] = (),
-    platform: tuple[Permission, ...] = (),
-    platform_widenings: tuple[Widening, ...] = (),
-    triggers: tuple[Trigger, ...] = (),
-) -> Result:
-    """Analyse the Lambda code under ``path`` and synthesize its least-privilege policy.
-    ``triggers`` (from a deployment file) give the handler's ``event`` the names it carries."""
-    root = path if isinstance(path, CodeBundle) else Path(path)
-    target = target or Target()
-    handler = normalize_handler(handler) if handler else None
-    found = _admit_handler(discover(root), handler)
-    if not found.sources:
-        raise UsageError(f"{root}: no Python files found; give the folder that holds the function's code")
-    with _no_cyclic_gc():
-        return _generate(
-            root,
-            found,
-            handler,
-            environment,
-            target,
-            include_unreachable,
-            strict,
-            cache_dir,
-            jobs,
-            kms_keys,
-            platform,
-            platform_widenings,
-            triggers,
-        )
-
-
-def _admit_handler(found: Discovery, handler: str | None) -> Discovery:
-    """Tests and setup.py are set aside, unless the handler is one of them (a function deployed
-    from ``test_lambda.py``) or they are all the folder holds."""
-    if not found.set_aside:
-        return found
-    if not found.sources:
-        admitted = found.set_aside
-    elif handler:
-        module = handler.rpartition(".")[0]
-        admitted = tuple(s for s in found.set_aside if s.module == module or s.module.endswith("." + module))
-    else:
-        return found
-    paths = {s.path for s in admitted}
-    return Discovery(
-        tuple(sorted(found.sources + admitted, key=lambda s: s.path)),
-        tuple(e for e in found.excluded if e.path not in paths),
-        tuple(s for s in found.set_aside if s.path not in paths),
+def generate(path: str | Path | CodeBundle, options: Options | None = None) -> Result:
+    """Analyse the Lambda code under ``path`` and synthesize its least-privilege policy."""
+    options = options or Options()
+    code = path if isinstance(path, CodeBundle) else Path(path)
+    subject = Subject(
+        name=code.label if isinstance(code, CodeBundle) else code.resolve().name,
+        code=code,
+        handler=normalize_handler(options.handler) if options.handler else None,
+        environment=texts(options.environment),
+        target=options.target,
+        kms_keys=options.kms_keys,
     )
+    return analyse(subject, options)
 
 
-def _generate(
-    root: Path | CodeBundle,
-    found: Discovery,
-    handler: str | None,
-    environment: Mapping[str, str | tuple[Text, ...]] | None,
-    target: Target,
-    include_unreachable: bool,
-    strict: bool,
-    cache_dir: Path | None,
-    jobs: int | None,
-    kms_keys: tuple[str, ...],
-    platform: tuple[Permission, ...],
-    platform_widenings: tuple[Widening, ...],
-    triggers: tuple[Trigger, ...],
-) -> Result:
-    sources = found.sources
-    outcomes = extract(sources, cache_dir=cache_dir, jobs=jobs)
-    modules = {o.name: o for o in outcomes if isinstance(o, ir.ModuleIR)}
-    errors = tuple(sorted((o for o in outcomes if isinstance(o, FileError)), key=lambda e: (e.path, e.line)))
-    handler_module, handler_function = _find_handler(root, modules, handler)
-    event = event_value(triggers, target.partition)
-    arguments = {}
-    if event is not None and handler_module and handler_function:
-        arguments[(handler_module, handler_function)] = (event,)  # the handler's first parameter
-    entries = [(handler_module, handler_function)] if handler_module and handler_function else []
-    resolution = Program(modules, environment or {}, arguments, entries).run()
-
-    reachable = _reachable(resolution.graph, handler_module, handler_function)
-    calls: list[SdkCall] = []
-    unreachable: list[SdkCall] = []
-    for call, where in resolution.calls:
-        if _reaches(reachable, where):
-            calls.append(call)
-        else:
-            unreachable.append(call)
-    # A call the handler reaches is not also listed as unreachable because a local runner or a
-    # script reaches it too.
-    reached = {(c.location, c.label) for c in calls}
-    unreachable = [c for c in unreachable if (c.location, c.label) not in reached]
-    unresolved = [
-        u for u, where in resolution.unresolved if _reaches(reachable, where) or include_unreachable
-    ]
-    partial = sorted((m for m in modules.values() if m.names_only), key=lambda m: m.path)
-    unresolved.extend(
-        Unresolved(
-            f"{m.names_only}; it names boto3, botocore or an AWS library, so AWS calls made inside it are "
-            "not found: split the module, or check its calls by hand",
-            Location(m.path, 1),
-        )
-        for m in partial
-        if m.mentions_aws
-    )
-    excluded = found.excluded + tuple(Excluded(m.path, m.names_only) for m in partial if not m.mentions_aws)
-    if resolution.exhausted:
-        unresolved.append(
-            Unresolved(
-                f"the analysis stopped at its evaluation budget with {resolution.exhausted} function(s) still to "
-                "revisit: calls found are granted, values that would have flowed further may be missing",
-                Location(str(root), 0),
-            )
-        )
-    if include_unreachable:
-        calls.extend(unreachable)
-
-    permissions: list[Permission] = []
-    widenings: list[Widening] = []
-    context = program_context(calls)
-    for call in calls:
-        outcome = requirements(call, kms_keys, target.region, context)
-        if isinstance(outcome, Unmapped):
-            unresolved.append(Unresolved(outcome.reason, call.location, call.label))
-            continue
-        unresolved.extend(outcome.notes)
-        for requirement in outcome.requirements:
-            scoped = scope(requirement.call, requirement.need, target, requirement.conditions)
-            permissions.extend(scoped.permissions)
-            widenings.extend(scoped.widenings)
-    empty_policy = _empty_policy(
-        calls, unreachable, permissions, include_unreachable, handler_module, handler_function
-    )
-    if empty_policy is not None:
-        handler_ir = modules[handler_module] if handler_module else None
-        unresolved.append(
-            Unresolved(
-                empty_policy,
-                Location(handler_ir.path, _line_of(handler_ir, handler_function))
-                if handler_ir
-                else Location(str(root), 0),
-            )
-        )
-    permissions.extend(platform)
-    widenings.extend(platform_widenings)
-    merged = merge_permissions(permissions)
-    analysis = Analysis(
-        str(root),
-        f"{handler_module}.{handler_function}" if handler_module else None,
-        tuple(calls),
-        tuple(unresolved),
-        errors,
-        len(sources),
-        sum(m.lines for m in modules.values()),
-        excluded,
-        empty_policy,
-    )
+def analyse(subject: Subject, options: Options) -> Result:
+    """Every evidence source's findings for ``subject``, merged and synthesized into a policy.
+    Raises `StrictModeError` under ``options.strict`` when anything is unresolved or unreadable."""
+    code = CodeSource(options.include_unreachable, options.cache_dir, options.jobs).analyse(subject)
+    others = [DeploymentSource().collect(subject), *(source.collect(subject) for source in options.sources)]
+    found = Findings.merge([code.findings, *others])
+    permissions = merge_permissions(found.permissions)
     result = Result(
-        analysis,
-        synthesize(merged),
-        merged,
-        tuple(sorted(set(widenings))),
-        tuple(sorted(set(unresolved), key=lambda u: (u.location, u.reason, u.detail))),
-        tuple(unreachable) if not include_unreachable else (),
-        target,
+        code.analysis,
+        synthesize(permissions),
+        permissions,
+        tuple(sorted(set(found.widenings))),
+        tuple(sorted(set(found.unresolved), key=lambda u: (u.location, u.reason, u.detail))),
+        code.unreachable,
+        subject.target,
+        tuple(sorted(set(found.errors), key=lambda e: (e.path, e.line, e.message))),
     )
-    if strict and (result.unresolved or errors):
+    if options.strict and (result.unresolved or result.errors):
         raise StrictModeError(_strict_message(result))
     return result
 
 
-def _empty_policy(
-    calls: list[SdkCall],
-    unreachable: list[SdkCall],
-    permissions: list[Permission],
-    include_unreachable: bool,
-    module: str | None,
-    function: str | None,
-) -> str | None:
-    """Why the code's own policy is empty although it visibly calls AWS, or None: an empty policy
-    is then a defect of the analysis or of its input, never a result to hand out silently."""
-    if permissions:
-        return None
-    if calls:
-        first = min(calls, key=lambda c: c.location)
-        return (
-            f"the code makes {len(calls)} AWS call(s) (first {first.label} at {first.location}) but none maps "
-            "to a permission: the policy grants nothing for them; see the unresolved items"
-        )
-    if unreachable and not include_unreachable:
-        first = min(unreachable, key=lambda c: c.location)
-        return (
-            f"none of the code's {len(unreachable)} AWS call(s) (first {first.label} at {first.location}) is "
-            f"reachable from the handler {module}.{function}: the policy is empty; check the handler "
-            "(--handler MODULE.FUNCTION) or grant them with --include-unreachable"
-        )
-    return None
-
-
-def _line_of(module: ir.ModuleIR, function: str | None) -> int:
-    return next((s.line for s in module.body if isinstance(s, ir.FunctionDef) and s.name == function), 0)
-
-
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """The IR and the resolver's values are millions of small acyclic objects: the cyclic
-    collector's passes over them cost a third of a warm run and free nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _strict_message(result: Result) -> str:
-    lines = [
-        f"--strict: {len(result.unresolved)} unresolved item(s), {len(result.analysis.errors)} file error(s)"
-    ]
+    lines = [f"--strict: {len(result.unresolved)} unresolved item(s), {len(result.errors)} file error(s)"]
     lines.extend(f"  {u.location}: {u.reason}" for u in result.unresolved[:20])
-    lines.extend(f"  {e}" for e in result.analysis.errors[:20])
+    lines.extend(f"  {e}" for e in result.errors[:20])
     return "\n".join(lines)
 
-
-def _find_handler(
-    root: Path | CodeBundle, modules: Mapping[str, ir.ModuleIR], handler: str | None
-) -> tuple[str | None, str | None]:
-    def defines(module: ir.ModuleIR, name: str) -> bool:
-        return any(isinstance(s, ir.FunctionDef) and s.name == name for s in module.body)
-
-    if handler:
-        module_name, _, function = handler.rpartition(".")
-        if module_name not in modules:
-            # A code folder that is a package: its modules carry its name.
-            module_name = next((m for m in modules if m.endswith("." + module_name)), module_name)
-        if not module_name or not function:
-            raise UsageError(
-                f"--handler {handler}: expected MODULE.FUNCTION, as in Lambda's handler setting (app.lambda_handler)"
-            )
-        module = modules.get(module_name)
-        if module is None:
-            raise UsageError(
-                f"--handler {handler}: no module {module_name} under {root} (looked for {module_name.replace('.', '/')}.py)"
-            )
-        if not defines(module, function):
-            raise UsageError(
-                f"{module.path}: defines no top-level function {function}() (from --handler {handler})"
-            )
-        return module_name, function
-    candidates = [
-        (m.name, n)
-        for m in sorted(modules.values(), key=lambda m: m.path)
-        for n in HANDLER_NAMES
-        if defines(m, n)
-    ]
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        return None, None  # no handler: every function counts as reachable
-    listed = ", ".join(f"{m}.{f}" for m, f in candidates)
-    raise UsageError(
-        f"{root}: several possible handlers ({listed}); choose one with --handler MODULE.FUNCTION"
-    )
-
-
-def _reaches(reachable: set[tuple[str, str]] | None, where: tuple[str, str]) -> bool:
-    """Whether the handler reaches code recorded under ``where`` (statements that never run
-    are never reached, with or without a handler)."""
-    if where[1].endswith(UNREACHABLE_SUFFIX):
-        return False
-    return reachable is None or where in reachable
-
-
-def _reachable(graph: nx.DiGraph, module: str | None, function: str | None) -> set[tuple[str, str]] | None:
-    if module is None or function is None:
-        return None
-    roots = [(module, MODULE_SCOPE), (module, function)]
-    seen: set[tuple[str, str]] = set()
-    for root in roots:
-        if root in graph:
-            seen.add(root)
-            seen.update(nx.descendants(graph, root))
-    return seen

@@ -4,21 +4,21 @@
 One function's problem is that function's problem: a bad handler, a missing code folder or
 ``--strict`` findings become a `FunctionFailure` naming it, and every other function is still
 analysed. A directory with none of those files is analysed as one function (`pipeline.generate`).
+Each function is a `Subject` for the evidence sources, run by `pipeline.analyse`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from policygen.deploy import cloudformation, serverless, terraform
 from policygen.discover import normalize_handler
 from policygen.errors import DeploymentError, PolicygenError, StrictModeError, UsageError
+from policygen.evidence import Subject, texts
 from policygen.model import FunctionSpec, Result, Target, Text
-from policygen.options import DeployOptions
-from policygen.pipeline import generate
+from policygen.options import DeployOptions, Options
+from policygen.pipeline import analyse
 
 
 @dataclass(frozen=True)
@@ -68,30 +68,21 @@ def read_functions(
     return None
 
 
-def generate_project(
-    path: str | Path,
-    *,
-    function: str | None = None,
-    handler: str | None = None,
-    environment: Mapping[str, str] | None = None,
-    target: Target | None = None,
-    options: DeployOptions | None = None,
-    kms_keys: tuple[str, ...] = (),
-    **kwargs: Any,
-) -> ProjectResult | None:
+def generate_project(path: str | Path, options: Options | None = None) -> ProjectResult | None:
     """Every function the deployment files under ``path`` declare, analysed; None if there are
-    no deployment files. ``handler`` replaces the handler of the one function analysed (the
-    project's only one, or ``function``). A function that cannot be analysed is a failure in the
-    result, not an exception. ``kwargs`` go to `pipeline.generate` for each function."""
+    no deployment files. ``options.handler`` replaces the handler of the one function analysed
+    (the project's only one, or ``options.function``). A function that cannot be analysed is a
+    failure in the result, not an exception."""
+    options = options or Options()
     root = Path(path)
     if not root.is_dir():
         return None
-    target = target or Target()
-    found = read_functions(root, target, options or DeployOptions())
+    found = read_functions(root, options.target, options.deploy)
     if found is None:
         return None
     kind, source, specs = found
     specs = [replace(s, handler=normalize_handler(s.handler)) if s.handler else s for s in specs]
+    function, handler = options.function, options.handler
     if function is not None:
         chosen = [s for s in specs if function in (s.name, s.name.split(".")[-1])]
         if not chosen:
@@ -119,20 +110,8 @@ def generate_project(
         if spec.error is not None:
             failures.append(FunctionFailure(spec, spec.error))
             continue
-        env: dict[str, str | tuple[Text, ...]] = dict(spec.environment)
-        env.update(environment or {})
         try:
-            result = generate(
-                spec.bundle or root / spec.code_dir,
-                handler=spec.handler,
-                environment=env,
-                target=target,
-                kms_keys=tuple(spec.kms_keys) + kms_keys,
-                platform=spec.platform,
-                platform_widenings=spec.platform_widenings,
-                triggers=spec.triggers,
-                **kwargs,
-            )
+            result = analyse(subject(root, spec, options), options)
         except StrictModeError as exc:
             failures.append(FunctionFailure(spec, f"{spec.source}: {exc}", strict=True))
             continue
@@ -141,3 +120,20 @@ def generate_project(
             continue
         results.append(FunctionResult(spec, result))
     return ProjectResult(kind, source, tuple(results), skipped, tuple(failures))
+
+
+def subject(root: Path, spec: FunctionSpec, options: Options) -> Subject:
+    """What the evidence sources are asked about for ``spec``: its code, handler, environment
+    (the deployment file's, under the options'), the keys of both and the deployment's facts."""
+    environment: dict[str, str | tuple[Text, ...]] = dict(spec.environment)
+    environment.update(options.environment)
+    return Subject(
+        name=spec.name,
+        code=spec.bundle or root / spec.code_dir,
+        handler=spec.handler,
+        environment=texts(environment),
+        target=options.target,
+        kms_keys=tuple(spec.kms_keys) + options.kms_keys,
+        triggers=spec.triggers,
+        deployment=spec,
+    )

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from policygen.cli import main
 from policygen.errors import UsageError
+from policygen.options import Options
 from policygen.pipeline import generate
 
 
@@ -69,9 +70,9 @@ def test_empty_directory(tmp_path: Path):
 def test_handler_that_does_not_exist(tmp_path: Path):
     (tmp_path / "app.py").write_text("def handler(e, c):\n    return 1\n")
     with pytest.raises(UsageError, match=r"app.py: defines no top-level function nope\(\)"):
-        generate(tmp_path, handler="app.nope")
+        generate(tmp_path, Options(handler="app.nope"))
     with pytest.raises(UsageError, match="no module missing under"):
-        generate(tmp_path, handler="missing.handler")
+        generate(tmp_path, Options(handler="missing.handler"))
 
 
 def test_ambiguous_handlers(tmp_path: Path):

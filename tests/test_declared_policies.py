@@ -9,6 +9,7 @@ from pathlib import Path
 
 from policygen.compare import compare
 from policygen.model import Condition, Target
+from policygen.options import Options
 from policygen.policy import Effect, to_json
 from policygen.project import generate_project
 
@@ -56,7 +57,7 @@ Resources:
 
 
 def test_sam_declared_policy_keeps_deny_not_action_and_conditions(tmp_path: Path):
-    [function] = generate_project(project(tmp_path, "template.yaml", SAM), target=TARGET, cache_dir=None).functions
+    [function] = generate_project(project(tmp_path, "template.yaml", SAM), Options(target=TARGET, cache_dir=None)).functions
     declared = function.spec.deployed
     assert declared is not None
     allow, deny, fence = declared.statements
@@ -123,7 +124,7 @@ resource "aws_iam_role_policy" "fn" {
 
 def test_terraform_policy_document_keeps_deny_not_elements_and_conditions(tmp_path: Path):
     root = project(tmp_path, "main.tf", TERRAFORM)
-    [function] = generate_project(root, target=TARGET, cache_dir=None).functions
+    [function] = generate_project(root, Options(target=TARGET, cache_dir=None)).functions
     declared = function.spec.deployed
     assert declared is not None, function.spec.notes
     grant, fence = declared.statements
@@ -164,7 +165,7 @@ def test_managed_policies_attached_in_the_template_and_by_sam_are_expanded(tmp_p
     from policygen.cli import main
 
     root = project(tmp_path, "template.yaml", MANAGED)
-    [function] = generate_project(root, target=TARGET, cache_dir=None).functions
+    [function] = generate_project(root, Options(target=TARGET, cache_dir=None)).functions
     assert function.spec.managed_policies == (
         "AmazonS3ReadOnlyAccess",
         "arn:aws:iam::aws:policy/NoSuchPolicyYet",
@@ -211,7 +212,7 @@ functions:
 
 def test_serverless_managed_policies_are_expanded_next_to_the_statements(tmp_path: Path):
     root = project(tmp_path, "serverless.yml", SERVERLESS)
-    [function] = generate_project(root, target=TARGET, cache_dir=None).functions
+    [function] = generate_project(root, Options(target=TARGET, cache_dir=None)).functions
     assert function.spec.managed_policies == ("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",)
     from policygen.policy.managed import ManagedPolicy, lookup
 

@@ -21,7 +21,7 @@ from policygen.deploy.cfn_yaml import load_template
 from policygen.deploy.intrinsics import Context, resolve
 from policygen.errors import DeploymentError
 from policygen.model import Target
-from policygen.options import DeployOptions
+from policygen.options import DeployOptions, Options
 from policygen.project import generate_project
 
 TARGET = Target("aws", "us-east-1", "123456789012")
@@ -115,7 +115,7 @@ FUNCTION = """
 def test_invalid_yaml_names_file_and_line(tmp_path):
     write(tmp_path, "Resources:\n  Fn: [unclosed\n")
     with pytest.raises(DeploymentError, match=r"template.yaml:\d+: invalid YAML"):
-        generate_project(tmp_path, target=TARGET)
+        generate_project(tmp_path, Options(target=TARGET))
 
 
 def test_missing_code_folder(tmp_path):
@@ -129,7 +129,7 @@ def test_code_folder_outside_the_project(tmp_path):
     project = tmp_path / "project"
     project.mkdir()
     write(project, FUNCTION.format(code="../.."))
-    result = generate_project(project, target=TARGET)
+    result = generate_project(project, Options(target=TARGET))
     assert result is not None and not result.functions
     [failure] = result.failures
     assert failure.spec.name == "Fn"
@@ -163,7 +163,7 @@ def sam_project():
     options = DeployOptions(
         stack_name="orders", parameter_overrides={"ReportsBucketName": "acme-order-reports"}
     )
-    return generate_project(SAM, target=TARGET, options=options, cache_dir=None)
+    return generate_project(SAM, Options(target=TARGET, deploy=options, cache_dir=None))
 
 
 def test_sam_functions_are_scoped_with_template_names():
@@ -278,12 +278,7 @@ def test_sam_cloudformation_output_refers_to_the_template():
 
 
 def test_terraform_declared_policy_is_read_and_compared():
-    project = generate_project(
-        ROOT / "examples" / "tf-thumbnails",
-        target=TARGET,
-        options=DeployOptions(variables={"stage": "prod"}),
-        cache_dir=None,
-    )
+    project = generate_project(ROOT / "examples" / "tf-thumbnails", Options(target=TARGET, deploy=DeployOptions(variables={"stage": "prod"}), cache_dir=None))
     [function] = project.functions
     declared = function.spec.deployed
     actions = {a for s in declared.statements for a in s.actions}

@@ -19,6 +19,7 @@ from policygen.deploy.intrinsics import Context, resolve
 from policygen.errors import ConfigError, DeploymentError, SourceError
 from policygen.extract.lower import lower_source
 from policygen.model import Argument, Hole, Location, SdkCall, Target, Text
+from policygen.options import Options
 from policygen.render.project import file_name
 from policygen.scope import scope
 
@@ -208,7 +209,7 @@ def test_huge_source_file_is_a_per_file_error(tmp_path):
     (tmp_path / "huge.py").write_text("x = 1\n" * 3_500_000)  # over the per-file limit
     from policygen.pipeline import generate
 
-    result = generate(tmp_path, cache_dir=None)
+    result = generate(tmp_path, Options(cache_dir=None))
     assert [str(e) for e in result.analysis.errors] == [
         "huge.py:1: file is 21,000,000 bytes, over policygen's 20,000,000-byte per-file limit; skipped "
         "(its names and calls are unknown to the analysis)"

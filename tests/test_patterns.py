@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from policygen.model import Target
+from policygen.options import Options
 from policygen.pipeline import generate
 
 TARGET = Target("aws", "us-east-1", "123456789012")
@@ -30,7 +31,7 @@ def run(tmp_path: Path, case: Case):
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
-    return generate(tmp_path, environment=case.env, target=TARGET)
+    return generate(tmp_path, Options(environment=case.env, target=TARGET))
 
 
 S3 = "arn:aws:s3:::"
@@ -466,7 +467,7 @@ def test_a_code_folder_that_is_a_package_imports_itself_by_name(tmp_path):
     (root / "app.py").write_text(
         'from orders.clients import s3\n\ndef handler(e, c):\n    s3.get_object(Bucket="b", Key="k")\n'
     )
-    result = generate(root, handler="app.handler", target=TARGET)
+    result = generate(root, Options(handler="app.handler", target=TARGET))
     assert {(p.action, p.resource) for p in result.permissions} == {("s3:GetObject", S3 + "b/k")}
 
 
@@ -478,7 +479,7 @@ def test_recursive_structure_building_terminates(tmp_path):
         "def handler(e, c):\n"
         "    boto3.client('sqs').send_message(QueueUrl='https://sqs.us-east-1.amazonaws.com/123456789012/q', MessageBody='x', **wrap({}, 50))\n"
     )
-    result = generate(tmp_path, target=TARGET)
+    result = generate(tmp_path, Options(target=TARGET))
     assert ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q") in {
         (p.action, p.resource) for p in result.permissions
     }

@@ -15,6 +15,7 @@ from policygen.cli import main
 from policygen.discover import discover, normalize_handler
 from policygen.errors import UsageError
 from policygen.model import Target
+from policygen.options import Options
 from policygen.pipeline import generate
 from policygen.project import generate_project
 from policygen.regions import check_target
@@ -75,7 +76,7 @@ def test_hyphenated_file_is_a_module_and_can_be_the_handler(tmp_path):
         ("resize-image-function.py", "resize-image-function"),
         ("send-email.py", "send-email"),
     ]
-    result = generate(tmp_path, environment={"BUCKET": "uploads"}, target=TARGET)
+    result = generate(tmp_path, Options(environment={"BUCKET": "uploads"}, target=TARGET))
     assert result.analysis.handler == "send-email.lambda_handler"
     assert {(p.action, p.resource) for p in result.permissions} == {("s3:GetObject", OBJECTS)}
     cli_result = cli(str(tmp_path), "--handler", "send-email.lambda_handler", "--env", "BUCKET=uploads")
@@ -98,7 +99,7 @@ def test_slash_and_dotted_handlers(tmp_path, form):
     result = cli(str(tmp_path), "--handler", form, "--env", "BUCKET=uploads")
     assert result.exit_code == 0, result.output
     assert granted(result) == {("s3:GetObject", OBJECTS)}
-    library = generate(tmp_path, handler=form, environment={"BUCKET": "uploads"})
+    library = generate(tmp_path, Options(handler=form, environment={"BUCKET": "uploads"}))
     assert library.analysis.handler == "src.api.orders.lambda_handler"
 
 
@@ -140,7 +141,7 @@ def test_other_callers_of_the_handler_do_not_empty_its_policy(tmp_path, caller):
 
 def test_the_handler_is_not_listed_as_unreachable_because_a_runner_calls_it(tmp_path):
     write(tmp_path, {"app.py": HANDLER, "smoke.py": SCRIPT})
-    result = generate(tmp_path, environment={"BUCKET": "uploads"})
+    result = generate(tmp_path, Options(environment={"BUCKET": "uploads"}))
     assert result.unreachable == ()
     assert result.analysis.empty_policy is None
 
@@ -212,7 +213,7 @@ def test_tests_build_and_virtualenv_folders_are_left_out_and_listed(tmp_path):
             "__pycache__/app.py": BYSTANDER,
         },
     )
-    result = generate(tmp_path, environment={"BUCKET": "uploads"}, target=TARGET)
+    result = generate(tmp_path, Options(environment={"BUCKET": "uploads"}, target=TARGET))
     assert result.analysis.files == 1
     assert result.unreachable == ()  # the bystanders were never read
     assert {(p.action, p.resource) for p in result.permissions} == {("s3:GetObject", OBJECTS)}
@@ -248,7 +249,7 @@ def test_a_folder_named_env_that_is_not_a_virtualenv_is_code(tmp_path):
 
 def test_a_handler_in_a_test_named_file_is_analysed(tmp_path):
     write(tmp_path, {"test_lambda.py": HANDLER, "helpers.py": "x = 1\n"})
-    result = generate(tmp_path, handler="test_lambda.lambda_handler", environment={"BUCKET": "uploads"})
+    result = generate(tmp_path, Options(handler="test_lambda.lambda_handler", environment={"BUCKET": "uploads"}))
     assert result.analysis.handler == "test_lambda.lambda_handler"
     assert {p.action for p in result.permissions} == {"s3:GetObject"}
     assert result.analysis.excluded == ()
@@ -256,7 +257,7 @@ def test_a_handler_in_a_test_named_file_is_analysed(tmp_path):
 
 def test_a_folder_of_only_test_named_files_is_analysed(tmp_path):
     write(tmp_path, {"test_function.py": HANDLER})
-    result = generate(tmp_path, environment={"BUCKET": "uploads"})
+    result = generate(tmp_path, Options(environment={"BUCKET": "uploads"}))
     assert result.analysis.handler == "test_function.lambda_handler"
 
 
@@ -273,7 +274,7 @@ def test_an_unreadable_file_is_an_error_naming_it(tmp_path, monkeypatch):
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    result = generate(tmp_path, environment={"BUCKET": "uploads"})
+    result = generate(tmp_path, Options(environment={"BUCKET": "uploads"}))
     assert [str(e) for e in result.analysis.errors] == [
         "secret.py:1: cannot be read (Permission denied); fix its permissions or remove it"
     ]
@@ -328,7 +329,7 @@ def test_a_large_module_is_read_for_its_names(tmp_path, small_limits):
             "    boto3.client('s3').put_object(Bucket='acme', Key='o', Body=DESCRIPTOR.name)\n",
         },
     )
-    result = generate(tmp_path, jobs=1)
+    result = generate(tmp_path, Options(jobs=1))
     assert not result.analysis.errors and not result.unresolved
     assert {(p.action, p.resource) for p in result.permissions} == {("s3:PutObject", "arn:aws:s3:::acme/o")}
     [note] = [e for e in result.analysis.excluded if e.path == "orders_pb2.py"]
@@ -337,7 +338,7 @@ def test_a_large_module_is_read_for_its_names(tmp_path, small_limits):
 
 def test_a_large_module_that_names_aws_is_unresolved(tmp_path, small_limits):
     write(tmp_path, {"big.py": GENERATED + "import boto3\n", "app.py": HANDLER})
-    result = generate(tmp_path, environment={"BUCKET": "uploads"}, jobs=1)
+    result = generate(tmp_path, Options(environment={"BUCKET": "uploads"}, jobs=1))
     [item] = [u for u in result.unresolved if u.location.path == "big.py"]
     assert "it names boto3, botocore or an AWS library" in item.reason
     assert cli(str(tmp_path), "--env", "BUCKET=uploads", "--strict", "--jobs", "1").exit_code == 1
@@ -345,7 +346,7 @@ def test_a_large_module_that_names_aws_is_unresolved(tmp_path, small_limits):
 
 def test_a_module_over_the_per_file_limit_is_an_error_naming_file_and_limit(tmp_path, small_limits):
     write(tmp_path, {"huge.py": "x = 1\n" * 1_000, "app.py": HANDLER})
-    result = generate(tmp_path, environment={"BUCKET": "uploads"}, jobs=1)
+    result = generate(tmp_path, Options(environment={"BUCKET": "uploads"}, jobs=1))
     assert [str(e) for e in result.analysis.errors] == [
         "huge.py:1: file is 6,000 bytes, over policygen's 5,000-byte per-file limit; skipped "
         "(its names and calls are unknown to the analysis)"
@@ -430,7 +431,7 @@ def broken_project(root: Path) -> Path:
 
 
 def test_a_broken_function_does_not_stop_the_others(tmp_path):
-    project = generate_project(broken_project(tmp_path), target=TARGET, cache_dir=None)
+    project = generate_project(broken_project(tmp_path), Options(target=TARGET, cache_dir=None))
     assert project is not None
     assert [f.spec.name for f in project.functions] == ["GoodFunction"]
     assert project.functions[0].spec.handler == "src.app.lambda_handler"
@@ -560,7 +561,7 @@ def test_the_sam_shop_layout_example():
     scripts/ and .aws-sam/ beside the code (its goldens are checked by test_examples)."""
     from golden import ROOT
 
-    project = generate_project(ROOT / "examples" / "sam-shop-layout", target=TARGET, cache_dir=None)
+    project = generate_project(ROOT / "examples" / "sam-shop-layout", Options(target=TARGET, cache_dir=None))
     assert project is not None and not project.failures
     orders, notify = project.functions
     assert (orders.spec.handler, notify.spec.handler) == (

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from policygen.cli import main
 from policygen.model import Target
+from policygen.options import Options
 from policygen.pipeline import generate
 
 TARGET = Target("aws", "us-east-1", "123456789012")
@@ -192,7 +193,7 @@ CASES: list[Case] = [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_library(tmp_path, case):
     write(tmp_path, case)
-    result = generate(tmp_path, environment=case.env, target=TARGET)
+    result = generate(tmp_path, Options(environment=case.env, target=TARGET))
     granted = {(p.action, p.resource) for p in result.permissions}
     check(case, granted, {c.label for c in result.unreachable})
 
@@ -228,7 +229,7 @@ def test_code_that_never_runs_is_not_granted_without_a_handler_either(tmp_path):
         "    return 0\n"
         "    boto3.client('s3').delete_bucket(Bucket='b')\n"
     )
-    result = generate(tmp_path, target=TARGET)
+    result = generate(tmp_path, Options(target=TARGET))
     assert {p.action for p in result.permissions} == {"s3:ListAllMyBuckets"}
     assert [(c.label, c.note) for c in result.unreachable] == [
         ("s3.delete_bucket", "never runs: after `return`")

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from policygen import mapping
 from policygen.cli import main
 from policygen.model import Target
+from policygen.options import Options
 from policygen.pipeline import generate
 
 TARGET = Target("aws", "us-east-1", "123456789012")
@@ -21,7 +22,7 @@ SES = "arn:aws:ses:us-east-1:123456789012:"
 
 def grants(tmp_path: Path, code: str):
     (tmp_path / "app.py").write_text("import boto3\n\n" + textwrap.dedent(code))
-    result = generate(tmp_path, target=TARGET)
+    result = generate(tmp_path, Options(target=TARGET))
     return result, {(p.action, p.resource) for p in result.permissions}
 
 

@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 from policygen.model import Target
+from policygen.options import Options
 from policygen.pipeline import generate
 
 TARGET = Target("aws", "us-east-1", "123456789012")
@@ -16,7 +17,7 @@ KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890
 
 def grants(tmp_path: Path, code: str, **kwargs):
     (tmp_path / "app.py").write_text("import boto3\n\n" + textwrap.dedent(code))
-    result = generate(tmp_path, target=TARGET, **kwargs)
+    result = generate(tmp_path, Options(target=TARGET, **kwargs))
     return result, {(p.action, p.resource): p.conditions for p in result.permissions}
 
 

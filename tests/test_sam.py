@@ -14,7 +14,9 @@ from click.testing import CliRunner
 from policygen.cli import main
 from policygen.deploy import cloudformation
 from policygen.errors import DeploymentError
+from policygen.evidence.deployment import for_spec
 from policygen.model import Target
+from policygen.options import Options
 from policygen.project import generate_project
 
 TARGET = Target("aws", "us-east-1", "123456789012")
@@ -106,7 +108,7 @@ def test_other_runtimes_and_remote_code_are_listed_with_their_reason(tmp_path):
 
 def test_skipped_functions_never_abort_the_others(tmp_path):
     root = mixed(tmp_path)
-    result = generate_project(root, target=TARGET)
+    result = generate_project(root, Options(target=TARGET))
     assert result is not None
     assert [f.spec.name for f in result.functions] == ["PyFunction", "InlineFunction", "PackagedFunction"]
     assert sorted(s.name for s in result.skipped) == [
@@ -141,14 +143,14 @@ def test_a_project_with_nothing_to_analyse_says_so(tmp_path):
         """,
     )
     with pytest.raises(DeploymentError, match=r"no function whose code policygen can analyse.*nodejs20\.x"):
-        generate_project(root, target=TARGET)
+        generate_project(root, Options(target=TARGET))
 
 
 MEDIA = Path(__file__).resolve().parent.parent / "examples" / "sam-media"
 
 
 def grants(spec):
-    return {(p.action, p.resource) for p in spec.platform}
+    return {(p.action, p.resource) for p in for_spec(spec, TARGET).permissions}
 
 
 def test_stream_on_failure_and_invoke_destinations_are_scoped_to_the_destination():
@@ -265,7 +267,7 @@ def test_the_bucket_an_s3_event_names_scopes_the_handler_calls(tmp_path):
         """,
         S3_HANDLER,
     )
-    result = generate_project(root, target=TARGET)
+    result = generate_project(root, Options(target=TARGET))
     assert result is not None
     permissions = {(p.action, p.resource) for p in result.functions[0].result.permissions}
     assert ("s3:PutObject", "arn:aws:s3:::acme-uploads/copies/*") in permissions
@@ -319,7 +321,7 @@ def test_container_images_built_from_the_project_are_analysed(tmp_path):
     assert specs["NodeImage"].skipped == (
         "its container image is built FROM public.ecr.aws/lambda/nodejs:20, not a Python Lambda image"
     )
-    result = generate_project(root, target=TARGET)
+    result = generate_project(root, Options(target=TARGET))
     assert result is not None
     assert [f.spec.name for f in result.functions] == ["PyImage", "CommandImage"]
     assert all("sqs:SendMessage" in {p.action for p in f.result.permissions} for f in result.functions)
@@ -355,7 +357,7 @@ def test_an_s3_notification_filter_narrows_the_object_keys(tmp_path):
         """,
         S3_HANDLER,
     )
-    result = generate_project(root, target=TARGET)
+    result = generate_project(root, Options(target=TARGET))
     assert result is not None
     permissions = {(p.action, p.resource) for p in result.functions[0].result.permissions}
     assert ("s3:GetObject", "arn:aws:s3:::acme-uploads/incoming/*.csv") in permissions
@@ -403,7 +405,7 @@ def test_the_fields_an_eventbridge_rule_fixes_scope_the_handler_calls(tmp_path):
         """,
         EVENTBRIDGE_HANDLER,
     )
-    result = generate_project(root, target=TARGET)
+    result = generate_project(root, Options(target=TARGET))
     assert result is not None
     resources = {p.resource for p in result.functions[0].result.permissions if p.action == "s3:GetObject"}
     assert resources == {

@@ -9,6 +9,7 @@ import pytest
 
 from policygen.deploy import serverless
 from policygen.errors import DeploymentError
+from policygen.evidence.deployment import for_spec
 from policygen.model import Target
 
 TARGET = Target("aws", "us-east-1", "123456789012")
@@ -153,7 +154,7 @@ def test_lift_queue_worker_is_a_function_that_polls_its_queue():
     specs = read(SHOP)
     worker = specs["jobsWorker"]
     assert worker.handler == "src.jobs.worker.handler"
-    polled = {(p.action, p.resource) for p in worker.platform}
+    polled = {(p.action, p.resource) for p in for_spec(worker, TARGET).permissions}
     assert ("sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:shop-dev-jobs") in polled
     assert env(specs["api"], "JOBS_QUEUE_URL") == [
         "https://sqs.us-east-1.amazonaws.com/123456789012/shop-dev-jobs"
@@ -229,7 +230,7 @@ def test_generated_function_resources_and_module_folders(tmp_path):
     assert spec.code_dir == "billing" and spec.handler == "handler.handler"
     assert env(spec, "NEXT") == ["svc-dev-send-invoice"]
     assert ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:invoice-failures") in {
-        (p.action, p.resource) for p in spec.platform
+        (p.action, p.resource) for p in for_spec(spec, TARGET).permissions
     }
 
 

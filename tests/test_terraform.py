@@ -17,8 +17,9 @@ from policygen.deploy import bundle
 from policygen.deploy import terraform as tf
 from policygen.deploy.terraform import hcl
 from policygen.errors import DeploymentError
+from policygen.evidence.deployment import for_spec
 from policygen.model import Target
-from policygen.options import DeployOptions
+from policygen.options import DeployOptions, Options
 from policygen.project import generate_project
 
 TARGET = Target("aws", "us-east-1", "123456789012")
@@ -103,7 +104,7 @@ def test_local_module_example_binds_variables_outputs_and_nested_modules():
     audit_env = {k: str(v[0]) for k, v in audit.environment}
     assert audit_env == {"AUDIT_BUCKET": "shop-prod-audit-log", "QUEUE_NAME": "shop-prod-audit"}  # merge()
     # The mapping sits in the calling module and names the function through an output.
-    assert {p.action for p in audit.platform} >= {"sqs:ReceiveMessage", "sqs:DeleteMessage"}
+    assert {p.action for p in for_spec(audit, TARGET).permissions} >= {"sqs:ReceiveMessage", "sqs:DeleteMessage"}
     # A policy the root attaches to the module's role, through the module's output.
     assert api.deployed is not None and api.role == "module.orders_api.role_name"
     assert any("dynamodb:*" in s.actions for s in api.deployed.statements)
@@ -148,7 +149,7 @@ def test_count_and_for_each_make_one_function_each():
     ]
     acme = found['aws_lambda_function.meter["acme"]']
     assert dict((k, str(v[0])) for k, v in acme.environment)["PLAN"] == "pro"
-    pollers = {p.resource for p in acme.platform if p.action == "sqs:ReceiveMessage"}
+    pollers = {p.resource for p in for_spec(acme, TARGET).permissions if p.action == "sqs:ReceiveMessage"}
     assert pollers == {"arn:aws:sqs:us-east-1:123456789012:usage-acme-prod"}  # its own queue only
     assert acme.role == 'aws_iam_role.meter["acme"].name'
     assert found["aws_lambda_function.compactor[1]"].environment[0][1][0].known == "usage-prod-shard-1"
@@ -434,7 +435,7 @@ def test_heredoc_and_escapes():
 
 def test_project_through_the_library(tmp_path):
     write(tmp_path, {"main.tf": FUNCTION.format(name="fn", code="src"), "src/app.py": HANDLER})
-    project = generate_project(tmp_path, target=TARGET, options=DeployOptions(), cache_dir=None)
+    project = generate_project(tmp_path, Options(target=TARGET, deploy=DeployOptions(), cache_dir=None))
     [function] = project.functions
     assert function.spec.name == "aws_lambda_function.fn"
     assert "arn:aws:sqs:us-east-1:123456789012:fn-q" in {p.resource for p in function.result.permissions}
@@ -519,13 +520,7 @@ def _run_under(document, code: Path, handler: str, env: dict, setup, event: dict
 def _project_policy(example: str, function: str, **variables: str):
     from policygen.render.json_policy import policy_document
 
-    project = generate_project(
-        ROOT / "examples" / example,
-        function=function,
-        target=TARGET,
-        options=DeployOptions(variables=variables),
-        cache_dir=None,
-    )
+    project = generate_project(ROOT / "examples" / example, Options(function=function, target=TARGET, deploy=DeployOptions(variables=variables), cache_dir=None))
     [found] = project.functions
     return found, policy_document(found.result.policy)
 
@@ -628,7 +623,7 @@ def test_the_event_names_what_terraform_says_invokes_the_function(tmp_path):
             "src/app.py": S3_HANDLER,
         },
     )
-    project = generate_project(tmp_path, target=TARGET, options=DeployOptions(), cache_dir=None)
+    project = generate_project(tmp_path, Options(target=TARGET, deploy=DeployOptions(), cache_dir=None))
     reads = {
         f.spec.name: {p.resource for p in f.result.permissions if p.action == "s3:GetObject"}
         for f in project.functions

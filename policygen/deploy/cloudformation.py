@@ -1,9 +1,9 @@
 """SAM and CloudFormation templates -> `FunctionSpec`s.
 
 Reads ``AWS::Serverless::Function`` (with ``Globals``) and ``AWS::Lambda::Function``: code
-directory, handler, environment (intrinsics resolved), the platform permissions the
-configuration implies (logs, X-Ray, VPC, event source pollers, dead-letter queues and
-destinations, the environment's KMS key), and the role's policy as declared (inline statements,
+directory, handler, environment (intrinsics resolved), the configuration the Lambda service acts
+on (`FunctionConfig`: logs, X-Ray, VPC, event source pollers, dead-letter queues and destinations,
+the environment's KMS key; `policygen.evidence.deployment` grants from it), and the role's policy as declared (inline statements,
 SAM policy templates expanded from the definitions shipped in aws-sam-translator).
 """
 
@@ -18,13 +18,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from policygen.deploy import bundle, platform
+from policygen.deploy import bundle
 from policygen.deploy.cfn_yaml import LineDict, load_template
 from policygen.deploy.declared import declared_statements
+from policygen.deploy.events import object_keys, pattern_fields
 from policygen.deploy.intrinsics import NAME_RULES, Context, fill_arn, resolve
-from policygen.deploy.platform import object_keys, pattern_fields
 from policygen.errors import DeploymentError
-from policygen.model import CodeBundle, CodeFile, FunctionSpec, Hole, IacReference, Target, Text, Trigger
+from policygen.model import (
+    CodeBundle,
+    CodeFile,
+    Destination,
+    EventSource,
+    FunctionConfig,
+    FunctionSpec,
+    Hole,
+    IacReference,
+    Location,
+    Target,
+    Text,
+    Trigger,
+)
 from policygen.policy.document import PolicyDocument, PolicyStatement
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json", "samconfig-template.yaml")
@@ -257,29 +270,23 @@ def _function(
     function_name = name_texts[0]
     evidence_line = f"{label}:{line}"
     events = _events(config, ctx, label, logical)
-    permissions, widenings = platform.for_function(
-        platform.FunctionConfig(
-            name=function_name,
-            source=evidence_line,
-            vpc=bool(config.get("VpcConfig")),
-            tracing=(config.get("Tracing") == "Active")
-            or ((config.get("TracingConfig") or {}).get("Mode") == "Active"),
-            event_sources=tuple(events.sources),
-            destinations=(*_destinations(config, ctx, logical), *events.destinations),
-            kms_key=_first(resolve(config["KmsKeyArn"], ctx)) if config.get("KmsKeyArn") else None,
-            log_group=_log_group(config, ctx),
-        ),
-        ctx.target,
+    function_config = FunctionConfig(
+        name=function_name,
+        source=Location(label, line),
+        vpc=bool(config.get("VpcConfig")),
+        tracing=(config.get("Tracing") == "Active") or ((config.get("TracingConfig") or {}).get("Mode") == "Active"),
+        event_sources=tuple(events.sources),
+        destinations=(*_destinations(config, ctx, logical), *events.destinations),
+        kms_key=_first(resolve(config["KmsKeyArn"], ctx)) if config.get("KmsKeyArn") else None,
+        log_group=_log_group(config, ctx),
     )
     return FunctionSpec(
         name=logical,
         code_dir=code_dir.relative_to(path.parent.resolve()).as_posix() or ".",
         handler=handler,
         environment=tuple(environment),
-        platform=tuple(permissions),
-        platform_widenings=tuple(widenings),
         deployed=_deployed_policy(config, is_sam, ctx),
-        kms_keys=(),  # KmsKeyArn encrypts the environment only: a platform permission above
+        kms_keys=(),  # KmsKeyArn encrypts the environment only: a deployment permission (config)
         source=evidence_line,
         notes=tuple(notes),
         role=_role_reference(config, logical, is_sam),
@@ -287,6 +294,7 @@ def _function(
         triggers=tuple(events.triggers),
         bundle=packaged,
         managed_policies=tuple(managed),
+        config=function_config,
     )
 
 
@@ -493,9 +501,9 @@ def _log_group(config: Mapping[str, Any], ctx: Context) -> Text | None:
 class _Events:
     """What a function's event sources imply: pollers, the event's names, failure destinations."""
 
-    sources: list[platform.EventSource] = field(default_factory=list)
+    sources: list[EventSource] = field(default_factory=list)
     triggers: list[Trigger] = field(default_factory=list)
-    destinations: list[platform.Destination] = field(default_factory=list)
+    destinations: list[Destination] = field(default_factory=list)
 
 
 _POLLED = {"SQS": "sqs", "Kinesis": "kinesis", "DynamoDB": "dynamodb", "MSK": "msk"}
@@ -508,11 +516,11 @@ def _events(config: Mapping[str, Any], ctx: Context, label: str, logical: str) -
             continue
         kind = event.get("Type")
         props = event.get("Properties") or {}
-        where = f"{label}:{event.line if isinstance(event, LineDict) else 0}"
+        where = Location(label, event.line if isinstance(event, LineDict) else 0)
         arn_key = "Queue" if kind == "SQS" else "Stream"
         if kind in _POLLED and arn_key in props:
             arns = tuple(resolve(props[arn_key], ctx))
-            out.sources.append(platform.EventSource(_POLLED[kind], arns, where, event_name))
+            out.sources.append(EventSource(_POLLED[kind], arns, where, event_name))
             out.triggers.append(Trigger(_POLLED[kind], arns))
         elif kind == "S3" and "Bucket" in props:
             rules = (((props.get("Filter") or {}).get("S3Key") or {}).get("Rules")) or []
@@ -535,9 +543,7 @@ def _events(config: Mapping[str, Any], ctx: Context, label: str, logical: str) -
         if resource.get("Type") == "AWS::Lambda::EventSourceMapping":
             arns = tuple(resolve(props.get("EventSourceArn"), ctx))
             kind = _kind_of_arn(arns[0])
-            out.sources.append(
-                platform.EventSource(kind, arns, f"{label}:{getattr(resource, 'line', 0)}", other)
-            )
+            out.sources.append(EventSource(kind, arns, Location(label, getattr(resource, "line", 0)), other))
             if kind in ("sqs", "kinesis", "dynamodb"):
                 out.triggers.append(Trigger(kind, arns))
             out.destinations.extend(_on_failure(props, ctx, f"{other} DestinationConfig.OnFailure"))
@@ -549,7 +555,7 @@ def _events(config: Mapping[str, Any], ctx: Context, label: str, logical: str) -
     return out
 
 
-def _on_failure(props: Mapping[str, Any], ctx: Context, name: str) -> list[platform.Destination]:
+def _on_failure(props: Mapping[str, Any], ctx: Context, name: str) -> list[Destination]:
     """An event source mapping's ``DestinationConfig.OnFailure``: where Lambda sends the records
     it gave up on, with the function's role."""
     target = ((props.get("DestinationConfig") or {}).get("OnFailure")) or {}
@@ -561,7 +567,7 @@ def _on_failure(props: Mapping[str, Any], ctx: Context, name: str) -> list[platf
 _DESTINATION_TYPES = {"SQS": "sqs", "SNS": "sns", "Lambda": "lambda", "EventBridge": "eventbridge"}
 
 
-def _destination(target: Mapping[str, Any], ctx: Context, name: str) -> platform.Destination:
+def _destination(target: Mapping[str, Any], ctx: Context, name: str) -> Destination:
     arns = tuple(resolve(target["Destination"], ctx))
     kind = _DESTINATION_TYPES.get(str(target.get("Type"))) or _kind_of_arn(arns[0])
     if kind == "lambda":  # Ref to a function is its name; the grant needs its ARN
@@ -573,7 +579,7 @@ def _destination(target: Mapping[str, Any], ctx: Context, name: str) -> platform
             )
             for a in arns
         )
-    return platform.Destination(kind, arns, name)
+    return Destination(kind, arns, name)
 
 
 def _region_account(ctx: Context) -> tuple[Text, Text]:
@@ -593,17 +599,17 @@ def _kind_of_arn(arn: Text) -> str:
     return {"events": "eventbridge", "kafka": "msk"}.get(match.group(1), match.group(1))
 
 
-def _destinations(config: Mapping[str, Any], ctx: Context, logical: str) -> list[platform.Destination]:
+def _destinations(config: Mapping[str, Any], ctx: Context, logical: str) -> list[Destination]:
     out = []
     dlq = config.get("DeadLetterQueue") or {}
     if isinstance(dlq, dict) and dlq.get("TargetArn"):
         kind = "sns" if dlq.get("Type") == "SNS" else "sqs"
-        out.append(platform.Destination(kind, tuple(resolve(dlq["TargetArn"], ctx)), "DeadLetterQueue"))
+        out.append(Destination(kind, tuple(resolve(dlq["TargetArn"], ctx)), "DeadLetterQueue"))
     dead = config.get("DeadLetterConfig") or {}
     if isinstance(dead, dict) and dead.get("TargetArn"):
         arns = tuple(resolve(dead["TargetArn"], ctx))
         kind = "sns" if _kind_of_arn(arns[0]) == "sns" else "sqs"  # the only two a DLQ can be
-        out.append(platform.Destination(kind, arns, "DeadLetterConfig"))
+        out.append(Destination(kind, arns, "DeadLetterConfig"))
     invoke = config.get("EventInvokeConfig") or {}
     for outcome in ("OnSuccess", "OnFailure"):
         target = ((invoke.get("DestinationConfig") or {}).get(outcome)) or {}

@@ -17,15 +17,26 @@ import re
 from pathlib import Path
 from typing import Any
 
-from policygen.deploy import platform
 from policygen.deploy.cfn_yaml import LineDict, load_template
 from policygen.deploy.declared import declared_statements
+from policygen.deploy.events import object_keys, pattern_fields
 from policygen.deploy.intrinsics import Context, resolve
 from policygen.deploy.lift import Lift
 from policygen.deploy.sls_variables import Variables
 from policygen.discover import normalize_handler
 from policygen.errors import DeploymentError
-from policygen.model import FunctionSpec, Hole, Target, Text, Trigger
+from policygen.evidence.deployment import DESTINATION_ACTIONS
+from policygen.model import (
+    Destination,
+    EventSource,
+    FunctionConfig,
+    FunctionSpec,
+    Hole,
+    Location,
+    Target,
+    Text,
+    Trigger,
+)
 from policygen.policy.document import PolicyDocument
 
 NAMES = ("serverless.yml", "serverless.yaml")
@@ -138,18 +149,15 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
             statements = provider_statements
         elif config.get("iamRoleStatementsInherit"):
             statements = [*provider_statements, *statements]
-        sources, triggers = _event_sources(config, key, where, ctx)
-        permissions, widenings = platform.for_function(
-            platform.FunctionConfig(
-                name=names[key],
-                source=where,
-                vpc=bool(config.get("vpc") or provider.get("vpc")),
-                tracing=(config["tracing"] if "tracing" in config else _mapping(provider.get("tracing")).get("lambda"))
-                in (True, "Active", "true"),
-                event_sources=tuple(sources),
-                destinations=tuple(_destinations(config, ctx, names)),
-            ),
-            target,
+        sources, triggers = _event_sources(config, key, Location(label, line), ctx)
+        function_config = FunctionConfig(
+            name=names[key],
+            source=Location(label, line),
+            vpc=bool(config.get("vpc") or provider.get("vpc")),
+            tracing=(config["tracing"] if "tracing" in config else _mapping(provider.get("tracing")).get("lambda"))
+            in (True, "Active", "true"),
+            event_sources=tuple(sources),
+            destinations=tuple(_destinations(config, ctx, names)),
         )  # fmt: skip
         specs.append(
             FunctionSpec(
@@ -157,8 +165,6 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
                 code_dir=code_dir,
                 handler=handler_dotted,
                 environment=tuple(environment),
-                platform=tuple(permissions),
-                platform_widenings=tuple(widenings),
                 deployed=_policy(statements, ctx),
                 kms_keys=(),
                 source=where,
@@ -166,6 +172,7 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
                 skipped=skipped,
                 triggers=triggers,
                 managed_policies=tuple(managed),
+                config=function_config,
             )
         )
     return specs
@@ -245,20 +252,20 @@ def _arn_of(spec: Any) -> Any:
 
 
 def _event_sources(
-    config: dict[str, Any], key: str, where: str, ctx: Context
-) -> tuple[list[platform.EventSource], tuple[Trigger, ...]]:
-    sources: list[platform.EventSource] = []
+    config: dict[str, Any], key: str, where: Location, ctx: Context
+) -> tuple[list[EventSource], tuple[Trigger, ...]]:
+    sources: list[EventSource] = []
     shape: list[Trigger] = []
     for event in config.get("events") or []:
         if not isinstance(event, dict):
             continue
         line = event.line if isinstance(event, LineDict) else 0
-        at = f"{where.rpartition(':')[0]}:{line}" if line else where
+        at = Location(where.path, line) if line else where
         for kind, spec in event.items():
             arn = _arn_of(spec)
             if kind == "sqs" and arn is not None:
                 arns = tuple(resolve(arn, ctx))
-                sources.append(platform.EventSource("sqs", arns, at, f"{key} sqs"))
+                sources.append(EventSource("sqs", arns, at, f"{key} sqs"))
                 shape.append(Trigger("sqs", arns))
             elif kind == "stream" and arn is not None:
                 arns = tuple(resolve(arn, ctx))
@@ -266,17 +273,17 @@ def _event_sources(
                 stream_kind = declared if declared in ("dynamodb", "kinesis") else (
                     "dynamodb" if ":dynamodb:" in str(arns[0]) else "kinesis"
                 )  # fmt: skip
-                sources.append(platform.EventSource(stream_kind, arns, at, f"{key} stream"))
+                sources.append(EventSource(stream_kind, arns, at, f"{key} stream"))
                 shape.append(Trigger(stream_kind, arns))
             elif kind == "s3":
                 bucket = spec.get("bucket") if isinstance(spec, dict) else spec
                 rules = (spec.get("rules") if isinstance(spec, dict) else None) or []
                 filters = {k: v for r in rules if isinstance(r, dict) for k, v in r.items()}
-                keys = platform.object_keys(filters.get("prefix"), filters.get("suffix"))
+                keys = object_keys(filters.get("prefix"), filters.get("suffix"))
                 if bucket is not None:
                     shape.append(Trigger("s3", tuple(resolve(bucket, ctx)), keys))
             elif kind in ("eventBridge", "cloudwatchEvent") and isinstance(spec, dict):
-                fields = platform.pattern_fields(
+                fields = pattern_fields(
                     spec.get("pattern") or spec.get("event"), lambda v: resolve(v, ctx)
                 )
                 if fields:
@@ -298,7 +305,7 @@ def _arn(ctx: Context, service: str, resource: Text) -> Text:
     return Text.join(f"arn:{ctx.target.partition}:{service}:", region, ":", account, ":", resource)
 
 
-def _destinations(config: dict[str, Any], ctx: Context, names: dict[str, Text]) -> list[platform.Destination]:
+def _destinations(config: dict[str, Any], ctx: Context, names: dict[str, Text]) -> list[Destination]:
     out = []
     targets: list[tuple[str, Any]] = []
     for outcome, value in _mapping(config.get("destinations")).items():
@@ -321,8 +328,8 @@ def _destinations(config: dict[str, Any], ctx: Context, names: dict[str, Text]) 
             )  # another function of the service
         else:
             arns = tuple(resolve(arn, ctx))
-        kind = declared if declared in platform.DESTINATION_ACTIONS else _destination_kind(arns[0])
-        out.append(platform.Destination(kind, arns, name))
+        kind = declared if declared in DESTINATION_ACTIONS else _destination_kind(arns[0])
+        out.append(Destination(kind, arns, name))
     return out
 
 

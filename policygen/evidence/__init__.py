@@ -16,8 +16,8 @@ function at a time:
 
 - it GETS a `Subject`: the function being analysed: its name, code (a folder or a `CodeBundle`),
   handler, environment, the `Target` (partition, region, account), the KMS keys its resources
-  are encrypted with and, for a function a deployment file declares, the `FunctionSpec` (role,
-  triggers, configuration, declared policy). Use only what you need; never read the deployment
+  are encrypted with, what triggers it and, for a function a deployment file declares, the
+  `FunctionSpec` (role, configuration, declared policy). Use only what you need; never read the deployment
   files again.
 - it RETURNS `Findings`:
   - ``permissions``: one `Permission(action, resource, conditions, evidence)` per need, each with
@@ -57,6 +57,7 @@ from policygen.model import (
     Permission,
     Target,
     Text,
+    Trigger,
     Unresolved,
     Widening,
 )
@@ -72,6 +73,7 @@ class Subject:
     environment: Mapping[str, tuple[Text, ...]]  # each variable's possible values
     target: Target
     kms_keys: tuple[str, ...] = ()  # customer-managed keys its resources are encrypted with
+    triggers: tuple[Trigger, ...] = ()  # what invokes it: the names its event carries
     deployment: FunctionSpec | None = None  # what the deployment file declares; None: a bare code folder
 
 

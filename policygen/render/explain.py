@@ -49,10 +49,10 @@ def render(result: Result) -> str:
         for u in result.unresolved:
             detail = f" [{u.detail}]" if u.detail else ""
             lines.append(f"  {u.location}: {u.reason}{detail}")
-    if analysis.errors:
+    if result.errors:
         lines.append("")
         lines.append("Files that could not be analysed:")
-        lines.extend(f"  {e}" for e in analysis.errors)
+        lines.extend(f"  {e}" for e in result.errors)
     if result.unreachable:
         lines.append("")
         lines.append("Calls the handler cannot reach (not granted; --include-unreachable grants them):")

@@ -48,7 +48,7 @@ def as_dict(result: Result) -> dict[str, Any]:
         "unresolved": [
             {"reason": u.reason, "location": str(u.location), "detail": u.detail} for u in result.unresolved
         ],
-        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in analysis.errors],
+        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
         "unreachable_calls": [_call(c) for c in result.unreachable],
     }
 

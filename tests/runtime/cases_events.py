@@ -3,7 +3,7 @@ triggers (an S3 bucket, an SNS topic) name them, and the policy is scoped to the
 
 from __future__ import annotations
 
-from policygen.deploy.platform import object_keys
+from policygen.deploy.events import object_keys
 from policygen.model import Text, Trigger
 
 from . import fixtures

@@ -31,7 +31,10 @@ from moto import mock_aws
 from moto.core import disable_iam_authentication, enable_iam_authentication
 
 from policygen import pipeline
+from policygen.discover import normalize_handler
+from policygen.evidence import Subject, texts
 from policygen.model import Target, Trigger
+from policygen.options import Options
 from policygen.render.json_policy import policy_document
 
 from .judge import Check, judging
@@ -99,10 +102,17 @@ def generate(case: Case) -> dict[str, Any]:
 
 @functools.cache
 def _generate(case: Case) -> dict[str, Any]:
-    result = pipeline.generate(
-        case.folder, environment=dict(case.env), target=TARGET, handler=case.handler, triggers=case.triggers
+    # The triggers are what a deployment file would say invokes the handler: a Subject of its own.
+    subject = Subject(
+        case.folder.name,
+        case.folder,
+        normalize_handler(case.handler) if case.handler else None,
+        texts(dict(case.env)),
+        TARGET,
+        triggers=case.triggers,
     )
-    assert not result.analysis.errors, result.analysis.errors
+    result = pipeline.analyse(subject, Options(target=TARGET))
+    assert not result.errors, result.errors
     return policy_document(result.policy)
 
 

@@ -8,12 +8,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from policygen.deploy import platform
 from policygen.deploy.declared import declared_statements
 from policygen.deploy.terraform import hcl
 from policygen.deploy.terraform.code import Code
 from policygen.deploy.terraform.values import Each, Instance, Value, as_text, known
-from policygen.model import CodeBundle, FunctionSpec, IacReference, Text, Trigger
+from policygen.model import CodeBundle, Destination, FunctionConfig, FunctionSpec, IacReference, Text, Trigger
 from policygen.policy.document import PolicyDocument, PolicyStatement
 
 PYTHON = "python"
@@ -28,7 +27,7 @@ class Lambda:
     runtime: str | None
     package_type: str | None
     environment: tuple[tuple[str, tuple[Text, ...]], ...]
-    config: platform.FunctionConfig
+    config: FunctionConfig
     role: str | None = None  # the role as the root module can spell it, for the renderers
     statements: tuple[PolicyStatement, ...] = ()
     notes: tuple[str, ...] = ()
@@ -44,8 +43,6 @@ def skipped(address: str, where: str, reason: str) -> FunctionSpec:
         code_dir="",
         handler=None,
         environment=(),
-        platform=(),
-        platform_widenings=(),
         deployed=None,
         kms_keys=(),
         source=where,
@@ -62,15 +59,12 @@ def not_python(function: Lambda) -> str | None:
     return None
 
 
-def spec(function: Lambda, code: Code, references: tuple[IacReference, ...], target: Any) -> FunctionSpec:
-    permissions, widenings = platform.for_function(function.config, target)
+def spec(function: Lambda, code: Code, references: tuple[IacReference, ...]) -> FunctionSpec:
     return FunctionSpec(
         name=function.address,
         code_dir=code.folder if code.folder is not None else _label(code.bundle),
         handler=function.handler,
         environment=function.environment,
-        platform=tuple(permissions),
-        platform_widenings=tuple(widenings),
         deployed=PolicyDocument(function.statements) if function.statements else None,
         kms_keys=(),
         source=function.where,
@@ -80,6 +74,7 @@ def spec(function: Lambda, code: Code, references: tuple[IacReference, ...], tar
         bundle=code.bundle,
         triggers=function.triggers,
         managed_policies=function.managed_policies,
+        config=function.config,
     )
 
 
@@ -110,8 +105,8 @@ def event_kind(arn: Text) -> str:
     )
 
 
-def destination(arn: Text, name: str) -> platform.Destination:
-    return platform.Destination("sns" if ":sns:" in str(arn) else "sqs", (arn,), name)
+def destination(arn: Text, name: str) -> Destination:
+    return Destination("sns" if ":sns:" in str(arn) else "sqs", (arn,), name)
 
 
 # declared policies --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from policygen.errors import DeploymentError
+from policygen.model import Location
 
 MAX_TF_BYTES = 2_000_000
 MAX_TF_FILES = 500
@@ -357,7 +358,12 @@ class Block:
     type: str  # aws_lambda_function ("" for modules)
     name: str
     body: dict[str, Any] = field(hash=False, compare=False)
-    where: str  # "main.tf:12", relative to the project
+    location: Location  # the file relative to the project, and the block's line
+
+    @property
+    def where(self) -> str:
+        """``main.tf:12``, for messages."""
+        return str(self.location)
 
 
 @dataclass
@@ -403,12 +409,12 @@ def load(folder: Path, shown: str) -> Config:
                     for rname, body in named.items():
                         key = (unquote(rtype), unquote(rname))
                         line = _line_of(text, rf'{kind}\s+"?{re.escape(key[0])}"?\s+"?{re.escape(key[1])}"?')
-                        table[key] = Block(kind, key[0], key[1], body, f"{name}:{line}")
+                        table[key] = Block(kind, key[0], key[1], body, Location(name, line))
         for group in document.get("module", []):
             for mname, body in group.items():
                 key_name = unquote(mname)
                 line = _line_of(text, rf'module\s+"?{re.escape(key_name)}"?')
-                config.modules[key_name] = Block("module", "", key_name, body, f"{name}:{line}")
+                config.modules[key_name] = Block("module", "", key_name, body, Location(name, line))
         for group in document.get("locals", []):
             for key, value in group.items():
                 if key != "__is_block__":

@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from policygen.deploy import platform
 from policygen.deploy.intrinsics import NAME_RULES
 from policygen.deploy.terraform import code as code_
 from policygen.deploy.terraform import hcl, modules, registry
@@ -31,7 +30,7 @@ from policygen.deploy.terraform.function import (
 )
 from policygen.deploy.terraform.values import TF_TYPES, Each, Instance, Project, as_text, known
 from policygen.errors import DeploymentError
-from policygen.model import FunctionSpec, IacReference, Target, Text, Trigger
+from policygen.model import EventSource, FunctionConfig, FunctionSpec, IacReference, Target, Text, Trigger
 from policygen.policy.document import PolicyStatement
 
 
@@ -63,7 +62,6 @@ def _with_note(function: FunctionSpec, note: str) -> FunctionSpec:
 def _walk(
     instance: Instance, specs: list[FunctionSpec], references: tuple[IacReference, ...], remote: list[str]
 ) -> None:
-    target = instance.project.target
     for (rtype, name), block in sorted(instance.config.resources.items()):
         if rtype != "aws_lambda_function":
             continue
@@ -80,7 +78,7 @@ def _walk(
             except DeploymentError as exc:
                 specs.append(skipped(where, block.where, str(exc)))
                 continue
-            specs.append(spec(function, code, references, target))
+            specs.append(spec(function, code, references))
     for name, block in sorted(instance.config.modules.items()):
         kind = modules.kind(block)
         address = f"{instance.prefix()}module.{name}"
@@ -100,7 +98,7 @@ def _walk(
                     if reason is not None or module_code is None:
                         specs.append(skipped(where, block.where, reason or "its code cannot be read"))
                         continue
-                    specs.append(spec(module_function, module_code, references, target))
+                    specs.append(spec(module_function, module_code, references))
                 else:
                     child = modules.child(instance, block, each)
             except DeploymentError as exc:
@@ -135,9 +133,9 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
     if dead.get("target_arn"):
         destinations.append(destination(instance.text(dead["target_arn"], each), "dead_letter_config"))
     logging = hcl.block(body, "logging_config")
-    config = platform.FunctionConfig(
+    config = FunctionConfig(
         name=function_name,
-        source=block.where,
+        source=block.location,
         vpc=bool(hcl.block(body, "vpc_config")),
         tracing=known(instance.value(hcl.block(body, "tracing_config").get("mode"), each)) == "Active",
         event_sources=tuple(sources),
@@ -296,7 +294,7 @@ def _subscription_target(body: dict[str, Any]) -> list[tuple[dict[str, Any], Any
 
 def _invokers(
     instance: Instance, function: hcl.Block, each: Each | None, function_name: Text
-) -> tuple[list[platform.EventSource], list[Trigger]]:
+) -> tuple[list[EventSource], list[Trigger]]:
     """Event source mappings (what Lambda polls with the role) and what invokes the function with
     an event naming a resource: mappings, S3 bucket notifications, SNS subscriptions."""
     sources = []
@@ -306,7 +304,7 @@ def _invokers(
     ):
         arn = owner.text(part.get("event_source_arn"), found_each)
         kind = event_kind(arn)
-        sources.append(platform.EventSource(kind, (arn,), block.where, label))
+        sources.append(EventSource(kind, (arn,), block.location, label))
         if kind in ("sqs", "kinesis", "dynamodb"):
             triggers.append(Trigger(kind, (arn,)))
     for owner, block, found_each, _part, _label in _naming_function(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from policygen.deploy import platform
 from policygen.deploy.intrinsics import NAME_RULES
 from policygen.deploy.terraform import code as code_
 from policygen.deploy.terraform import hcl, modules
@@ -27,7 +26,7 @@ from policygen.deploy.terraform.function import (
 )
 from policygen.deploy.terraform.values import Each, Instance, Value, as_text, known, truthy, unknown
 from policygen.errors import DeploymentError
-from policygen.model import Hole, Text, Trigger
+from policygen.model import EventSource, FunctionConfig, Hole, Text, Trigger
 from policygen.policy.document import Effect, PolicyStatement
 
 DEFAULTS: dict[str, Value] = {
@@ -114,7 +113,7 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
         if isinstance(mapping, dict) and "event_source_arn" in mapping:
             arn = as_text(mapping["event_source_arn"])
             kind = event_kind(arn)
-            sources.append(platform.EventSource(kind, (arn,), where, f"event_source_mapping.{key}"))
+            sources.append(EventSource(kind, (arn,), block.location, f"event_source_mapping.{key}"))
             if kind in ("sqs", "kinesis", "dynamodb"):
                 triggers.append(Trigger(kind, (arn,)))
     triggers.extend(_allowed_triggers(inputs.get("allowed_triggers")))
@@ -123,9 +122,9 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
     if dead_letter is not None:
         destinations.append(destination(dead_letter, "dead_letter_target_arn"))
     log_group = inputs.text("logging_log_group")
-    config = platform.FunctionConfig(
+    config = FunctionConfig(
         name=fn,
-        source=where,
+        source=block.location,
         vpc=inputs.has("vpc_subnet_ids"),
         tracing=known(inputs.get("tracing_mode")) == "Active",
         event_sources=tuple(sources),

@@ -1,6 +1,8 @@
-"""What the Lambda service itself does with a function's role, from the function's configuration.
+"""Deployment evidence: what the Lambda service itself does with a function's role, from the
+function's configuration in its deployment file (`FunctionSpec.config`).
 
-Each permission carries `Evidence` of kind ``deployment`` pointing at the template line. Sources:
+Consumes a `Subject` with a deployment; produces `Findings` whose permissions carry `Evidence`
+of kind ``deployment`` at the template line. Sources:
 - logs: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
 - X-Ray: https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
 - VPC: https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html
@@ -12,17 +14,16 @@ Each permission carries `Evidence` of kind ``deployment`` pointing at the templa
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from policygen import mapping
 from policygen.errors import MappingError
+from policygen.evidence import Findings, Subject
 from policygen.model import (
     Action,
     Arn,
     Evidence,
     EvidenceKind,
-    Hole,
+    FunctionConfig,
+    FunctionSpec,
     Location,
     Permission,
     Target,
@@ -31,31 +32,18 @@ from policygen.model import (
 )
 
 
-@dataclass(frozen=True)
-class EventSource:
-    kind: str  # sqs, kinesis, dynamodb, msk
-    arns: tuple[Text, ...]
-    source: str
-    name: str
+class DeploymentSource:
+    """The deployment file's evidence for a function it declares; none for a bare code folder."""
+
+    kind = EvidenceKind.DEPLOYMENT
+
+    def collect(self, subject: Subject) -> Findings:
+        return Findings() if subject.deployment is None else for_spec(subject.deployment, subject.target)
 
 
-@dataclass(frozen=True)
-class Destination:
-    kind: str  # sqs, sns, lambda, eventbridge
-    arns: tuple[Text, ...]
-    name: str
-
-
-@dataclass(frozen=True)
-class FunctionConfig:
-    name: Text
-    source: str  # "template.yaml:12"
-    vpc: bool = False
-    tracing: bool = False
-    event_sources: tuple[EventSource, ...] = ()
-    destinations: tuple[Destination, ...] = ()
-    kms_key: Text | None = None
-    log_group: Text | None = None
+def for_spec(spec: FunctionSpec, target: Target) -> Findings:
+    """What the Lambda service does with the role of the function ``spec`` declares."""
+    return for_function(spec.config, target) if spec.config is not None else Findings()
 
 
 POLLER_ACTIONS = {
@@ -91,38 +79,6 @@ VPC_ACTIONS = (
 )
 
 
-def object_keys(prefix: object, suffix: object) -> tuple[Text, ...]:
-    """The object keys an S3 notification filter lets through, or () if it names none."""
-    if not isinstance(prefix, str) and not isinstance(suffix, str):
-        return ()
-    rest = Hole("the rest of the object key of the S3 event")
-    return (
-        Text.join(prefix if isinstance(prefix, str) else "", rest, suffix if isinstance(suffix, str) else ""),
-    )
-
-
-def pattern_fields(
-    pattern: object, texts_of: Callable[[object], list[Text]], path: tuple[str, ...] = ()
-) -> tuple[tuple[tuple[str, ...], tuple[Text, ...]], ...]:
-    """The event fields an EventBridge pattern fixes: a list of exact values (or prefixes) at a
-    path. A field matched any other way (anything-but, numeric, exists) is not fixed."""
-    out: list[tuple[tuple[str, ...], tuple[Text, ...]]] = []
-    if isinstance(pattern, dict) and not any(str(k).startswith("Fn::") or k == "Ref" for k in pattern):
-        for key, value in pattern.items():
-            out.extend(pattern_fields(value, texts_of, (*path, str(key))))
-    elif isinstance(pattern, list) and path and pattern:
-        values: list[Text] = []
-        for item in pattern:
-            if isinstance(item, dict) and set(item) == {"prefix"} and isinstance(item["prefix"], str):
-                values.append(Text.join(item["prefix"], Hole(f"the rest of the event's {'.'.join(path)}")))
-            elif isinstance(item, dict) and not any(str(k).startswith("Fn::") or k == "Ref" for k in item):
-                return ()  # an operator: the field is not fixed
-            else:
-                values.extend(texts_of(item))
-        out.append((path, tuple(values)))
-    return tuple(out)
-
-
 def _has_resource_types(action: str) -> bool:
     prefix, _, name = action.partition(":")
     try:
@@ -131,7 +87,7 @@ def _has_resource_types(action: str) -> bool:
         return True
 
 
-def for_function(config: FunctionConfig, target: Target) -> tuple[list[Permission], list[Widening]]:
+def for_function(config: FunctionConfig, target: Target) -> Findings:
     out: list[Permission] = []
     widened: list[Widening] = []
 
@@ -139,12 +95,10 @@ def for_function(config: FunctionConfig, target: Target) -> tuple[list[Permissio
         actions: tuple[str, ...],
         resource: str,
         detail: str,
-        source: str | None = None,
+        source: Location | None = None,
         text: Text | None = None,
     ) -> None:
-        where = source or config.source
-        path, _, line = where.rpartition(":")
-        location = Location(path, int(line) if line.isdigit() else 0)
+        location = source or config.source
         evidence = (Evidence(EvidenceKind.DEPLOYMENT, location, detail),)
         for action in actions:
             # An action without resource-level permissions is granted on "*" alone.
@@ -209,4 +163,4 @@ def for_function(config: FunctionConfig, target: Target) -> tuple[list[Permissio
             "KmsKeyArn: Lambda decrypts the environment variables",
             text=config.kms_key,
         )
-    return out, widened
+    return Findings(tuple(out), tuple(widened))

@@ -102,3 +102,16 @@ def test_the_data_is_what_the_script_builds_from_the_snapshot():
     raw = json.loads((snapshot / "policies" / "AWSLambdaSQSQueueExecutionRole.json").read_text())
     assert shipped["policies"]["AWSLambdaSQSQueueExecutionRole"]["document"] == raw["document"]
     assert parse_policy(raw["document"], "x") == lookup("AWSLambdaSQSQueueExecutionRole").document  # type: ignore[union-attr]
+
+
+def test_large_managed_policies_compare_by_pattern():
+    """ViewOnlyAccess lists hundreds of actions and dozens of API Gateway resource patterns: the
+    comparison splits B's union per pattern and prunes decided branches, so it stays exact and
+    finishes. ReadOnlyAccess holds conditional grants: in the guaranteed view it doesn't contain
+    itself, in the possible view it does."""
+    view_only = lookup("ViewOnlyAccess")
+    read_only = lookup("ReadOnlyAccess")
+    assert isinstance(view_only, ManagedPolicy) and isinstance(read_only, ManagedPolicy)
+    assert grants_at_least(view_only.document, view_only.document)
+    assert not grants_at_least(read_only.document, read_only.document)
+    assert grants_at_least(read_only.document, read_only.document, view_a=View.POSSIBLE)

@@ -33,12 +33,16 @@ from policygen import mapping
 from policygen.policy.document import Effect, PolicyDocument, PolicyStatement
 from policygen.policy.patterns import (
     ResourcePattern,
+    Truth,
     VariableView,
     action_matches,
     action_regex,
     action_service,
+    and3,
+    any3,
     find_member,
     matches,
+    not3,
     resource_pattern,
 )
 
@@ -349,22 +353,56 @@ def grants(
 
 
 def _escape(signature: tuple[int, ...], readings: list[_Reading], split: int) -> str | None:
-    """A resource the B statements in ``signature`` allow and the A statements don't, or None."""
-    patterns: list[tuple[ResourcePattern, VariableView]] = []
-    spans: list[tuple[int, int, int]] = []  # (statement index, first pattern, end)
+    """A resource the B statements in ``signature`` allow and the A statements don't, or None.
+
+    B's grant is a union: each of its Resource patterns (or NotResource statements) is searched
+    on its own, which keeps the product of automata small."""
+    a_side = [i for i in signature if i < split]
+    b_denies = [i for i in signature if i >= split and not readings[i].allow]
     for index in signature:
+        reading = readings[index]
+        if index < split or not reading.allow:
+            continue
+        parts = [((p,), False) for p in reading.patterns] if not reading.statement.not_resource else [
+            (reading.patterns, True)
+        ]
+        for grant, negated in parts:
+            found = _search(grant, negated, reading.pattern_view, [*b_denies, *a_side], readings, split)
+            if found is not None:
+                return found
+    return None
+
+
+def _search(
+    grant: tuple[ResourcePattern, ...],
+    negated: bool,
+    grant_view: VariableView,
+    others: list[int],
+    readings: list[_Reading],
+    split: int,
+) -> str | None:
+    patterns: list[tuple[ResourcePattern, VariableView]] = [(p, grant_view) for p in grant]
+    spans: list[tuple[int, int, int]] = []  # (statement index, first pattern, end)
+    for index in others:
         reading = readings[index]
         first = len(patterns)
         patterns.extend((p, reading.pattern_view) for p in reading.patterns)
         spans.append((index, first, len(patterns)))
+    width = len(grant)
 
-    def member(hits: tuple[bool, ...], span: tuple[int, int, int]) -> bool:
+    def member(hits: tuple[Truth, ...], span: tuple[int, int, int]) -> Truth:
         index, first, end = span
-        return any(hits[first:end]) != readings[index].statement.not_resource
+        hit = any3(hits[first:end])
+        return not3(hit) if readings[index].statement.not_resource else hit
 
-    def allows(hits: tuple[bool, ...], side_a: bool) -> bool:
-        mine = [s for s in spans if (s[0] < split) == side_a]
-        allowed = any(member(hits, s) for s in mine if readings[s[0]].allow)
-        return allowed and not any(member(hits, s) for s in mine if not readings[s[0]].allow)
+    def wanted(hits: tuple[Truth, ...]) -> Truth:
+        granted = any3(hits[:width])
+        granted = not3(granted) if negated else granted
+        b_denied = any3(member(hits, s) for s in spans if s[0] >= split)
+        a_allowed = and3(
+            any3(member(hits, s) for s in spans if s[0] < split and readings[s[0]].allow),
+            not3(any3(member(hits, s) for s in spans if s[0] < split and not readings[s[0]].allow)),
+        )
+        return and3(and3(granted, not3(b_denied)), not3(a_allowed))
 
-    return find_member(patterns, lambda hits: allows(hits, False) and not allows(hits, True))
+    return find_member(patterns, wanted)

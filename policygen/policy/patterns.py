@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -143,6 +143,16 @@ class _Automaton:
     def accepts(self, states: frozenset[int]) -> bool:
         return self.parts is not None and len(self.parts) in states
 
+    def future(self, states: frozenset[int]) -> bool | None:
+        """False: no continuation matches; True: every continuation does; None: it depends."""
+        if not states or self.parts is None:
+            return False
+        for state in states:
+            rest = self.parts[state:]
+            if rest and all(p == (Token.ANY_RUN, True) for p in rest):  # the end alone matches only ""
+                return True
+        return None
+
 
 def matches(pattern: ResourcePattern, value: str, view: VariableView) -> bool:
     """Does the concrete resource ``value`` match ``pattern`` (case-sensitive, as IAM)."""
@@ -159,12 +169,20 @@ def _named(parts: tuple[Part, ...]) -> frozenset[str]:
     return frozenset(p for p in parts if isinstance(p, str))
 
 
+Truth = bool | None  # None: not decided yet (the pattern may or may not match what follows)
+
+
 def find_member(
     patterns: Sequence[tuple[ResourcePattern, VariableView]],
-    wanted: Callable[[tuple[bool, ...]], bool],
+    wanted: Callable[[tuple[Truth, ...]], Truth],
 ) -> str | None:
     """A concrete string whose matches against ``patterns`` (in order) satisfy ``wanted``, or
-    None when there is none: the emptiness test of a boolean combination of the patterns."""
+    None when there is none: the emptiness test of a boolean combination of the patterns.
+
+    ``wanted`` is three-valued: given for each pattern whether it matches (True/False), it says
+    whether the string qualifies; given for each pattern whether it will match whatever follows
+    (True: it accepts every continuation, False: it can match nothing more, None: either), it
+    returns False when no continuation can qualify, and the search drops that branch."""
     automata = [_Automaton(_resolved(p.parts, view)) for p, view in patterns]
     named: set[str] = {":"}
     for pattern, _ in patterns:
@@ -178,6 +196,8 @@ def find_member(
         for state in frontier:
             if wanted(tuple(a.accepts(s) for a, s in zip(automata, state, strict=True))):
                 return _spell(seen[state], named)
+            if wanted(tuple(a.future(s) for a, s in zip(automata, state, strict=True))) is False:
+                continue
             for char in alphabet:
                 after = tuple(a.step(s, char) for a, s in zip(automata, state, strict=True))
                 if after not in seen:
@@ -187,6 +207,26 @@ def find_member(
     return None
 
 
+def any3(values: Iterable[Truth]) -> Truth:
+    out: Truth = False
+    for value in values:
+        if value is True:
+            return True
+        if value is None:
+            out = None
+    return out
+
+
+def not3(value: Truth) -> Truth:
+    return None if value is None else not value
+
+
+def and3(left: Truth, right: Truth) -> Truth:
+    if left is False or right is False:
+        return False
+    return None if left is None or right is None else True
+
+
 def _spell(word: str, named: set[str]) -> str:
     stand_in = next(c for c in "xyzqjkw0123456789-_abcdefghilmnoprstuv" if c not in named)
     return word.replace(_OTHER, stand_in)
@@ -194,7 +234,7 @@ def _spell(word: str, named: set[str]) -> str:
 
 def contains(outer: ResourcePattern, inner: ResourcePattern, outer_view: VariableView, inner_view: VariableView) -> bool:
     """Is every resource ``inner`` matches also matched by ``outer``?"""
-    return find_member([(inner, inner_view), (outer, outer_view)], lambda m: m[0] and not m[1]) is None
+    return find_member([(inner, inner_view), (outer, outer_view)], lambda m: and3(m[0], not3(m[1]))) is None
 
 
 # -- actions --------------------------------------------------------------------------------------

@@ -848,6 +848,13 @@ class Frame:
     # calls ---------------------------------------------------------------------------------
     current_line = 0
 
+    @property
+    def classes(self) -> Mapping[FuncKey, ClassInfo]:
+        return self.p.classes
+
+    def class_reader(self, module: str) -> Frame:
+        return Frame(self.p, self.key, module, None)
+
     def call(self, expr: ir.Call) -> Values:
         self.current_line = expr.line
         funcs = self.eval(expr.func)

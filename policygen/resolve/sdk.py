@@ -9,13 +9,13 @@ resource models (`boto3_model`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from botocore import xform_name
 
 from policygen import mapping
 from policygen.model import CallKind, Hole, Location, Text
 from policygen.resolve import boto3_model, wrappers
+from policygen.resolve.frame import Site
 from policygen.resolve.values import (
     EMPTY,
     BatchWriterV,
@@ -38,9 +38,6 @@ from policygen.resolve.values import (
     union,
     unknown,
 )
-
-if TYPE_CHECKING:
-    from policygen.resolve.interpreter import Frame
 
 CLIENT_FACTORIES = {"boto3.client", "boto3.session.Session.client"}
 RESOURCE_FACTORIES = {"boto3.resource"}
@@ -66,7 +63,7 @@ NOT_AN_OPERATION = {
 
 
 def call_external(
-    frame: Frame,
+    frame: Site,
     qualname: str,
     args: tuple[Values, ...],
     kwargs: Mapping[str | None, Values],
@@ -88,7 +85,7 @@ def _regions(kwargs: Mapping[str | None, Values], default: Text | None = None) -
 
 
 def make_clients(
-    frame: Frame,
+    frame: Site,
     args: tuple[Values, ...],
     kwargs: Mapping[str | None, Values],
     location: Location,
@@ -115,7 +112,7 @@ def make_clients(
     return frozenset(out) or unknown("client")
 
 
-def attribute(frame: Frame, value: Value, attr: str, location: Location) -> Values:
+def attribute(frame: Site, value: Value, attr: str, location: Location) -> Values:
     if isinstance(value, ResourceV) and attr == "meta":
         return one(SdkMethod(value, "meta"))
     if (
@@ -135,7 +132,7 @@ def attribute(frame: Frame, value: Value, attr: str, location: Location) -> Valu
 
 
 def resource_attribute(
-    frame: Frame, resource: ResourceV, shape: boto3_model.ResourceShape, attr: str, location: Location
+    frame: Site, resource: ResourceV, shape: boto3_model.ResourceShape, attr: str, location: Location
 ) -> Values:
     """``bucket.objects``, ``obj.key``, ``table.item_count``, ``instance.vpc`` or a method.
 
@@ -167,7 +164,7 @@ def resource_attribute(
 
 
 def call(
-    frame: Frame,
+    frame: Site,
     method: SdkMethod,
     args: tuple[Values, ...],
     kwargs: Mapping[str | None, Values],
@@ -246,7 +243,7 @@ def _known_service_literal(args: tuple[Values, ...], kwargs: Mapping[str | None,
 
 
 def record_passed_methods(
-    frame: Frame, args: tuple[Values, ...], kwargs: Mapping[str | None, Values]
+    frame: Site, args: tuple[Values, ...], kwargs: Mapping[str | None, Values]
 ) -> tuple[Values, ...]:
     """A client method handed to a project helper with the request's arguments beside it
     (``self.retry(client.put_object, Bucket=b, Key=k)``) is recorded here, where its arguments
@@ -276,7 +273,7 @@ def record_passed_methods(
     return tuple(out)
 
 
-def untraced_call(frame: Frame, name: str, kwargs: Mapping[str | None, Values], location: Location) -> None:
+def untraced_call(frame: Site, name: str, kwargs: Mapping[str | None, Values], location: Location) -> None:
     """A call that looks like an AWS API call (an operation's name, request-style keyword
     arguments) on an object the analysis cannot trace to a client: reported, never dropped."""
     keywords = [k for k in kwargs if k is not None]
@@ -298,7 +295,7 @@ def _table_items(table: ResourceV) -> Values:
 
 
 def client_call(
-    frame: Frame,
+    frame: Site,
     client: ClientV,
     name: str,
     args: tuple[Values, ...],
@@ -440,7 +437,7 @@ def _param_value(target: str, value: Values) -> Values:
 
 
 def resource_call(
-    frame: Frame,
+    frame: Site,
     resource: ResourceV,
     name: str,
     args: tuple[Values, ...],
@@ -548,7 +545,7 @@ def _new_resource(
 
 
 def collection_call(
-    frame: Frame, collection: CollectionV, name: str, kwargs: dict[str, Values], location: Location
+    frame: Site, collection: CollectionV, name: str, kwargs: dict[str, Values], location: Location
 ) -> Values:
     owner = collection.owner
     shape = boto3_model.shape(owner.service, owner.type)

@@ -12,11 +12,12 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from policygen import mapping
 from policygen.extract import ir
 from policygen.model import CallKind, Hole, Location, Text
+from policygen.resolve.frame import Site
 from policygen.resolve.values import (
     EMPTY,
     ClassRef,
@@ -38,9 +39,6 @@ from policygen.resolve.values import (
     unknown,
 )
 
-if TYPE_CHECKING:
-    from policygen.resolve.interpreter import Frame
-
 Spec = dict[str, Any]
 
 
@@ -48,7 +46,7 @@ Spec = dict[str, Any]
 class _Use:
     """One use of a table entry: where, with which arguments, on which configured object."""
 
-    frame: Frame
+    frame: Site
     label: str
     args: tuple[Values, ...]
     kwargs: Mapping[str | None, Values]
@@ -80,7 +78,7 @@ def _class(kind: str) -> Spec:
 
 
 def call_external(
-    frame: Frame,
+    frame: Site,
     qualname: str,
     args: tuple[Values, ...],
     kwargs: Mapping[str | None, Values],
@@ -113,7 +111,7 @@ def call_external(
 
 
 def method_call(
-    frame: Frame,
+    frame: Site,
     wrapper: WrapperV,
     name: str,
     args: tuple[Values, ...],
@@ -139,7 +137,7 @@ def method_call(
     return unknown(f"the result of {label}()")
 
 
-def class_attribute(frame: Frame, value: Instance | ClassRef, attr: str) -> Values | None:
+def class_attribute(frame: Site, value: Instance | ClassRef, attr: str) -> Values | None:
     """A method of a project class that subclasses a library class the table names (a PynamoDB
     model or index), configured from its nested ``Meta``; None when the table has no such method."""
     cls = value.cls if isinstance(value, Instance) else value.key
@@ -176,15 +174,15 @@ def _base_name(expr: ir.Expr) -> str | None:
     return None
 
 
-def _library_base(frame: Frame, cls: FuncKey) -> str | None:
+def _library_base(frame: Site, cls: FuncKey) -> str | None:
     for klass in frame.mro(cls):
-        info = frame.p.classes[klass]
+        info = frame.classes[klass]
         # Most classes of a large program subclass nothing a library table names: skip evaluating
         # their bases (which would also make this function a reader of those modules' globals).
         candidates = [b for b in info.node.bases if _base_name(b) in _class_base_names()]
         if not candidates:
             continue
-        reader = type(frame)(frame.p, frame.key, info.module, None)
+        reader = frame.class_reader(info.module)
         for base in candidates:
             for value in reader.eval(base):
                 if isinstance(value, External):
@@ -194,16 +192,16 @@ def _library_base(frame: Frame, cls: FuncKey) -> str | None:
     return None
 
 
-def _nested_config(frame: Frame, cls: FuncKey, config: Mapping[str, str]) -> dict[str, Values]:
+def _nested_config(frame: Site, cls: FuncKey, config: Mapping[str, str]) -> dict[str, Values]:
     """``{table_name: "Meta.table_name"}``: the attribute of the nested class, nearest in the MRO."""
     out: dict[str, Values] = {}
     for name, path in config.items():
         nested, _, attr = path.rpartition(".")
         for klass in frame.mro(cls):
-            info = frame.p.classes.get((klass[0], f"{klass[1]}.{nested}"))
+            info = frame.classes.get((klass[0], f"{klass[1]}.{nested}"))
             if info is None:
                 continue
-            reader = type(frame)(frame.p, frame.key, info.module, None)
+            reader = frame.class_reader(info.module)
             assigned = [
                 s.value
                 for s in info.node.body
@@ -215,10 +213,10 @@ def _nested_config(frame: Frame, cls: FuncKey, config: Mapping[str, str]) -> dic
     return out
 
 
-def _holders(frame: Frame, cls: FuncKey, owner_kind: str) -> list[FuncKey]:
+def _holders(frame: Site, cls: FuncKey, owner_kind: str) -> list[FuncKey]:
     """The library-subclassing classes whose bodies hold an instance of ``cls`` (a model's index)."""
     out = []
-    for key, info in sorted(frame.p.classes.items()):
+    for key, info in sorted(frame.classes.items()):
         holds = any(Instance(cls) in values for values in info.body_names.values())
         if holds and _library_base(frame, key) == owner_kind:
             out.append(key)
@@ -312,7 +310,7 @@ def _source(use: _Use, source: Spec) -> Values:
     return values
 
 
-def _field(frame: Frame, value: Value, name: str) -> Values:
+def _field(frame: Site, value: Value, name: str) -> Values:
     """A configuration entry of a wrapper object, or of a project model class or instance (its
     library's nested ``Meta`` configuration): a PynamoDB model handed to a transaction."""
     if isinstance(value, WrapperV):

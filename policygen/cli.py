@@ -17,12 +17,12 @@ import click
 from policygen import __version__
 from policygen.errors import ConfigError, PolicygenError, StrictModeError, UsageError
 from policygen.extract import default_cache_dir
+from policygen.fit import PolicyKind
 from policygen.options import DeployOptions, Options
 from policygen.pipeline import generate as run_generate
 from policygen.project import FunctionFailure, generate_project
 from policygen.regions import check_target
 from policygen.render import Format, RenderOptions, explain, render
-from policygen.render.limits import PolicyKind
 from policygen.render.project import combined, file_name, per_function
 
 EXIT_FINDINGS = 1
@@ -220,7 +220,7 @@ def generate(
         environment.update(parse_env_pairs(env_pairs))
         target = check_target(partition, region, account)
         fmt_enum = Format(fmt)
-        base = RenderOptions(name or path.resolve().name, role, PolicyKind(policy_type))
+        base = RenderOptions(name or path.resolve().name, role)
         to_folder = output is not None and (output.is_dir() or str(output).endswith(os.sep))
         deploy = DeployOptions()
         if not code_only:
@@ -238,6 +238,7 @@ def generate(
             strict=strict,
             cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
             jobs=jobs,
+            policy_kind=PolicyKind(policy_type),
             function=function,
             deploy=deploy,
         )

@@ -313,6 +313,10 @@ class Result:
     unreachable: tuple[SdkCall, ...]
     target: Target
     errors: tuple[FileError, ...] = ()  # inputs no evidence source could read (the code's among them)
+    # `policy` as IAM takes it: one document, or several when it had to be split to fit IAM's size
+    # limits (`policygen.fit`), with what fitting did.
+    documents: tuple[Policy, ...] = ()
+    fit_notes: tuple[str, ...] = ()
 
     @property
     def clean(self) -> bool:

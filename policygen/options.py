@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policygen.evidence import EvidenceSource
+from policygen.fit import PolicyKind
 from policygen.model import Target
 
 
@@ -33,6 +34,7 @@ class Options:
     strict: bool = False  # StrictModeError when anything is unresolved or a file is unreadable
     cache_dir: Path | None = None  # the extract stage's parse cache; None: no cache
     jobs: int | None = None  # parallel parse workers; None: as many as the machine has
+    policy_kind: PolicyKind = PolicyKind.INLINE  # which IAM size limit the documents are fitted to
     # Evidence beyond the code and the deployment file (CloudTrail, recorded calls), asked about
     # every function after those two, in this order.
     sources: tuple[EvidenceSource, ...] = ()

@@ -1,6 +1,6 @@
 """The pipeline: orders the stages for one function, and nothing else.
 
-    evidence (code, deployment, then `Options.sources`) -> merge -> synthesize -> Result
+    evidence (code, deployment, then `Options.sources`) -> merge -> synthesize -> fit -> Result
 
 `generate` analyses one function's code folder (or `CodeBundle`); `analyse` runs the stages for
 any `Subject` (`policygen.project` builds one per function a deployment file declares).
@@ -16,6 +16,7 @@ from policygen.errors import StrictModeError
 from policygen.evidence import Findings, Subject, texts
 from policygen.evidence.code import CodeSource
 from policygen.evidence.deployment import DeploymentSource
+from policygen.fit import fit
 from policygen.model import CodeBundle, Result
 from policygen.options import Options
 from policygen.synthesize import merge_permissions, synthesize
@@ -43,15 +44,19 @@ def analyse(subject: Subject, options: Options) -> Result:
     others = [DeploymentSource().collect(subject), *(source.collect(subject) for source in options.sources)]
     found = Findings.merge([code.findings, *others])
     permissions = merge_permissions(found.permissions)
+    policy = synthesize(permissions)
+    fitted = fit(policy, options.policy_kind)
     result = Result(
         code.analysis,
-        synthesize(permissions),
+        policy,
         permissions,
         tuple(sorted(set(found.widenings))),
         tuple(sorted(set(found.unresolved), key=lambda u: (u.location, u.reason, u.detail))),
         code.unreachable,
         subject.target,
         tuple(sorted(set(found.errors), key=lambda e: (e.path, e.line, e.message))),
+        fitted.documents,
+        fitted.notes,
     )
     if options.strict and (result.unresolved or result.errors):
         raise StrictModeError(_strict_message(result))

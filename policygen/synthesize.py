@@ -12,8 +12,10 @@ import collections
 import fnmatch
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
 from policygen.model import Action, Arn, Condition, Permission, Policy, Statement
+from policygen.policy.document import condition_json
 
 
 def merge_permissions(permissions: Iterable[Permission]) -> tuple[Permission, ...]:
@@ -95,3 +97,20 @@ def _sid(actions: tuple[str, ...], resources: tuple[str, ...], conditions: tuple
     content = "|".join(actions) + "#" + "|".join(resources) + ("#" + repr(conditions) if conditions else "")
     digest = hashlib.sha256(content.encode()).hexdigest()[:8]
     return f"{name}{digest.upper()}"
+
+
+# The policy as IAM reads it (JSON) ---------------------------------------------------------
+def statement_document(statement: Statement) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "Sid": statement.sid,
+        "Effect": statement.effect,
+        "Action": list(statement.actions),
+        "Resource": list(statement.resources),
+    }
+    if statement.conditions:
+        doc["Condition"] = condition_json(statement.conditions)
+    return doc
+
+
+def policy_document(policy: Policy) -> dict[str, Any]:
+    return {"Version": policy.version, "Statement": [statement_document(s) for s in policy.statements]}

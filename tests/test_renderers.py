@@ -16,7 +16,7 @@ from parliament import analyze_policy_string
 from golden import SINGLE
 from policygen.model import Action, Arn, Condition, Policy, Statement
 from policygen.render import json_policy, terraform
-from policygen.render.limits import LIMITS, PolicyKind, fit, size
+from policygen.fit import LIMITS, PolicyKind, fit, size
 
 
 def unquote(value):

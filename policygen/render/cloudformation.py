@@ -87,7 +87,14 @@ def render_resource(
     return dump_yaml(snippet)
 
 
+def sam_policies(
+    documents: tuple[Policy, ...], references: Sequence[IacReference] = (), target: Target | None = None
+) -> dict[str, Any]:
+    """A SAM function's ``Policies:`` list."""
+    return {"Policies": [_document(p, references, target) for p in documents]}
+
+
 def render_sam_policies(
     documents: tuple[Policy, ...], references: Sequence[IacReference] = (), target: Target | None = None
 ) -> str:
-    return dump_yaml({"Policies": [_document(p, references, target) for p in documents]})
+    return dump_yaml(sam_policies(documents, references, target))

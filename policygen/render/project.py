@@ -6,15 +6,24 @@ import json
 import re
 from typing import Any
 
-import yaml
-
 from policygen.compare import compare
 from policygen.model import IacReference
 from policygen.policy import managed
 from policygen.policy.document import to_json
 from policygen.project import FunctionResult, ProjectResult
-from policygen.render import Format, Rendered, RenderOptions, render, safe_name
-from policygen.render.terraform import ROLE_VARIABLE, role_variable
+from policygen.render import (
+    DOCUMENT_FORMATS,
+    Format,
+    Rendered,
+    RenderOptions,
+    cloudformation,
+    explain,
+    json_policy,
+    render,
+    report,
+    safe_name,
+    terraform,
+)
 
 EXTENSIONS = {
     Format.JSON: "json",
@@ -39,21 +48,19 @@ def _options(
 ) -> RenderOptions:
     role = function.spec.role
     references: tuple[IacReference, ...] = ()
-    variable = ROLE_VARIABLE
+    variable = terraform.ROLE_VARIABLE
     if fmt in (Format.TERRAFORM, Format.TERRAFORM_JSON):
         # A Terraform expression is the role itself; a CloudFormation logical id is not, then each
         # function of several gets a variable of its own.
         role = role if role and "." in role else None
         if project.declared > 1:
-            variable = role_variable(function.spec.name)
+            variable = terraform.role_variable(function.spec.name)
         if project.kind == "terraform":
             references = function.spec.references
     target = None
     if fmt in (Format.CLOUDFORMATION, Format.CLOUDFORMATION_JSON, Format.SAM) and project.kind == "sam":
         references, target = function.spec.references, function.result.target
-    return RenderOptions(
-        safe_name(function.spec.name), role or base.role, base.kind, references, target, variable
-    )
+    return RenderOptions(safe_name(function.spec.name), role or base.role, references, target, variable)
 
 
 def _deployment(function: FunctionResult) -> dict[str, Any]:
@@ -91,54 +98,69 @@ def per_function(project: ProjectResult, fmt: Format, base: RenderOptions) -> li
 
 
 def combined(project: ProjectResult, fmt: Format, base: RenderOptions) -> Rendered:
-    rendered = per_function(project, fmt, base)
+    """All functions in one text, built from their typed results (never from rendered text)."""
+    chosen = [(f, _options(base, f, project, fmt)) for f in project.functions]
     if project.declared == 1 and fmt is not Format.REPORT:
-        return rendered[0][1]  # one function (--function): the same output as for plain code
-    notes = tuple(f"{name}: {note}" for name, r in rendered for note in r.notes)
-    if fmt in (Format.JSON, Format.REPORT):
-        body: dict[str, Any] = {name: json.loads(r.text) for name, r in rendered}
-        if fmt is Format.REPORT:
-            for function in project.functions:
-                body[function.spec.name]["deployment"] = _deployment(function)
-            body = {
-                "kind": project.kind,
-                "source": project.source,
-                "functions": body,
-                "failures": [
-                    {"function": f.spec.name, "message": f.message, "strict": f.strict}
-                    for f in project.failures
-                ],
+        function, options = chosen[0]
+        return render(function.result, fmt, options)  # one function (--function): as for plain code
+    notes = (
+        tuple(f"{f.spec.name}: {note}" for f, _ in chosen for note in f.result.fit_notes)
+        if fmt in DOCUMENT_FORMATS
+        else ()
+    )
+    if fmt is Format.JSON:
+        body: dict[str, Any] = {
+            f.spec.name: json_policy.documents_value(f.result.documents) for f, _ in chosen
+        }
+        return Rendered(json.dumps(body, indent=2) + "\n", notes)
+    if fmt is Format.REPORT:
+        functions = {
+            f.spec.name: {**report.as_dict(f.result), "deployment": _deployment(f)} for f, _ in chosen
+        }
+        body = {
+            "kind": project.kind,
+            "source": project.source,
+            "functions": functions,
+            "failures": [
+                {"function": f.spec.name, "message": f.message, "strict": f.strict} for f in project.failures
+            ],
+        }
+        if project.skipped:
+            body["not_analysed"] = {
+                s.name: {"source": s.source, "reason": s.skipped} for s in project.skipped
             }
-            if project.skipped:
-                body["not_analysed"] = {
-                    s.name: {"source": s.source, "reason": s.skipped} for s in project.skipped
-                }
         return Rendered(json.dumps(body, indent=2) + "\n", notes)
     if fmt is Format.EXPLAIN:
-        return Rendered("\n".join(f"== {name} ==\n{r.text}" for name, r in rendered), notes)
+        return Rendered(
+            "\n".join(f"== {f.spec.name} ==\n{explain.render(f.result)}" for f, _ in chosen), notes
+        )
     if fmt in (Format.TERRAFORM, Format.TERRAFORM_JSON):
         # Variable blocks first (each once), then each function's policy.
         variables: list[str] = []
         texts = []
-        for _, r in rendered:
-            text = r.text
-            if text.startswith("variable "):
-                block, text = text.split("}\n\n", 1)
-                if block + "}\n" not in variables:
-                    variables.append(block + "}\n")
-            texts.append(text)
+        write = terraform.render_document_data if fmt is Format.TERRAFORM else terraform.render_jsonencode
+        for f, o in chosen:
+            block = terraform.variable_block(o.role, o.role_variable)
+            if block is not None and block not in variables:
+                variables.append(block)
+            texts.append(
+                write(f.result.documents, safe_name(o.name), o.role, o.references, o.role_variable, False)
+            )
         head = "".join(v + "\n" for v in variables)
         return Rendered(head + "\n".join(texts), notes)
     if fmt in (Format.CLOUDFORMATION, Format.CLOUDFORMATION_JSON):
         resources: dict[str, Any] = {}
-        for _, r in rendered:
-            resources.update(yaml.safe_load(r.text)["Resources"])
+        for f, o in chosen:
+            resources.update(
+                cloudformation.resources(
+                    f.result.documents, safe_name(o.name), o.role, o.references, o.target
+                )
+            )
         if fmt is Format.CLOUDFORMATION_JSON:
             return Rendered(json.dumps({"Resources": resources}, indent=2) + "\n", notes)
-        from policygen.render.cloudformation import dump_yaml
-
-        return Rendered(dump_yaml({"Resources": resources}), notes)
-    functions = {name: yaml.safe_load(r.text) for name, r in rendered}
-    from policygen.render.cloudformation import dump_yaml
-
-    return Rendered(dump_yaml(functions), notes)
+        return Rendered(cloudformation.dump_yaml({"Resources": resources}), notes)
+    sam = {
+        f.spec.name: cloudformation.sam_policies(f.result.documents, o.references, o.target)
+        for f, o in chosen
+    }
+    return Rendered(cloudformation.dump_yaml(sam), notes)

@@ -111,16 +111,25 @@ def role_variable(function: str) -> str:
     return f"{identifier(function)}_role_name"
 
 
-def _role(role: str | None, variable: str) -> tuple[str, list[str]]:
+def _role(role: str | None, variable: str, declare: bool = True) -> tuple[str, list[str]]:
     if role:
         return role, []
-    return f"var.{variable}", [
-        f'variable "{variable}" {{',
-        '  description = "Name of the Lambda execution role this policy is attached to"',
-        "  type        = string",
-        "}",
-        "",
-    ]
+    block = variable_block(role, variable)
+    return f"var.{variable}", ([*block.splitlines(), ""] if declare and block else [])
+
+
+def variable_block(role: str | None, variable: str) -> str | None:
+    """The ``variable`` block naming the role when none is given (None: the role is given)."""
+    if role:
+        return None
+    return "\n".join(
+        [
+            f'variable "{variable}" {{',
+            '  description = "Name of the Lambda execution role this policy is attached to"',
+            "  type        = string",
+            "}",
+        ]
+    ) + "\n"
 
 
 def _names(name: str, count: int) -> list[str]:
@@ -133,8 +142,11 @@ def render_document_data(
     role: str | None,
     references: Sequence[IacReference] = (),
     variable: str = ROLE_VARIABLE,
+    declare_variable: bool = True,
 ) -> str:
-    role_expr, preamble = _role(role, variable)
+    """``declare_variable`` False: the role's `variable_block` is written elsewhere (once for
+    several functions)."""
+    role_expr, preamble = _role(role, variable, declare_variable)
     out = list(preamble)
     for policy_name, policy in zip(_names(name, len(documents)), documents, strict=True):
         ident = identifier(policy_name)
@@ -185,8 +197,11 @@ def render_jsonencode(
     role: str | None,
     references: Sequence[IacReference] = (),
     variable: str = ROLE_VARIABLE,
+    declare_variable: bool = True,
 ) -> str:
-    role_expr, preamble = _role(role, variable)
+    """``declare_variable`` False: the role's `variable_block` is written elsewhere (once for
+    several functions)."""
+    role_expr, preamble = _role(role, variable, declare_variable)
     out = list(preamble)
     for policy_name, policy in zip(_names(name, len(documents)), documents, strict=True):
         ident = identifier(policy_name)

@@ -1,4 +1,4 @@
-"""IAM's size limits, met without widening access.
+"""Fit stage: the synthesized `Policy` -> documents within IAM's size limits, without widening.
 
 IAM counts a policy's characters with whitespace removed: 10,240 for all inline policies of a
 role together, 6,144 for one managed policy (and 10 managed policies per role by default). When a
@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, replace
 
 from policygen.model import Policy, Statement
-from policygen.render.json_policy import policy_document, statement_document
+from policygen.synthesize import policy_document, statement_document
 
 
 class PolicyKind(enum.Enum):

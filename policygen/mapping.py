@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -64,6 +65,28 @@ class Need:
     options: tuple[ResourceOption, ...]
     scoping: str  # bound, unbound, no-resource-level, override
     arn_formats: dict[str, tuple[str, ...]]  # resource type -> ARN formats
+
+
+@dataclass(frozen=True)
+class ActionEntry:
+    """One action a mapping entry lists: the resources it can be scoped to and when it applies."""
+
+    action: Action
+    resources: tuple[ResourceOption, ...]
+    scoping: str  # bound, unbound, no-resource-level, override, rule
+    when: str | None = None  # needed only when the call passes this member
+    unless: str | None = None  # needed only when the call does not pass this member
+
+
+@dataclass(frozen=True)
+class MappingEntry:
+    """What one client method needs, as ``mappings/`` records it."""
+
+    operation: str  # the API operation: "GetObject"
+    actions: tuple[ActionEntry, ...]
+    basis: str  # where the mapping came from
+    rule: str | None = None  # a rule of `policygen.rules` that adds what the arguments imply
+    hidden_pass_role: bool = False  # the call passes roles it does not name (iam:PassRole by hand)
 
 
 @dataclass(frozen=True)
@@ -147,7 +170,7 @@ def wrappers() -> dict[str, Any]:
     return doc
 
 
-def _signed_http_entries(call: SdkCall) -> list[dict[str, Any]] | Unmapped:
+def _signed_http_entries(call: SdkCall) -> list[MappingEntry] | Unmapped:
     service = wrappers().get("signed_http", {}).get(call.service)
     if service is None:
         return Unmapped(f"a request signed for '{call.service}' is not in mappings/wrappers.yaml")
@@ -157,31 +180,45 @@ def _signed_http_entries(call: SdkCall) -> list[dict[str, Any]] | Unmapped:
         return Unmapped(
             f"{call.service} has no action for HTTP {call.method.upper()} in mappings/wrappers.yaml"
         )
-    return [{"actions": actions}]
+    return [MappingEntry(call.method.upper(), tuple(action_entry(a) for a in actions), "mappings/wrappers.yaml")]
 
 
-def entries(call: SdkCall) -> list[dict[str, Any]] | Unmapped:
+@functools.cache
+def _method_entry(service: str, method: str) -> MappingEntry | Unmapped:
+    doc = sdk_service(service)
+    assert doc is not None
+    entry = doc["methods"].get(method)
+    if entry is None:
+        reason = doc["unmapped"].get(method)
+        if reason:
+            return Unmapped(f"{service}.{method} is not mapped: {reason}")
+        return Unmapped(f"{service} has no operation '{method}'")
+    return MappingEntry(
+        entry["op"],
+        tuple(action_entry(a) for a in entry["actions"]),
+        entry["basis"],
+        entry.get("rule"),
+        bool(entry.get("hidden_pass_role", False)),
+    )
+
+
+def entries(call: SdkCall) -> list[MappingEntry] | Unmapped:
     """The mapping entries (one per underlying client method) of ``call``."""
     if call.kind is CallKind.SIGNED_HTTP:
         return _signed_http_entries(call)
     methods = method_of(call)
     if isinstance(methods, Unmapped):
         return methods
-    doc = sdk_service(call.service)
-    assert doc is not None
     out = []
     for method in methods:
-        entry = doc["methods"].get(method)
-        if entry is None:
-            reason = doc["unmapped"].get(method)
-            if reason:
-                return Unmapped(f"{call.service}.{method} is not mapped: {reason}")
-            return Unmapped(f"{call.service} has no operation '{method}'")
+        entry = _method_entry(call.service, method)
+        if isinstance(entry, Unmapped):
+            return entry
         out.append(entry)
     return out
 
 
-def needs(call: SdkCall, found: list[dict[str, Any]] | None = None) -> list[Need] | Unmapped:
+def needs(call: SdkCall, found: list[MappingEntry] | None = None) -> list[Need] | Unmapped:
     """The actions ``call`` needs by the data alone (rules in `policygen.rules` add the rest);
     ``found``: its `entries`, when the caller has them already."""
     if found is None:
@@ -191,27 +228,41 @@ def needs(call: SdkCall, found: list[dict[str, Any]] | None = None) -> list[Need
         found = looked_up
     out: list[Need] = []
     for entry in found:
-        for spec in entry["actions"]:
-            if "when" in spec and call.argument(spec["when"]) is None:
+        for spec in entry.actions:
+            if spec.when is not None and call.argument(spec.when) is None:
                 continue
-            if "unless" in spec and call.argument(spec["unless"]) is not None:
+            if spec.unless is not None and call.argument(spec.unless) is not None:
                 continue
-            out.append(need_from_spec(spec))
+            out.append(need(spec))
     return out
 
 
-def need_from_spec(spec: dict[str, Any]) -> Need:
-    """A `Need` from a mapping-file action entry (``{"action": ..., "resources": [...]}``)."""
-    action = Action(spec["action"])
-    prefix = action.split(":", 1)[0]
+def action_entry(doc: Mapping[str, Any]) -> ActionEntry:
+    """An `ActionEntry` from the mapping files' form (``{"action": ..., "resources": [...]}``)."""
+    return ActionEntry(
+        Action(doc["action"]),
+        tuple(_option(o) for o in doc.get("resources", [])),
+        doc.get("scoping", "bound"),
+        doc.get("when"),
+        doc.get("unless"),
+    )
+
+
+def need(spec: ActionEntry) -> Need:
+    """The `Need` of one action: its resource options with the ARN formats of their types."""
+    prefix = spec.action.split(":", 1)[0]
     iam = iam_service(prefix)
-    options = tuple(_option(o) for o in spec.get("resources", []))
-    types = {o.type for o in options} | {a.type for o in options for a in o.also}
+    types = {o.type for o in spec.resources} | {a.type for o in spec.resources for a in o.also}
     formats = {t: tuple(iam["resources"].get(t, ())) for t in sorted(types)}
-    return Need(action, options, spec.get("scoping", "bound"), formats)
+    return Need(spec.action, spec.resources, spec.scoping, formats)
 
 
-def _option(doc: dict[str, Any]) -> ResourceOption:
+def need_from_spec(doc: Mapping[str, Any]) -> Need:
+    """A `Need` straight from a mapping-file action entry."""
+    return need(action_entry(doc))
+
+
+def _option(doc: Mapping[str, Any]) -> ResourceOption:
     return ResourceOption(
         doc["type"],
         tuple(sorted(doc.get("bind", {}).items())),

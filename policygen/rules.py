@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from policygen import mapping
 from policygen.mapping import Need, Unmapped
-from policygen.model import Argument, ArgValue, Condition, DictValue, Hole, SdkCall, Text, Unresolved
+from policygen.model import Action, Argument, ArgValue, Condition, DictValue, Hole, SdkCall, Text, Unresolved
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,11 @@ def requirements(
         return found
     outcome = Outcome()
     for entry in found:
-        rule = entry.get("rule")
-        if rule:
-            ruled = RULES[rule](call, context or ProgramContext())
+        if entry.rule:
+            ruled = RULES[entry.rule](call, context or ProgramContext())
             outcome.requirements.extend(ruled.requirements)
             outcome.notes.extend(ruled.notes)
-        if entry.get("hidden_pass_role"):
+        if entry.hidden_pass_role:
             outcome.notes.append(
                 Unresolved(
                     f"{call.label} passes IAM roles the call does not name (e.g. a task definition's roles): "
@@ -84,8 +83,8 @@ def requirements(
 
 
 def _spec(action: str, rtype: str | None = None, **bind: str) -> Need:
-    resources = [{"type": rtype, "bind": bind}] if rtype else []
-    return mapping.need_from_spec({"action": action, "resources": resources, "scoping": "rule"})
+    resources = (mapping.ResourceOption(rtype, tuple(sorted(bind.items()))),) if rtype else ()
+    return mapping.need(mapping.ActionEntry(Action(action), resources, "rule"))
 
 
 def _with(call: SdkCall, **values: ArgValue) -> SdkCall:

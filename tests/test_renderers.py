@@ -14,9 +14,9 @@ import yaml
 from parliament import analyze_policy_string
 
 from golden import SINGLE
+from policygen.fit import LIMITS, PolicyKind, fit, size
 from policygen.model import Action, Arn, Condition, Policy, Statement
 from policygen.render import json_policy, terraform
-from policygen.fit import LIMITS, PolicyKind, fit, size
 
 
 def unquote(value):

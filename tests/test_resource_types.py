@@ -372,8 +372,8 @@ def test_kms_condition_keys_are_carried_per_action():
 def test_athena_calls_carry_their_side_action_rules():
     [start] = mapping.entries(_call("athena", "start_query_execution", QueryString="q"))
     [results] = mapping.entries(_call("athena", "get_query_results", QueryExecutionId="i"))
-    assert (start["rule"], results["rule"]) == ("athena_query", "athena_results")
-    assert {a["action"] for a in start["actions"]} == {"athena:StartQueryExecution"}
+    assert (start.rule, results.rule) == ("athena_query", "athena_results")
+    assert {a.action for a in start.actions} == {"athena:StartQueryExecution"}
 
 
 def test_the_operations_own_type_partly_named_is_scoped_as_far_as_named(tmp_path):

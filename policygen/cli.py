@@ -351,3 +351,8 @@ def _summary(result: object) -> None:
         )
     if result.unresolved:
         click.echo(f"policygen: {len(result.unresolved)} item(s) unresolved; see --explain", err=True)
+
+
+from policygen.cli_trail import trail  # noqa: E402  (the command module imports helpers from here)
+
+main.add_command(trail)

@@ -1,0 +1,287 @@
+"""The one aggregate of a trail: per (event source, event name, error code, region, account,
+resource) the count, first and last time seen and an example event id; computed streaming, file
+by file in worker processes, and merged. Memory grows with the distinct calls of the principals
+asked about, not with the logs: S3 object keys are folded into their common prefix per bucket
+as they are read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policygen.trail.read import MAX_FILE_BYTES, BadFile, Window, read_bytes, records_of
+
+# requestParameters strings that name a resource (tableName, queueUrl, topicArn, functionName,
+# secretId, keyId, name...); per-request values (tokens, upload ids) never enter the aggregate.
+_NAMING = re.compile(r"(?:^name|^key|Name|Id|Arn|ARN|Url|Identifier)$")
+PER_REQUEST = frozenset({"clientToken", "uploadId", "requestId", "versionId", "ClientRequestToken", "key"})
+# Resource names that differ per request or per container (Lambda opens a log stream per
+# instance): kept as "named, value dropped", so they become '*' with that reason.
+PER_REQUEST_RESOURCES = frozenset({"logStreamName"})
+DENIED = frozenset(
+    {
+        "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Client.UnauthorizedOperation",
+        "Client.Unauthorized", "UnauthorizedAccess", "AuthorizationError", "AuthorizationErrorException",
+        "NotAuthorized", "Forbidden", "AccessDeniedException403",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Whose calls to keep: the execution role's ARN (paths included) and/or the session name
+    Lambda gives the role's sessions (the function's name)."""
+
+    role_arn: str | None = None
+    session_name: str | None = None
+
+    def needles(self) -> tuple[bytes, ...]:
+        out = []
+        if self.role_arn:
+            out.append(self.role_arn.encode())
+        if self.session_name:
+            out.append(f'/{self.session_name}"'.encode())
+        return tuple(out)
+
+    def matches(self, identity: dict[str, Any]) -> bool:
+        issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}).get("arn")
+        if self.role_arn and issuer == self.role_arn:
+            return not self.session_name or _session(identity) == self.session_name
+        if self.session_name and not self.role_arn:
+            return identity.get("type") == "AssumedRole" and _session(identity) == self.session_name
+        return False
+
+
+def _session(identity: dict[str, Any]) -> str:
+    arn = identity.get("arn") or ""
+    return str(arn).rsplit("/", 1)[-1] if ":assumed-role/" in str(arn) else ""
+
+
+Key = tuple[str, str, str, str, str, tuple[tuple[str, str], ...]]
+
+
+@dataclass
+class Seen:
+    count: int
+    first: str
+    last: str
+    example: str  # the event id of the earliest record (ties: the smallest id)
+    key_prefix: str | None = None  # S3 object calls: the common prefix of the keys seen
+    keys_differ: bool = False
+
+    def add(self, time: str, event_id: str, key: str | None) -> None:
+        self.count += 1
+        if (time, event_id) < (self.first, self.example):
+            self.first, self.example = time, event_id
+        self.last = max(self.last, time)
+        if key is not None:
+            if self.key_prefix is None:
+                self.key_prefix = key
+            elif key != self.key_prefix:
+                self.key_prefix, self.keys_differ = _common(self.key_prefix, key), True
+
+    def merge(self, other: Seen) -> None:
+        self.count += other.count
+        if (other.first, other.example) < (self.first, self.example):
+            self.first, self.example = other.first, other.example
+        self.last = max(self.last, other.last)
+        self.keys_differ = self.keys_differ or other.keys_differ
+        if other.key_prefix is not None:
+            if self.key_prefix is None:
+                self.key_prefix = other.key_prefix
+            elif other.key_prefix != self.key_prefix:
+                self.key_prefix, self.keys_differ = _common(self.key_prefix, other.key_prefix), True
+
+
+def _common(a: str, b: str) -> str:
+    return os.path.commonprefix([a, b])  # noqa: RUF071  (key prefixes, not paths)
+
+
+@dataclass(frozen=True)
+class RecordError:
+    path: str
+    record: int  # 0: the whole file
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.record}: {self.message}" if self.record else f"{self.path}: {self.message}"
+
+
+@dataclass
+class Aggregate:
+    """What a scan found: the calls of the principal, and counts of everything else."""
+
+    calls: dict[Key, Seen] = field(default_factory=dict)
+    files: int = 0
+    files_skipped_by_layout: int = 0
+    files_without_principal: int = 0  # skipped by the byte search, never parsed
+    records: int = 0  # records parsed
+    matched: int = 0
+    outside_window: int = 0
+    other_principals: int = 0
+    not_api_calls: int = 0  # service events, insight events...
+    console_sign_ins: int = 0
+    no_identity: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+
+    def add(self, record: dict[str, Any]) -> None:
+        key, s3_key = call_key(record)
+        time = str(record.get("eventTime") or "")
+        event_id = str(record.get("eventID") or "")
+        seen = self.calls.get(key)
+        if seen is None:
+            self.calls[key] = Seen(1, time, time, event_id, s3_key)
+        else:
+            seen.add(time, event_id, s3_key)
+        self.matched += 1
+
+    def merge(self, other: Aggregate) -> None:
+        for key, seen in other.calls.items():
+            mine = self.calls.get(key)
+            if mine is None:
+                self.calls[key] = seen
+            else:
+                mine.merge(seen)
+        for name in (
+            "files", "files_skipped_by_layout", "files_without_principal", "records", "matched",
+            "outside_window", "other_principals", "not_api_calls", "console_sign_ins", "no_identity",
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+
+    def sorted_calls(self) -> list[tuple[Key, Seen]]:
+        return sorted(self.calls.items())
+
+
+def call_key(record: dict[str, Any]) -> tuple[Key, str | None]:
+    """The aggregate key of one call, and the S3 object key it names (folded apart, into
+    `Seen.key_prefix`, so that one object call on many keys stays one entry)."""
+    params = record.get("requestParameters")
+    params = params if isinstance(params, dict) else {}
+    named = sorted(
+        (name, value)
+        for name, value in params.items()
+        if isinstance(value, str)
+        and value
+        and len(value) <= 1024
+        and _NAMING.search(name)
+        and name not in PER_REQUEST
+    )
+    named = [(n, "" if n in PER_REQUEST_RESOURCES else v) for n, v in named]
+    key = params.get("key")
+    s3_key = str(key) if isinstance(key, str) and "bucketName" in params else None
+    if s3_key is not None:
+        named.append(("key", ""))  # marks an object call
+    resources = record.get("resources")
+    if isinstance(resources, list):
+        arns = sorted(
+            {str(r["ARN"]) for r in resources if isinstance(r, dict) and isinstance(r.get("ARN"), str)}
+        )
+        if s3_key is None:  # an object call's resources[] holds one ARN per key: not kept
+            named.extend(("ARN", arn) for arn in arns[:8])
+    out: Key = (
+        str(record.get("eventSource") or ""),
+        str(record.get("eventName") or ""),
+        str(record.get("errorCode") or ""),
+        str(record.get("awsRegion") or ""),
+        str(record.get("recipientAccountId") or ""),
+        tuple(named),
+    )
+    return out, s3_key
+
+
+API_TYPES = frozenset({"AwsApiCall"})
+
+
+def scan_file(path: Path, principal: Principal, window: Window, limit: int = MAX_FILE_BYTES) -> Aggregate:
+    """The aggregate of one file: its records of ``principal`` in ``window``, counts of the rest."""
+    out = Aggregate(files=1)
+    try:
+        data = read_bytes(path, limit)
+    except BadFile as exc:
+        out.errors.append(RecordError(str(path), exc.record, exc.message))
+        return out
+    if b"eventSource" not in data and b"eventsource" not in data:
+        out.errors.append(RecordError(str(path), 0, "no eventSource field anywhere: not a CloudTrail file"))
+        return out
+    needles = principal.needles()
+    # A file without the principal's bytes is not parsed (most of a busy trail): a truncated or
+    # malformed one among them goes unnoticed, which cannot change what the principal did.
+    if needles and not any(n in data for n in needles):
+        out.files_without_principal = 1
+        return out
+    try:
+        for item in records_of(path, data):
+            if isinstance(item, BadFile):
+                out.errors.append(RecordError(str(path), item.record, item.message))
+                continue
+            out.records += 1
+            _count(out, item, principal, window, str(path))
+    except BadFile as exc:
+        out.errors.append(RecordError(str(path), exc.record, exc.message))
+    return out
+
+
+def _count(out: Aggregate, record: dict[str, Any], principal: Principal, window: Window, path: str) -> None:
+    event_type = record.get("eventType")
+    if event_type == "AwsConsoleSignIn":
+        out.console_sign_ins += 1
+        return
+    if "eventName" not in record or "eventSource" not in record:
+        out.errors.append(
+            RecordError(path, out.records, "a record without eventSource/eventName: not CloudTrail")
+        )
+        return
+    if event_type is not None and event_type not in API_TYPES:
+        out.not_api_calls += 1
+        return
+    identity = record.get("userIdentity")
+    if not isinstance(identity, dict):
+        out.no_identity += 1
+        return
+    if not principal.matches(identity):
+        out.other_principals += 1
+        return
+    if not window.holds_time(str(record.get("eventTime") or "")):
+        out.outside_window += 1
+        return
+    out.add(record)
+
+
+def _scan_one(args: tuple[Path, Principal, Window, int]) -> Aggregate:
+    return scan_file(*args)
+
+
+def scan(
+    paths: Iterable[Path],
+    principal: Principal,
+    window: Window,
+    *,
+    jobs: int | None = None,
+    limit: int = MAX_FILE_BYTES,
+    progress: Callable[[Aggregate], None] | None = None,
+) -> Aggregate:
+    """The aggregate of all ``paths``, read in ``jobs`` processes (default: every core)."""
+    todo = [(p, principal, window, limit) for p in paths]
+    total = Aggregate()
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(todo) < 8:
+        parts: Iterable[Aggregate] = map(_scan_one, todo)
+        for part in parts:
+            total.merge(part)
+            if progress is not None:
+                progress(total)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for part in pool.map(_scan_one, todo, chunksize=16):
+                total.merge(part)
+                if progress is not None:
+                    progress(total)
+    total.errors.sort(key=lambda e: (e.path, e.record, e.message))
+    return total

@@ -280,7 +280,7 @@ def test_cli_trail_bad_input_exit_code_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "x.json.gz").write_bytes(b"\x1f\x8bbroken")
     result = CliRunner().invoke(main, ["trail", "--cloudtrail", str(tmp_path), "--role", fx.ROLE, "--quiet"])
     assert result.exit_code == 2
-    assert "x.json.gz" in result.output and "corrupt gzip" in result.output
+    assert "x.json.gz" in result.output and "gzip" in result.output  # corrupt or truncated, by inflater
     assert "dynamodb:PutItem" in result.output  # the rest was read
     bad = CliRunner().invoke(main, ["trail", "--cloudtrail", str(tmp_path)])
     assert bad.exit_code == 2 and "--role" in bad.output

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import re
+import types
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,10 +20,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+_inflater: types.ModuleType
 try:  # a maintained ISA-L binding: same format, faster inflate
-    from isal import isal_zlib as _inflater  # type: ignore[import-not-found,unused-ignore]
+    from isal import isal_zlib
+
+    _inflater = isal_zlib
 except ImportError:  # pragma: no cover - depends on the environment
-    _inflater = zlib  # type: ignore[no-redef,unused-ignore]
+    _inflater = zlib
 
 MAX_FILE_BYTES = 512 * 1024 * 1024  # decompressed; delivered CloudTrail files are a few MB
 
@@ -129,7 +133,7 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
             raise BadFile(f"inflates past {limit} bytes: too large to be a CloudTrail file")
         if not inflater.eof:
             raise BadFile("truncated gzip (the stream ends early); re-download the file")
-    except (zlib.error, _inflater.error) as exc:  # type: ignore[misc,unused-ignore]
+    except (zlib.error, _inflater.error) as exc:
         raise BadFile(f"corrupt gzip ({exc}); re-download the file") from None
     return bytes(data)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import urllib.parse
 from dataclasses import dataclass, replace
 
 from policygen.mapping import Need, ResourceOption
@@ -260,6 +261,9 @@ def _arns(
         source = expand_structured(call, member) if transform in {"dict_keys", "list_items"} else call
         if transform.startswith("each:"):
             source = _each_entry(call, member, transform)
+        if transform in {"copy_bucket", "copy_key"}:
+            source = _copy_source(call, member, transform == "copy_bucket")
+            transform = ""
         if transform == "any_key":
             source = _with_argument(call, member, Text((Hole(f"the keys listed in {member}"),)))
         if transform.startswith("default:") and call.argument(member) is None:
@@ -449,11 +453,37 @@ def _queue_name(url: Text) -> tuple[Text, dict[str, str]]:
     return Text((Hole(f"queue URL {url}"),)), {}
 
 
+def _copy_source(call: SdkCall, member: str, bucket: bool) -> SdkCall:
+    """A view of ``call`` whose copy source ``member`` holds its bucket (or its key), from either
+    form boto3 takes: ``{"Bucket": b, "Key": k}`` or the ``"b/k"`` string."""
+    argument = call.argument(member)
+    if argument is None:
+        return call
+    wanted = "Bucket" if bucket else "Key"
+    values: list[ArgValue] = []
+    for value in argument.values:
+        if isinstance(value, DictValue):
+            found = [v for k, vs in value.items if k.known == wanted for v in vs if isinstance(v, Text)]
+            values.extend(found or [Text((Hole(f"the copy source {wanted.lower()}"),))])
+        else:
+            values.append(_split_copy_source(value, bucket))
+    return _with_argument(call, member, *values)
+
+
 def _split_copy_source(text: Text, bucket: bool) -> Text:
-    first = text.parts[0] if text.parts else ""
+    """``"bucket/key?versionId=v"``: the string form's key is URL-encoded; the version is no part of the ARN."""
+    parts: list[str | Hole] = []
+    for part in text.parts:
+        if isinstance(part, str) and "?versionId=" in part:
+            parts.append(part.split("?versionId=", 1)[0])
+            break
+        parts.append(part)
+    first = parts[0] if parts else ""
     if isinstance(first, str) and "/" in first.lstrip("/"):
         head, _, rest = first.lstrip("/").partition("/")
-        return Text.of(head) if bucket else Text((rest, *text.parts[1:]))
+        if bucket:
+            return Text.of(head)
+        return Text(tuple(urllib.parse.unquote(p) if isinstance(p, str) else p for p in (rest, *parts[1:])))
     return Text((Hole("the copy source"),)) if bucket else Text((Hole("the copy source key"),))
 
 

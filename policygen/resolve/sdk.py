@@ -389,25 +389,7 @@ def _transfer_kwargs(name: str, args: tuple[Values, ...], kwargs: dict[str, Valu
     out = dict(kwargs)
     for param, values in zip(_TRANSFER_POSITIONAL[name], args, strict=False):
         out[param] = values
-    if name == "copy" and "CopySource" in out:
-        out["CopySource"] = _copy_source_text(out["CopySource"])
     return {k: v for k, v in out.items() if k not in {"Filename", "Fileobj"}}
-
-
-def _copy_source_text(values: Values) -> Values:
-    """``{"Bucket": b, "Key": k}`` as the ``b/k`` string CopyObject takes."""
-    out: set[Value] = set()
-    for value in values:
-        if isinstance(value, DictV):
-            items = {texts(one(k))[0].known: v for k, v in value.items}
-            bucket = (
-                texts(items.get("Bucket", EMPTY))[0] if "Bucket" in items else Text((Hole("source bucket"),))
-            )
-            key = texts(items.get("Key", EMPTY))[0] if "Key" in items else Text((Hole("source key"),))
-            out.add(Str(Text.join(bucket, "/", key)))
-        elif isinstance(value, Str):
-            out.add(value)
-    return frozenset(out) or one(Str(Text((Hole("copy source"),))))
 
 
 def _identifier_params(
@@ -508,8 +490,6 @@ def resource_call(
             if param is not None:
                 transfer[param] = values
         transfer.update({k: v for k, v in kwargs.items() if k in {"Key", "CopySource"}})
-        if "CopySource" in transfer:
-            transfer["CopySource"] = _copy_source_text(transfer["CopySource"])
         frame.record(resource.service, name, transfer, location, CallKind.TRANSFER, label)
         return one(Other(None))
     frame.unresolved_here(f"{label}() is not in boto3's resource model", location)

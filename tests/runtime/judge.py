@@ -25,7 +25,7 @@ What moto 5 (5.2.x) enforces on its own, found by reading `moto/core/authorizati
   query string, `GetFunction`, EventBridge Scheduler), answering SignatureDoesNotMatch. Signatures
   say nothing about the policy; the judge skips that check.
 - Side actions AWS performs with the caller's credentials (S3 reading through KMS, Athena reading
-  Glue and S3, CopyObject reading its source) are not simulated: nothing checks them.
+  Glue and S3, CopyObject reading its source) are not simulated by moto (the judge adds the last).
 
 What the judge adds (each piece proven by a test in `test_judge.py` that a wrong grant is denied):
 
@@ -35,6 +35,8 @@ What the judge adds (each piece proven by a test in `test_judge.py` that a wrong
   from moto's store, Lambda function with its qualifier, KMS key behind an alias, SES identity from
   `Source`/`FromEmailAddress`, EventBridge bus per entry, Step Functions, Kinesis, Firehose,
   Bedrock foundation model or inference profile, EC2 instances and volumes being tagged);
+- the source read of an S3 copy (CopyObject, UploadPartCopy): `s3:GetObject` (or
+  `s3:GetObjectVersion`) on the object named by the `x-amz-copy-source` header;
 - where no resolver knows the resource, the request is judged on its action alone (every statement's
   resource read as `*`), and the check is recorded as `resource_judged=False` so that ablations of
   one resource of such an action are counted as "not judged", never as passed.
@@ -303,6 +305,18 @@ def _s3_delete_objects(request: Request, bucket_arn: str) -> list[tuple[str, str
     return [("s3:DeleteObject", f"{bucket_arn}/{key}") for key in keys]
 
 
+def _s3_copy_source(iam_request: Any) -> list[tuple[str, str]]:
+    """CopyObject and UploadPartCopy also read their source (``x-amz-copy-source: bucket/key``,
+    URL-encoded, with ``?versionId=`` for a version): S3 authorizes that read as the caller."""
+    headers = {str(k).lower(): v for k, v in dict(getattr(iam_request, "_headers", None) or {}).items()}
+    source = headers.get("x-amz-copy-source")
+    if not source:
+        return []
+    path, _, query = str(source).lstrip("/").partition("?")
+    action = "s3:GetObjectVersion" if "versionId=" in query else "s3:GetObject"
+    return [(action, f"arn:aws:s3:::{unquote(path)}")]
+
+
 def requests_for(iam_request: Any, moto_action: str, resource: str) -> list[tuple[str, str]]:
     """The (IAM action, resource) pairs AWS would authorize for the request moto is checking."""
     service, _, operation = moto_action.partition(":")
@@ -312,6 +326,8 @@ def requests_for(iam_request: Any, moto_action: str, resource: str) -> list[tupl
     if resource != UNRESOLVED:
         if action == "s3:DeleteObject" and "/" not in resource.split(":::", 1)[-1]:
             return _s3_delete_objects(request, resource) or [(action, resource)]
+        if service == "s3":
+            return [(action, resource), *_s3_copy_source(iam_request)]
         return [(action, resource)]
     resolver = RESOLVERS.get(service)
     return (resolver(request, action) if resolver else []) or [(action, UNRESOLVED)]

@@ -205,6 +205,15 @@ JUDGED: list[tuple[str, str, str, Callable[[boto3.Session], object]]] = [
 ]
 
 
+def _session(credentials: dict[str, Any]) -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
 @pytest.mark.parametrize(("name", "action", "resource", "call"), JUDGED, ids=[j[0] for j in JUDGED])
 @pytest.mark.parametrize("right", [True, False], ids=["right-resource", "wrong-resource"])
 def test_judge_places_the_resource(name: str, action: str, resource: str, call: Callable[[boto3.Session], object], right: bool) -> None:
@@ -218,12 +227,7 @@ def test_judge_places_the_resource(name: str, action: str, resource: str, call: 
                 resource = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{_INSTANCE['id']}"
             granted = resource if right else resource.rsplit("/", 1)[0].rsplit(":", 1)[0] + ":wrong/name"
             credentials = _principal(_policy(action, granted))
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=REGION,
-        )
+        session = _session(credentials)
         with enable_iam_authentication(), judging() as judge, contextlib.suppress(ClientError):
             call(session)
     assert judge.checks, f"{name}: the judge saw no request"
@@ -248,12 +252,7 @@ def test_judge_uses_iam_action_names() -> None:
                 FunctionName="callee", Runtime="python3.12", Role=role, Handler="a.h", Code={"ZipFile": code.getvalue()}
             )
             credentials = _principal(_policy("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:callee"))
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=REGION,
-        )
+        session = _session(credentials)
         with enable_iam_authentication(), judging() as judge:
             session.client("lambda").invoke(FunctionName="callee")
             with contextlib.suppress(ClientError):
@@ -262,3 +261,25 @@ def test_judge_uses_iam_action_names() -> None:
         ("lambda:InvokeFunction", "callee", True),
         ("lambda:InvokeFunction", "1", False),  # a qualified invocation needs the qualified ARN
     ]
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["right-source", "wrong-source"])
+def test_judge_checks_the_source_an_s3_copy_reads(right: bool) -> None:
+    """moto authorizes CopyObject on the destination only; S3 also authorizes the source read."""
+    source = "arn:aws:s3:::judge-bucket/k" if right else "arn:aws:s3:::judge-bucket/other"
+    with shared_models(), mock_aws(config=MOTO_CONFIG):
+        with disable_iam_authentication():
+            _judge_setup()
+            policy = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::judge-bucket/copy"},
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": source},
+                ],
+            }
+            credentials = _principal(policy)
+        session = _session(credentials)
+        with enable_iam_authentication(), judging() as judge, contextlib.suppress(ClientError):
+            session.client("s3").copy_object(CopySource="judge-bucket/k", Bucket="judge-bucket", Key="copy")
+    assert ("s3:GetObject", "arn:aws:s3:::judge-bucket/k") in {(c.action, c.resource) for c in judge.checks}
+    assert (not judge.denials) is right, judge.checks

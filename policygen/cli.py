@@ -10,12 +10,14 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from policygen import __version__
 from policygen.errors import ConfigError, PolicygenError, StrictModeError, UsageError
+from policygen.evidence.cloudtrail import CloudTrailSource
 from policygen.extract import default_cache_dir
 from policygen.fit import PolicyKind
 from policygen.options import DeployOptions, Options
@@ -182,6 +184,22 @@ def main() -> None:
 @click.option(
     "--code-only", is_flag=True, help="Ignore deployment files: analyse PATH as one function's code."
 )
+@click.option(
+    "--cloudtrail",
+    "cloudtrail",
+    type=click.Path(path_type=Path),
+    help="A folder or file of CloudTrail logs: add the calls the function's role made (access history).",
+)
+@click.option(
+    "--trail-role",
+    metavar="ARN",
+    help="The execution role's ARN whose calls --cloudtrail reads (default: sessions named after each function).",
+)
+@click.option("--since", help="Start of the --cloudtrail window: a duration before now (90d, 12h) or a date.")
+@click.option("--until", help="End of the --cloudtrail window: a duration before now or a date.")
+@click.option(
+    "--trail-region", "trail_regions", multiple=True, help="Read only these regions' trail folders."
+)
 def generate(
     path: Path,
     handler: str | None,
@@ -209,6 +227,11 @@ def generate(
     tf_vars: tuple[str, ...],
     var_file: Path | None,
     code_only: bool,
+    cloudtrail: Path | None,
+    trail_role: str | None,
+    since: str | None,
+    until: str | None,
+    trail_regions: tuple[str, ...],
 ) -> None:
     """Synthesize the IAM policy the Lambda code under PATH needs.
 
@@ -241,6 +264,7 @@ def generate(
             policy_kind=PolicyKind(policy_type),
             function=function,
             deploy=deploy,
+            sources=trail_sources(cloudtrail, trail_role, since, until, trail_regions, jobs),
         )
         project = None if code_only else generate_project(path, options)
         failures: tuple[FunctionFailure, ...] = ()
@@ -312,6 +336,31 @@ def generate(
         sys.exit(code)
 
 
+def trail_sources(
+    cloudtrail: Path | None,
+    role: str | None,
+    since: str | None,
+    until: str | None,
+    regions: tuple[str, ...],
+    jobs: int | None,
+) -> tuple[CloudTrailSource, ...]:
+    """The CloudTrail evidence source ``--cloudtrail`` asks for, if any."""
+    if cloudtrail is None:
+        if role or since or until or regions:
+            raise UsageError(
+                "--trail-role/--since/--until/--trail-region read a trail: give --cloudtrail DIR"
+            )
+        return ()
+    if not cloudtrail.exists():
+        raise UsageError(f"--cloudtrail {cloudtrail}: no such file or folder")
+    if role and (not role.startswith("arn:") or ":role/" not in role):
+        raise UsageError(f"--trail-role {role}: expected a role ARN (arn:aws:iam::123456789012:role/name)")
+    from policygen.cli_trail import window_of
+
+    window = window_of(since, until, regions, datetime.now(UTC))
+    return (CloudTrailSource(cloudtrail, window, role, jobs),)
+
+
 def _notes(notes: Iterable[str]) -> None:
     for note in notes:
         click.echo(f"policygen: {note}", err=True)
@@ -353,6 +402,6 @@ def _summary(result: object) -> None:
         click.echo(f"policygen: {len(result.unresolved)} item(s) unresolved; see --explain", err=True)
 
 
-from policygen.cli_trail import trail  # noqa: E402  (the command module imports helpers from here)
+from policygen.cli_trail import trail  # noqa: E402  (it imports helpers from here)
 
 main.add_command(trail)

@@ -288,3 +288,79 @@ def test_cli_trail_bad_input_exit_code_names_the_file(tmp_path: Path) -> None:
         main, ["trail", "--cloudtrail", str(tmp_path), "--role", fx.ROLE, "--since", "soon"]
     )
     assert bad.exit_code == 2 and "neither a duration" in bad.output
+
+
+HANDLER = """
+import boto3
+
+s3 = boto3.client("s3")
+table = boto3.resource("dynamodb").Table("orders")
+
+
+def handler(event, context):
+    body = s3.get_object(Bucket="orders-archive-123456789012", Key="incoming/2026/11/" + event["id"] + ".json")
+    table.put_item(Item={"pk": event["id"], "body": body["Body"].read().decode()})
+    if event.get("purge"):
+        table.delete_item(Key={"pk": event["id"]})
+"""
+
+
+def _function(tmp_path: Path) -> Path:
+    code = tmp_path / "orders-fn"  # the folder's name is the function's: its role's session name
+    code.mkdir()
+    (code / "app.py").write_text(HANDLER)
+    return code
+
+
+def test_generate_merges_code_and_trail_evidence(trail: Path, tmp_path: Path) -> None:
+    from policygen.evidence.cloudtrail import CloudTrailSource
+    from policygen.model import EvidenceKind, Target
+    from policygen.options import Options
+    from policygen.pipeline import generate
+
+    code = _function(tmp_path)
+    for source in (CloudTrailSource(trail, Window(), fx.ROLE, jobs=1), CloudTrailSource(trail, jobs=1)):
+        result = generate(
+            code, Options(target=Target("aws", fx.REGION, fx.ACCOUNT), cache_dir=None, sources=(source,))
+        )
+        kinds = {(p.action, p.resource): {e.kind for e in p.evidence} for p in result.permissions}
+        both, code_kind, trail_kind = (
+            {EvidenceKind.CODE, EvidenceKind.CLOUDTRAIL},
+            {EvidenceKind.CODE},
+            {EvidenceKind.CLOUDTRAIL},
+        )
+        table = f"arn:aws:dynamodb:{fx.REGION}:{fx.ACCOUNT}:table/orders"
+        assert kinds[("dynamodb:PutItem", table)] == both  # in code and observed
+        assert kinds[("dynamodb:DeleteItem", table)] == code_kind  # in code, never observed
+        assert kinds[("sqs:SendMessage", f"arn:aws:sqs:{fx.REGION}:{fx.ACCOUNT}:orders-events")] == trail_kind
+        trail_evidence = [
+            e for p in result.permissions for e in p.evidence if e.kind is EvidenceKind.CLOUDTRAIL
+        ]
+        assert all(e.location.is_event and e.location.time for e in trail_evidence)
+        assert not any(p.action == "secretsmanager:GetSecretValue" for p in result.permissions)
+        denied = [u for u in result.unresolved if "AWS denied" in u.reason]
+        assert len(denied) == 1 and "secretsmanager:GetSecretValue" in denied[0].reason
+
+
+def test_cli_generate_cloudtrail(trail: Path, tmp_path: Path) -> None:
+    code = _function(tmp_path)
+    args = [
+        "generate",
+        str(code),
+        "--region",
+        fx.REGION,
+        "--account",
+        fx.ACCOUNT,
+        "--no-cache",
+        "--cloudtrail",
+        str(trail),
+        "--trail-role",
+        fx.ROLE,
+        "--since",
+        "2026-11-21",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "sqs:SendMessage" in result.output and "dynamodb:DeleteItem" in result.output
+    bad = CliRunner().invoke(main, ["generate", str(code), "--no-cache", "--since", "90d"])
+    assert bad.exit_code == 2 and "--cloudtrail" in bad.output

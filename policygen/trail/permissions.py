@@ -163,7 +163,7 @@ def _call(key: Key, seen: Seen, client: str, method: str) -> SdkCall:
         client,
         method,
         tuple(arguments),
-        Location(f"cloudtrail:{seen.example}", 0),
+        Location.event("", seen.example, seen.first),
         region=Text.of(region) if region else None,
         note=f"{source} {name}",
     )
@@ -194,7 +194,7 @@ def permissions(aggregate: Aggregate) -> TrailPermissions:
                     found.action,
                     Arn("*"),
                     f"{event}: no SDK operation describes its resources; granted on '*'",
-                    Location(f"cloudtrail:{seen.example}", 0),
+                    Location.event("", seen.example, seen.first),
                 )
             )
             continue

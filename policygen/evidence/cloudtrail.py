@@ -1,0 +1,85 @@
+"""CloudTrail evidence: what the function's execution role actually did, from its trail.
+
+The trail is read once per principal (`policygen.trail`: local files, streaming aggregate) and
+each call the role made becomes a `Permission` whose evidence is the event (id, time, count).
+Denied calls are not granted: each is reported as unresolved, naming the permission it lacked
+and the resource proposed. Calls that map to no action are reported with why.
+
+Whose calls: the role ARN given (``--trail-role``); without one, the sessions named after the
+function (Lambda names its execution role's sessions after the function).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policygen.errors import UsageError
+from policygen.evidence import Findings, Subject
+from policygen.model import Evidence, EvidenceKind, FileError, Location, Permission, Unresolved
+from policygen.trail import Aggregate, Principal, TrailPermissions, Window, files_in, permissions, scan
+
+
+@dataclass
+class CloudTrailSource:
+    """Evidence from a local folder (or file) of CloudTrail logs, within ``window``."""
+
+    root: Path
+    window: Window = field(default_factory=Window)
+    role_arn: str | None = None
+    jobs: int | None = None
+    _cache: dict[Principal, tuple[Aggregate, TrailPermissions]] = field(default_factory=dict, repr=False)
+
+    @property
+    def kind(self) -> EvidenceKind:
+        return EvidenceKind.CLOUDTRAIL
+
+    def principal(self, subject: Subject) -> Principal:
+        if self.role_arn:
+            return Principal(self.role_arn)
+        return Principal(session_name=subject.name)
+
+    def read(self, principal: Principal) -> tuple[Aggregate, TrailPermissions]:
+        if principal not in self._cache:
+            if not self.root.exists():
+                raise UsageError(f"--cloudtrail {self.root}: no such file or folder")
+            paths, skipped = files_in(self.root, self.window)
+            aggregate = scan(paths, principal, self.window, jobs=self.jobs)
+            aggregate.files_skipped_by_layout = skipped
+            self._cache[principal] = (aggregate, permissions(aggregate))
+        return self._cache[principal]
+
+    def collect(self, subject: Subject) -> Findings:
+        aggregate, found = self.read(self.principal(subject))
+        where = str(self.root)
+        granted = [
+            Permission(
+                o.action,
+                o.resource,
+                (),
+                (
+                    Evidence(
+                        EvidenceKind.CLOUDTRAIL,
+                        Location.event(where, o.example, o.first),
+                        f"{o.event} x{o.count}",
+                    ),
+                ),
+            )
+            for o in found.observed
+            if not o.denied
+        ]
+        unresolved = [
+            Unresolved(
+                f"AWS denied {o.event} {o.count} time(s), last {o.last}: the role lacks {o.action} on {o.resource} "
+                "(proposed; not granted)",
+                Location.event(where, o.example, o.first),
+                o.event,
+            )
+            for o in found.missing
+        ]
+        unresolved += [
+            Unresolved(f"{n.event} x{n.count}: {n.reason}", Location.event(where, n.example), n.event)
+            for n in found.not_mapped
+        ]
+        errors = [FileError(e.path, e.record, e.message) for e in aggregate.errors]
+        return Findings(tuple(granted), found.widenings, tuple(unresolved), tuple(errors))

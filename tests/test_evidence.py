@@ -87,7 +87,7 @@ def test_unreadable_evidence_fails_the_cli_exit_status(tmp_path, monkeypatch):
     real = cli.Options
 
     def with_source(**kwargs):
-        return real(**kwargs, sources=(RecordedSource(),))
+        return real(**{**kwargs, "sources": (*kwargs.get("sources", ()), RecordedSource())})
 
     monkeypatch.setattr(cli, "Options", with_source)
     result = CliRunner().invoke(cli.main, ["generate", str(_code(tmp_path)), "--no-cache"])

@@ -13,6 +13,7 @@ a value, the functions that read it are evaluated again. Nothing is imported or 
 from __future__ import annotations
 
 import collections
+import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -412,6 +413,37 @@ def _decorator_name(expr: ir.Expr) -> str:
 
 def _is_static(node: ir.FunctionDef) -> bool:
     return any(_decorator_name(d) == "staticmethod" for d in node.decorators)
+
+
+_UNQUOTE = {"urllib.parse.unquote": "%", "urllib.parse.unquote_plus": "%+"}
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _unquoted(text: Text, qualname: str) -> Text:
+    """``unquote(key)``/``unquote_plus(key)`` of a partly known string. A known string is decoded;
+    otherwise known text with no ``%`` (nor ``+`` for unquote_plus) comes out unchanged (an S3 event
+    key keeps its filter's prefix and suffix), except the one or two hex digits right after a hole,
+    which may end an escape that began in it; any other known text becomes part of a hole."""
+    special = _UNQUOTE[qualname]
+    known = text.known
+    if known is not None:
+        return Text.of(urllib.parse.unquote_plus(known) if "+" in special else urllib.parse.unquote(known))
+    hole = Hole(f"{qualname}() of {text}")
+    parts: list[str | Hole] = []
+    for index, part in enumerate(text.parts):
+        if isinstance(part, Hole):
+            parts.append(part)
+            continue
+        if any(c in part for c in special):
+            parts.append(hole)
+            continue
+        if index and isinstance(text.parts[index - 1], Hole):
+            digits = len(part) - len(part.lstrip("".join(sorted(_HEX))))
+            if digits:
+                parts.append(hole)
+                part = part[min(digits, 2) :]
+        parts.append(part)
+    return Text.join(*parts)
 
 
 class Frame:
@@ -1038,6 +1070,8 @@ class Frame:
             return self.environ(args[0], default, required=False)
         if qualname in {"builtins.str"} and args:
             return frozenset(Str(t) for t in texts(args[0]))
+        if qualname in _UNQUOTE and args:
+            return frozenset(Str(_unquoted(t, qualname)) for t in texts(args[0]))
         if qualname in {"builtins.dict"}:
             return one(
                 DictV(

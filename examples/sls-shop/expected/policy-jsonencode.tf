@@ -133,7 +133,7 @@ resource "aws_iam_role_policy" "thumbnail" {
         ]
       },
       {
-        Sid    = "S3EE03EA58"
+        Sid    = "S3F0065D89"
         Effect = "Allow"
 
         Action = [
@@ -141,7 +141,7 @@ resource "aws_iam_role_policy" "thumbnail" {
         ]
 
         Resource = [
-          "arn:aws:s3:::shop-uploads-dev/*",
+          "arn:aws:s3:::shop-uploads-dev/incoming/*",
         ]
       },
     ]

@@ -94,10 +94,10 @@ data "aws_iam_policy_document" "thumbnail" {
   }
 
   statement {
-    sid       = "S3EE03EA58"
+    sid       = "S3F0065D89"
     effect    = "Allow"
     actions   = ["s3:GetObject"]
-    resources = ["arn:aws:s3:::shop-uploads-dev/*"]
+    resources = ["arn:aws:s3:::shop-uploads-dev/incoming/*"]
   }
 }
 

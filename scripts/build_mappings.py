@@ -36,6 +36,21 @@ ROOT = Path(__file__).resolve().parent.parent
 GLOBAL_VARS = {"Partition", "Region", "Account"}
 
 
+def access_level(action: dict[str, Any]) -> str:
+    """The access level of a service-reference action, from its annotations: the five levels of
+    the IAM documentation (an action flagged both ways takes the more powerful level)."""
+    flags = (action.get("Annotations") or {}).get("Properties") or {}
+    if flags.get("IsPermissionManagement"):
+        return "Permissions management"
+    if flags.get("IsTaggingOnly"):
+        return "Tagging"
+    if flags.get("IsWrite"):
+        return "Write"
+    if flags.get("IsList"):
+        return "List"
+    return "Read"
+
+
 def norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -336,6 +351,8 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
             "prefix": prefix,
             "resources": {r["Name"]: r["ARNFormats"] for r in doc.get("Resources", [])},
             "actions": {a["Name"]: [r["Name"] for r in a.get("Resources") or []] for a in doc["Actions"]},
+            # Each action's access level, as the IAM documentation names it (ranks excess grants).
+            "access_levels": {a["Name"]: access_level(a) for a in doc["Actions"]},
             # The service's own condition keys each action supports (kms:RequestAlias...).
             "condition_keys": {
                 a["Name"]: keys

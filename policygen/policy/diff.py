@@ -1,0 +1,296 @@
+"""The semantic diff: what a function needs against the policy it has (a policy file, the role a
+template declares, the AWS managed policies attached to it).
+
+Per action and resource, decided by the IAM evaluator (`policygen.policy.evaluate`), never by
+comparing text:
+
+- missing: a needed permission the current policy does not surely allow on every resource its
+  ARN pattern covers (the call would be denied at run time). The guaranteed view: a conditional
+  Allow is not relied on, a conditional Deny is taken to deny.
+- excess: an action the current policy may allow (possible view: conditional grants count) that
+  nothing needs, ranked by access level from the IAM data (Permissions management, Write,
+  Tagging, Read, List) and then by breadth (``*`` on ``*`` first).
+- widened: a needed action the current policy may allow on resources beyond the needed ones,
+  with an example resource and the tight statement to replace it.
+
+The least-privilege score is needed / granted: by action (needed actions granted over every
+action granted) and by action-resource pair (granted (action, resource pattern) pairs that lie
+within a needed resource of a needed action, over every granted pair).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from policygen import mapping
+from policygen.errors import MappingError
+from policygen.model import Permission
+from policygen.policy.document import Effect, PolicyDocument, PolicyStatement
+from policygen.policy.evaluate import (
+    ActionCatalog,
+    Decision,
+    Grant,
+    View,
+    allowed_pairs,
+    grants,
+    grants_at_least,
+    is_allowed,
+    shipped_catalog,
+)
+from policygen.policy.patterns import action_matches, action_service
+
+
+class AccessLevel(enum.IntEnum):
+    """IAM's access levels, most powerful first (the order excess is ranked in)."""
+
+    PERMISSIONS_MANAGEMENT = 0
+    WRITE = 1
+    TAGGING = 2
+    READ = 3
+    LIST = 4
+    UNKNOWN = 5  # an action the IAM data doesn't list
+
+    @property
+    def label(self) -> str:
+        return {0: "Permissions management", 1: "Write", 2: "Tagging", 3: "Read", 4: "List", 5: "Unknown"}[
+            self.value
+        ]
+
+
+_BY_LABEL = {level.label: level for level in AccessLevel}
+
+
+@functools.cache
+def _levels(prefix: str) -> dict[str, AccessLevel]:
+    try:
+        doc = mapping.iam_service(prefix)
+    except MappingError:
+        return {}
+    return {
+        name.lower(): _BY_LABEL.get(label, AccessLevel.UNKNOWN)
+        for name, label in doc.get("access_levels", {}).items()
+    }
+
+
+def access_level(action: str) -> AccessLevel:
+    """The access level the IAM data gives ``action`` (``Unknown`` for an action it lacks)."""
+    prefix, _, name = action.partition(":")
+    return _levels(prefix.lower()).get(name.lower(), AccessLevel.UNKNOWN)
+
+
+def breadth(statement: PolicyStatement) -> int:
+    """0 for the broadest statements (any action of any service on any resource) up to 4 for one
+    named action on named resources: how many of the two dimensions are narrowed, and how far."""
+
+    def actions() -> int:
+        if statement.not_action or any(action_service(p) is None for p in statement.actions):
+            return 0
+        return 1 if any("*" in p or "?" in p for p in statement.actions) else 2
+
+    def resources() -> int:
+        if statement.not_resource or any(r == "*" for r in statement.resources):
+            return 0
+        return 1 if any("*" in r or "?" in r or "${" in r for r in statement.resources) else 2
+
+    return actions() + resources()
+
+
+# -- results --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Missing:
+    """A needed permission the current policy doesn't surely grant."""
+
+    permission: Permission
+    example: str  # a resource of the needed pattern that would be refused
+    decision: Decision  # the evaluator's decision on it, with the statements set aside and why
+
+    @property
+    def explicitly_denied(self) -> bool:
+        return bool(self.decision.statements) and not self.decision.allowed
+
+
+@dataclass(frozen=True)
+class Excess:
+    """An action a current Allow statement may grant that nothing needs."""
+
+    action: str
+    level: AccessLevel
+    statement: PolicyStatement
+    breadth: int
+
+    @property
+    def rank(self) -> tuple[int, int, str, str]:
+        origin = str(self.statement.origin) if self.statement.origin else ""
+        return (self.level.value, self.breadth, origin, self.action.lower())
+
+
+@dataclass(frozen=True)
+class Widened:
+    """A needed action granted on more resources than needed."""
+
+    action: str
+    needed: tuple[str, ...]  # the resource patterns the function needs it on
+    example: str  # a resource the current policy may allow it on that nothing needs
+    statements: tuple[PolicyStatement, ...]  # the current statements that allow the example
+    replacement: tuple[PolicyStatement, ...]  # the tight statement(s) for this action
+
+
+@dataclass(frozen=True)
+class Score:
+    needed_actions: int  # distinct actions the function needs
+    granted_actions: int  # distinct actions the current policy may grant
+    needed_granted_actions: int  # ... of which the function needs
+    granted_pairs: int  # (action, resource pattern) pairs the current policy's Allows grant
+    needed_pairs: int  # ... of which lie within a needed resource of a needed action
+
+    @property
+    def by_action(self) -> float:
+        return self.needed_granted_actions / self.granted_actions if self.granted_actions else 1.0
+
+    @property
+    def by_pair(self) -> float:
+        return self.needed_pairs / self.granted_pairs if self.granted_pairs else 1.0
+
+
+@dataclass(frozen=True)
+class Diff:
+    missing: tuple[Missing, ...]
+    excess: tuple[Excess, ...]  # ranked: most powerful level first, then broadest
+    widened: tuple[Widened, ...]
+    score: Score
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.excess or self.widened)
+
+
+# -- the diff -------------------------------------------------------------------------------------
+def _restricted(documents: Sequence[PolicyDocument], action: str) -> tuple[PolicyDocument, ...]:
+    """The documents' statements that apply to ``action``, each narrowed to it alone."""
+    out = []
+    for document in documents:
+        statements = tuple(
+            PolicyStatement(
+                s.effect, (action,), s.resources, False, s.not_resource, s.conditions, s.sid, origin=s.origin
+            )
+            for s in document.statements
+            if any(action_matches(p, action) for p in s.actions) != s.not_action
+        )
+        out.append(PolicyDocument(statements, document.version, document.id, document.source))
+    return tuple(out)
+
+
+def _tight(
+    action: str, needed: Sequence[Permission], generated: PolicyDocument | None
+) -> tuple[PolicyStatement, ...]:
+    if generated is not None:
+        own = tuple(
+            s
+            for s in generated.statements
+            if s.effect is Effect.ALLOW and any(action_matches(p, action) for p in s.actions)
+        )
+        if own:
+            return own
+    resources = tuple(sorted({p.resource for p in needed}))
+    return (PolicyStatement(Effect.ALLOW, (action,), resources),)
+
+
+def _effective(grant: Grant, documents: Sequence[PolicyDocument]) -> bool:
+    """Does ``grant`` allow its action on some resource once the Deny statements are applied?"""
+    if not grant.denied_by and not grant.not_resource:
+        return True  # an Allow's resources, read wide in the possible view, match something
+    return not grants_at_least((), _restricted(documents, grant.action))
+
+
+def diff(
+    current: Iterable[PolicyDocument],
+    needed: Iterable[Permission],
+    generated: PolicyDocument | None = None,
+    catalog: ActionCatalog | None = None,
+) -> Diff:
+    """Compare the ``current`` policy documents with the ``needed`` permissions; ``generated``
+    (policygen's own policy for them) gives the tight statements widened grants should become."""
+    documents = tuple(current)
+    needed = tuple(needed)
+    catalog = catalog or shipped_catalog()
+
+    missing = []
+    for permission in needed:
+        found = grants(documents, permission.action, permission.resource, View.GUARANTEED)
+        if not found:
+            assert found.resource is not None
+            decision = is_allowed(documents, permission.action, found.resource, View.GUARANTEED)
+            missing.append(Missing(permission, found.resource, decision))
+
+    by_action: dict[str, list[Permission]] = {}
+    for permission in needed:
+        by_action.setdefault(permission.action.lower(), []).append(permission)
+
+    # '~' marks the evaluator's stand-ins for actions no data lists and no policy names: not
+    # reported one by one (the statements granting them grant named actions too).
+    pairs = [
+        g
+        for g in allowed_pairs(documents, View.POSSIBLE, catalog)
+        if "~" not in g.action and _effective(g, documents)
+    ]
+    granted_actions = {g.action.lower() for g in pairs}
+
+    excess = sorted(
+        (
+            Excess(g.action, access_level(g.action), g.statement, breadth(g.statement))
+            for g in pairs
+            if g.action.lower() not in by_action
+        ),
+        key=lambda e: e.rank,
+    )
+
+    widened = []
+    for lower, permissions in sorted(by_action.items()):
+        if lower not in granted_actions:
+            continue
+        action = permissions[0].action
+        tight = _tight(action, permissions, generated)
+        tight_doc = PolicyDocument(
+            tuple(
+                PolicyStatement(Effect.ALLOW, (action,), s.resources, conditions=s.conditions) for s in tight
+            )
+        )
+        mine = _restricted(documents, action)
+        found = grants_at_least(tight_doc, mine, view_a=View.POSSIBLE, view_b=View.POSSIBLE, catalog=catalog)
+        if not found:
+            assert found.resource is not None
+            decision = is_allowed(mine, action, found.resource, View.POSSIBLE)
+            widened.append(
+                Widened(
+                    action,
+                    tuple(sorted({p.resource for p in permissions})),
+                    found.resource,
+                    decision.statements,
+                    tight,
+                )
+            )
+
+    needed_pairs = 0
+    for grant in pairs:
+        uses = by_action.get(grant.action.lower())
+        if uses is None or grant.not_resource:
+            continue
+        tight_doc = PolicyDocument(
+            tuple(PolicyStatement(Effect.ALLOW, (grant.action,), (p.resource,)) for p in uses)
+        )
+        for resource in grant.resources:
+            one = PolicyDocument((PolicyStatement(Effect.ALLOW, (grant.action,), (resource,)),))
+            if grants_at_least(tight_doc, one, view_a=View.POSSIBLE, view_b=View.POSSIBLE, catalog=catalog):
+                needed_pairs += 1
+    granted_pairs = sum(1 if g.not_resource else len(g.resources) for g in pairs)
+    score = Score(
+        needed_actions=len(by_action),
+        granted_actions=len(granted_actions),
+        needed_granted_actions=len(granted_actions & set(by_action)),
+        granted_pairs=granted_pairs,
+        needed_pairs=needed_pairs,
+    )
+    return Diff(tuple(missing), tuple(excess), tuple(widened), score)

@@ -1,0 +1,124 @@
+"""`policygen diff` through the CLI: a function against a policy file, a SAM project against its
+declared roles, and bad input (exit 2, the file and position named, nothing on stdout)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from policygen.cli import main
+
+HANDLER = """import os
+import boto3
+
+TABLE = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+def handler(event, context):
+    TABLE.put_item(Item={"id": event["id"]})
+"""
+
+
+def function(tmp_path: Path) -> Path:
+    code = tmp_path / "fn"
+    code.mkdir(exist_ok=True)
+    (code / "app.py").write_text(HANDLER)
+    return code
+
+
+def current(tmp_path: Path, statements: list[dict]) -> Path:
+    path = tmp_path / "current.json"
+    path.write_text(json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2))
+    return path
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["diff", *args, "--no-cache"], catch_exceptions=False)
+
+
+def test_diff_a_function_against_an_over_broad_policy_file(tmp_path):
+    policy = current(
+        tmp_path,
+        [
+            {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+        ],
+    )
+    result = run(str(function(tmp_path)), "--current", str(policy), "--format", "json")
+    assert result.exit_code == 0, result.output
+    [(name, body)] = json.loads(result.stdout)["functions"].items()
+    assert name == "fn" and body["current"] == [str(policy)]
+    assert [w["action"] for w in body["widened"]] == ["dynamodb:PutItem"]
+    assert body["widened"][0]["replacement"][0]["Action"] == ["dynamodb:PutItem"]
+    levels = [e["access_level"] for e in body["excess"]]
+    assert levels[0] == "Permissions management" and "Read" in levels
+    assert body["summary"]["missing"] == 0 and body["summary"]["excess_actions"] > 50
+    text = run(str(function(tmp_path)), "--current", str(policy))
+    assert "WIDENED" in text.stdout and "EXCESS" in text.stdout and "s3:GetObject" in text.stdout
+
+
+def test_missing_permission_is_reported(tmp_path):
+    policy = current(tmp_path, [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}])
+    result = run(str(function(tmp_path)), "--current", str(policy))
+    assert result.exit_code == 0
+    assert "MISSING" in result.stdout and "dynamodb:PutItem" in result.stdout
+
+
+def test_invalid_json_names_the_file_and_position(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Version": "2012-10-17",\n "Statement": [}\n')
+    result = run(str(function(tmp_path)), "--current", str(bad))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"{bad}:2" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_action_is_an_input_error(tmp_path):
+    policy = current(tmp_path, [{"Effect": "Allow", "Action": ["s3:GetObjet"], "Resource": "*"}])
+    result = run(str(function(tmp_path)), "--current", str(policy))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "'s3:GetObjet' matches no action the IAM data knows" in result.stderr
+    assert "current.json" in result.stderr
+
+
+def test_unreadable_policy_file(tmp_path):
+    result = run(str(function(tmp_path)), "--current", str(tmp_path / "absent.json"))
+    assert result.exit_code == 2 and "absent.json" in result.stderr
+
+
+def test_code_without_a_deployment_needs_a_current_policy(tmp_path):
+    result = run(str(function(tmp_path)))
+    assert result.exit_code == 2 and "--current FILE" in result.stderr
+
+
+def test_sam_project_against_its_declared_roles(tmp_path):
+    code = function(tmp_path)
+    (tmp_path / "template.yaml").write_text(
+        """AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::DynamoDB::Table
+  PutFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Handler: app.handler
+      Runtime: python3.12
+      Environment:
+        Variables:
+          TABLE_NAME: !Ref Orders
+      Policies:
+        - DynamoDBCrudPolicy:
+            TableName: !Ref Orders
+"""
+    )
+    assert code.is_dir()
+    result = run(str(tmp_path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    body = json.loads(result.stdout)["functions"]["PutFunction"]
+    excess = {a for group in body["excess"] for a in group["actions"]}
+    assert {"dynamodb:DeleteItem", "dynamodb:Scan"} <= excess and "dynamodb:PutItem" not in excess
+    assert any("AWSLambdaBasicExecutionRole" in s for s in body["current"])
+    assert body["summary"]["missing"] == 0

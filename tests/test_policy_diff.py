@@ -1,0 +1,231 @@
+"""The semantic diff against a current policy: missing, excess (ranked), widened, the score;
+Deny / NotAction / NotResource / conditions; and a brute-force property test of "missing"."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policygen.model import Condition, Permission
+from policygen.policy.diff import AccessLevel, access_level, breadth, diff
+from policygen.policy.document import Effect, PolicyDocument, PolicyStatement, parse_policy
+from policygen.policy.evaluate import ActionCatalog, View, is_allowed
+
+MFA = (Condition("Bool", "aws:MultiFactorAuthPresent", ("true",)),)
+TABLE = "arn:aws:dynamodb:us-east-1:111122223333:table/orders"
+KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd"
+
+
+def policy(*statements: dict) -> PolicyDocument:
+    return parse_policy({"Version": "2012-10-17", "Statement": list(statements)}, "current.json")
+
+
+def need(action: str, resource: str) -> Permission:
+    return Permission(action, resource)
+
+
+def test_access_levels_come_from_the_iam_data():
+    assert access_level("iam:AttachRolePolicy") is AccessLevel.PERMISSIONS_MANAGEMENT
+    assert access_level("s3:PutObject") is AccessLevel.WRITE
+    assert access_level("S3:PUTOBJECTTAGGING") is AccessLevel.TAGGING
+    assert access_level("s3:GetObject") is AccessLevel.READ
+    assert access_level("s3:ListBucket") is AccessLevel.LIST
+    assert access_level("foo:Bar") is AccessLevel.UNKNOWN
+
+
+def test_s3_star_on_star_is_excess_ranked_and_widened_with_the_tight_replacement():
+    current = policy({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    result = diff([current], [need("s3:GetObject", "arn:aws:s3:::b/in/*")])
+    assert not result.missing
+    [widened] = result.widened
+    assert widened.action == "s3:GetObject" and widened.needed == ("arn:aws:s3:::b/in/*",)
+    assert is_allowed(current, "s3:GetObject", widened.example).allowed
+    assert widened.replacement[0].resources == ("arn:aws:s3:::b/in/*",)
+    levels = [e.level for e in result.excess]
+    assert levels == sorted(levels) and levels[0] is AccessLevel.PERMISSIONS_MANAGEMENT
+    assert "s3:GetObject" not in {e.action for e in result.excess}
+    assert {"s3:DeleteBucket", "s3:PutBucketPolicy"} <= {e.action for e in result.excess}
+    s3_actions = result.score.granted_actions
+    assert result.score.needed_granted_actions == 1 and result.score.by_action == 1 / s3_actions
+    assert result.score.needed_pairs == 0  # '*' is never within what is needed
+
+
+def test_breadth_ranks_star_on_star_first():
+    star = PolicyStatement(Effect.ALLOW, ("*",), ("*",))
+    service = PolicyStatement(Effect.ALLOW, ("s3:*",), ("arn:aws:s3:::b/*",))
+    named = PolicyStatement(Effect.ALLOW, ("s3:GetObject",), ("arn:aws:s3:::b/k",))
+    assert breadth(star) < breadth(service) < breadth(named)
+    current = PolicyDocument((named, star))
+    result = diff([current], [])
+    write = [e for e in result.excess if e.level is AccessLevel.WRITE]
+    assert write[0].statement == star
+
+
+def test_missing_kms_decrypt_and_an_exact_grant():
+    current = policy({"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": TABLE})
+    result = diff([current], [need("dynamodb:PutItem", TABLE), need("kms:Decrypt", KEY)])
+    assert [m.permission.action for m in result.missing] == ["kms:Decrypt"]
+    assert result.missing[0].example == KEY and not result.missing[0].explicitly_denied
+    assert not result.excess and not result.widened
+    assert result.score.by_action == 1.0 and result.score.by_pair == 1.0
+
+
+def test_crud_where_the_code_only_writes():
+    current = policy(
+        {
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:GetItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:Scan",
+            ],
+            "Resource": [TABLE, TABLE + "/index/*"],
+        }
+    )
+    result = diff([current], [need("dynamodb:PutItem", TABLE)])
+    assert [(e.action, e.level) for e in result.excess] == [
+        ("dynamodb:DeleteItem", AccessLevel.WRITE),
+        ("dynamodb:UpdateItem", AccessLevel.WRITE),
+        ("dynamodb:GetItem", AccessLevel.READ),
+        ("dynamodb:Scan", AccessLevel.READ),
+    ]
+    [widened] = result.widened  # PutItem is also granted on the indexes
+    assert widened.example.startswith(TABLE + "/index/")
+    assert result.score.granted_pairs == 10 and result.score.needed_pairs == 1
+
+
+def test_explicit_deny_makes_a_grant_missing_and_removes_excess():
+    current = policy(
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"},
+        {
+            "Effect": "Deny",
+            "Action": ["s3:GetObject", "s3:DeleteObject"],
+            "Resource": "arn:aws:s3:::b/secret/*",
+        },
+    )
+    result = diff([current], [need("s3:GetObject", "arn:aws:s3:::b/*")])
+    [missing] = result.missing
+    assert missing.explicitly_denied and missing.example.startswith("arn:aws:s3:::b/secret/")
+    # DeleteObject is still allowed outside secret/: excess; a fully denied action would not be.
+    assert "s3:DeleteObject" in {e.action for e in result.excess}
+    fully = policy(
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:DeleteObject"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"},
+    )
+    assert "s3:DeleteObject" not in {e.action for e in diff([fully], [need("s3:GetObject", "*")]).excess}
+
+
+def test_not_action_and_not_resource():
+    # "everything but IAM" grants the needed call, and every other service's actions are excess.
+    current = policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})
+    result = diff([current], [need("sqs:SendMessage", "arn:aws:sqs:*:*:q"), need("iam:PassRole", "*")])
+    assert [m.permission.action for m in result.missing] == ["iam:PassRole"]
+    assert "s3:DeleteBucket" in {e.action for e in result.excess}
+    assert not any(e.action.startswith("iam:") for e in result.excess)
+    # NotResource: all but one bucket; the needed object in that bucket is missing.
+    current = policy({"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::private/*"})
+    result = diff(
+        [current],
+        [need("s3:GetObject", "arn:aws:s3:::private/report.csv"), need("s3:GetObject", "arn:aws:s3:::pub/*")],
+    )
+    assert [m.permission.resource for m in result.missing] == ["arn:aws:s3:::private/report.csv"]
+    assert [w.action for w in result.widened] == ["s3:GetObject"]
+
+
+def test_conditions_are_conservative():
+    conditional = PolicyDocument(
+        (PolicyStatement(Effect.ALLOW, ("s3:GetObject", "s3:PutObject"), ("*",), conditions=MFA),)
+    )
+    result = diff([conditional], [need("s3:GetObject", "arn:aws:s3:::b/k")])
+    [missing] = result.missing  # a conditional grant is not relied on ...
+    assert missing.decision.set_aside and "conditions" in missing.decision.set_aside[0][1]
+    assert [e.action for e in result.excess] == ["s3:PutObject"]  # ... and counts as what it may grant
+    denied = PolicyDocument(
+        (
+            PolicyStatement(Effect.ALLOW, ("s3:GetObject",), ("*",)),
+            PolicyStatement(Effect.DENY, ("s3:GetObject",), ("*",), conditions=MFA),
+        )
+    )
+    assert diff([denied], [need("s3:GetObject", "arn:aws:s3:::b/k")]).missing  # a conditional deny may deny
+
+
+def test_several_documents_are_one_role():
+    logs = policy({"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"})
+    table = policy({"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": TABLE})
+    result = diff(
+        [logs, table],
+        [need("dynamodb:PutItem", TABLE), need("logs:PutLogEvents", "arn:aws:logs:*:*:log-group:g:*")],
+    )
+    assert not result.missing and not result.excess
+    assert [w.action for w in result.widened] == ["logs:PutLogEvents"]
+
+
+# -- property: "missing" is exactly what brute-force evaluation refuses ---------------------------
+CATALOG = ActionCatalog(("s3:GetObject", "s3:PutObject", "sqs:SendMessage"))
+ACTIONS = ["s3:GetObject", "s3:PutObject", "sqs:SendMessage"]
+ACTION_PATTERNS = ["*", "s3:*", "s3:Get*", "S3:PUTOBJECT", "sqs:Send?essage"]
+RESOURCE_PATTERNS = [
+    "*",
+    "arn:aws:s3:::a*",
+    "arn:aws:s3:::a/?",
+    "arn:aws:s3:::b",
+    "arn:aws:sqs:*:1:q",
+    "arn:aws:s3:::*b",
+]
+NEEDED_RESOURCES = [
+    "arn:aws:s3:::a/x",
+    "arn:aws:s3:::b",
+    "arn:aws:s3:::ab",
+    "arn:aws:sqs:us-east-1:1:q",
+    "arn:aws:s3:::a/*",
+]
+# Concrete resources the brute force evaluates on: each needed one, and for the one pattern among
+# them every resource a short word makes of it.
+WORDS = ["".join(p) for n in range(4) for p in itertools.product("ax/", repeat=n)]
+
+
+def expand(resource: str) -> list[str]:
+    return [resource[:-1] + w for w in WORDS] if resource.endswith("*") else [resource]
+
+
+statements = st.builds(
+    PolicyStatement,
+    effect=st.sampled_from([Effect.ALLOW, Effect.ALLOW, Effect.DENY]),
+    actions=st.lists(st.sampled_from(ACTION_PATTERNS), min_size=1, max_size=2).map(tuple),
+    resources=st.lists(st.sampled_from(RESOURCE_PATTERNS), min_size=1, max_size=2).map(tuple),
+    not_action=st.sampled_from([False, False, True]),
+    not_resource=st.sampled_from([False, False, True]),
+    conditions=st.sampled_from([(), (), MFA]),
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(statements, min_size=1, max_size=3),
+    st.lists(st.tuples(st.sampled_from(ACTIONS), st.sampled_from(NEEDED_RESOURCES)), min_size=1, max_size=3),
+)
+def test_missing_is_exactly_what_evaluation_refuses(current_statements, needed_pairs):
+    current = PolicyDocument(tuple(current_statements))
+    needed = [need(a, r) for a, r in needed_pairs]
+    result = diff([current], needed, catalog=CATALOG)
+    refused = {
+        (a, r)
+        for a, r in needed_pairs
+        if not all(is_allowed(current, a, c, View.GUARANTEED).allowed for c in expand(r))
+    }
+    assert {(m.permission.action, m.permission.resource) for m in result.missing} == refused
+    for m in result.missing:  # the example given is a real refusal
+        assert not is_allowed(current, m.permission.action, m.example, View.GUARANTEED).allowed
+    # excess: every catalog action not needed that some probed resource may be allowed on, and
+    # only actions not needed
+    probe = [
+        c for r in [*NEEDED_RESOURCES, "arn:aws:s3:::zz", "*", "arn:aws:sqs:eu-west-1:1:q"] for c in expand(r)
+    ]
+    needed_actions = {a for a, _ in needed_pairs}
+    may = {a for a in ACTIONS if any(is_allowed(current, a, c, View.POSSIBLE).allowed for c in probe)}
+    excess = {e.action for e in result.excess}
+    assert may - needed_actions <= excess <= set(ACTIONS) - needed_actions

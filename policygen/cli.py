@@ -406,6 +406,8 @@ from policygen.cli_trail import trail  # noqa: E402  (it imports helpers from he
 
 main.add_command(trail)
 
-from policygen.cli_diff import diff_command  # noqa: E402
+from policygen.cli_diff import baseline_group, check_command, diff_command  # noqa: E402
 
 main.add_command(diff_command)
+main.add_command(check_command)
+main.add_command(baseline_group)

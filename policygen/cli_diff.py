@@ -3,26 +3,61 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
-from policygen.cli import EXIT_ERRORS, _emit
+from policygen import __version__
+from policygen.cli import EXIT_ERRORS, _emit, write_atomic
 from policygen.errors import PolicygenError, UsageError
 from policygen.extract import default_cache_dir
-from policygen.gate import FunctionDiff, declared, diff_function, merge, read_policy_file
+from policygen.gate import (
+    BASELINE_FILE,
+    Current,
+    Exit,
+    FunctionDiff,
+    Verdict,
+    declared,
+    diff_function,
+    merge,
+    read_baseline,
+    read_policy_file,
+    verdict,
+    write_baseline,
+)
+from policygen.model import FunctionSpec, Result
 from policygen.options import Options
 from policygen.pipeline import generate as run_generate
+from policygen.policy.document import from_generated
 from policygen.project import generate_project
 from policygen.regions import check_target
 from policygen.render.diff import as_json, as_text
 
 
-# -- diff against the current policy --------------------------------------------------------------
-@click.command("diff")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option(
+def _common(f: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(
+        [
+            click.argument("path", type=click.Path(path_type=Path)),
+            click.option("--function", "function", help="Only this function of a project."),
+            click.option("--handler", help="The Lambda handler as MODULE.FUNCTION."),
+            click.option("--region", default="*", show_default=True, help="Region for resource ARNs."),
+            click.option("--account", default="*", show_default=True, help="Account id for resource ARNs."),
+            click.option("--partition", default="aws", show_default=True, help="ARN partition."),
+            click.option(
+                "--no-cache", is_flag=True, help="Do not read or write the per-file analysis cache."
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+_CURRENT = click.option(
     "--current",
     "current_files",
     multiple=True,
@@ -30,76 +65,220 @@ from policygen.render.diff import as_json, as_text
     help="The current policy: a policy JSON file (one document or a list; repeatable). "
     "Default: each function's role as its SAM/CloudFormation, Serverless or Terraform files declare it.",
 )
-@click.option("--function", "function", help="Only this function of a project.")
-@click.option("--handler", help="The Lambda handler as MODULE.FUNCTION.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--region", default="*", show_default=True, help="Region for resource ARNs.")
-@click.option("--account", default="*", show_default=True, help="Account id for resource ARNs.")
-@click.option("--partition", default="aws", show_default=True, help="ARN partition.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the per-file analysis cache.")
-@click.option(
+_OUTPUT = click.option(
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE (atomically)."
 )
-def diff_command(
+
+
+@dataclass(frozen=True)
+class _Analysed:
+    functions: list[tuple[str, FunctionSpec | None, Result]]
+    errors: bool  # some function could not be analysed (reported on stderr)
+
+
+def _analyse(
     path: Path,
-    current_files: tuple[Path, ...],
     function: str | None,
     handler: str | None,
-    fmt: str,
     region: str,
     account: str,
     partition: str,
     no_cache: bool,
-    output: Path | None,
-) -> None:
+) -> _Analysed:
+    """Every function under PATH analysed (a project's, or PATH as one function's code)."""
+    options = Options(
+        target=check_target(partition, region, account),
+        handler=handler,
+        cache_dir=None if no_cache else default_cache_dir(),
+        function=function,
+    )
+    project = generate_project(path, options)
+    if project is None:
+        if function is not None:
+            raise UsageError(
+                f"--function {function}: {path} has no SAM/CloudFormation template, serverless.yml or Terraform files"
+            )
+        return _Analysed([(path.resolve().name, None, run_generate(path, options))], False)
+    for failure in project.failures:
+        click.echo(f"policygen: error: {failure.spec.name}: not analysed: {failure.message}", err=True)
+    return _Analysed([(f.spec.name, f.spec, f.result) for f in project.functions], bool(project.failures))
+
+
+def _current(given: Current | None, name: str, spec: FunctionSpec | None) -> Current | None:
+    if given is not None:
+        return given
+    return declared(spec) if spec is not None else None
+
+
+# -- diff against the current policy --------------------------------------------------------------
+@click.command("diff")
+@_common
+@_CURRENT
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_OUTPUT
+def diff_command(current_files: tuple[Path, ...], fmt: str, output: Path | None, **analyse: Any) -> None:
     """Compare what the code under PATH needs with the policy it has: missing (denied at run
     time), excess (granted, never needed, most powerful first) and widened permissions.
 
     Exits 0 when the comparison was made, 2 on bad input (a policy file that is not valid
     JSON or names an unknown action, an unreadable template, a function without a current policy).
     """
-    code = 0
     diffs: list[FunctionDiff] = []
     try:
         given = merge([read_policy_file(f) for f in current_files]) if current_files else None
-        options = Options(
-            target=check_target(partition, region, account),
-            handler=handler,
-            cache_dir=None if no_cache else default_cache_dir(),
-            function=function,
-        )
-        project = generate_project(path, options)
-        if project is None:
-            if function is not None:
-                raise UsageError(
-                    f"--function {function}: {path} has no SAM/CloudFormation template, serverless.yml or Terraform files"
-                )
-            if given is None:
-                raise UsageError(
-                    f"{path}: no deployment files declare a role: give the current policy with --current FILE"
-                )
-            result = run_generate(path, options)
-            diffs.append(diff_function(path.resolve().name, result, given))
-        else:
-            for failure in project.failures:
-                click.echo(
-                    f"policygen: error: {failure.spec.name}: not compared: {failure.message}", err=True
-                )
-                code |= EXIT_ERRORS
-            for item in project.functions:
-                current = given or declared(item.spec)
-                if current is None:
-                    click.echo(
-                        f"policygen: error: {item.spec.name}: {item.spec.source} declares no policy for its role: "
-                        "give the current policy with --current FILE",
-                        err=True,
-                    )
-                    code |= EXIT_ERRORS
-                    continue
-                diffs.append(diff_function(item.spec.name, item.result, current))
+        analysed = _analyse(**analyse)
     except PolicygenError as exc:
         click.echo(f"policygen: error: {exc}", err=True)
         sys.exit(EXIT_ERRORS)
-    _emit(as_json(diffs) if fmt == "json" else as_text(diffs), output)
+    code = EXIT_ERRORS if analysed.errors else 0
+    for name, spec, result in analysed.functions:
+        current = _current(given, name, spec)
+        if current is None:
+            where = (
+                f"{spec.source} declares no policy for its role"
+                if spec
+                else "no deployment files declare a role"
+            )
+            click.echo(
+                f"policygen: error: {name}: {where}: give the current policy with --current FILE", err=True
+            )
+            code |= EXIT_ERRORS
+            continue
+        diffs.append(diff_function(name, result, current))
+    if diffs:
+        _emit(as_json(diffs) if fmt == "json" else as_text(diffs), output)
     if code:
         sys.exit(code)
+
+
+# -- the CI gate ----------------------------------------------------------------------------------
+@click.group("baseline")
+def baseline_group() -> None:
+    """The reviewed, committed baseline `policygen check` compares with."""
+
+
+@baseline_group.command("update")
+@_common
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(".policygen"),
+    show_default=True,
+    help="The baseline folder (commit it).",
+)
+def baseline_update(out: Path, **analyse: Any) -> None:
+    """Write each function's synthesized policy as the approved baseline (OUT/baseline.json)."""
+    try:
+        analysed = _analyse(**analyse)
+    except PolicygenError as exc:
+        click.echo(f"policygen: error: {exc}", err=True)
+        sys.exit(EXIT_ERRORS)
+    if analysed.errors:
+        click.echo(
+            "policygen: error: baseline not written: a function could not be analysed (above)", err=True
+        )
+        sys.exit(EXIT_ERRORS)
+    policies = {name: from_generated(result.policy, name) for name, _, result in analysed.functions}
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / BASELINE_FILE, write_baseline(policies, __version__))
+    click.echo(
+        f"policygen: baseline of {len(policies)} function(s) written to {out / BASELINE_FILE}", err=True
+    )
+
+
+@click.command("check")
+@_common
+@click.option(
+    "--baseline",
+    "baseline_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The committed baseline folder: fail when the code now needs access it doesn't grant.",
+)
+@_CURRENT
+@click.option(
+    "--max-excess", type=click.IntRange(0), help="Fail when the current policy grants more unneeded actions."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_OUTPUT
+def check_command(
+    baseline_dir: Path | None,
+    current_files: tuple[Path, ...],
+    max_excess: int | None,
+    fmt: str,
+    output: Path | None,
+    **analyse: Any,
+) -> None:
+    """The CI gate. Exit code, a bitmask: 0 pass; 1 the code needs a permission the current
+    policy lacks (the deploy would fail at run time); 2 bad input; 4 the synthesized policy
+    grants access the baseline didn't (approve it with `policygen baseline update`); 8 the
+    current policy's unneeded actions are over --max-excess."""
+    try:
+        given = merge([read_policy_file(f) for f in current_files]) if current_files else None
+        baseline = read_baseline(baseline_dir) if baseline_dir is not None else None
+        analysed = _analyse(**analyse)
+    except PolicygenError as exc:
+        click.echo(f"policygen: error: {exc}", err=True)
+        sys.exit(Exit.INPUT_ERROR)
+    if baseline is None and given is None and all(spec is None for _, spec, _ in analysed.functions):
+        click.echo(
+            "policygen: error: nothing to check against: give --baseline DIR and/or --current FILE", err=True
+        )
+        sys.exit(Exit.INPUT_ERROR)
+    code = Exit.INPUT_ERROR if analysed.errors else Exit.OK
+    verdicts = [
+        verdict(name, result, baseline, _current(given, name, spec), max_excess)
+        for name, spec, result in analysed.functions
+    ]
+    for v in verdicts:
+        code |= v.exit
+    _emit(_check_json(verdicts, code) if fmt == "json" else _check_text(verdicts, code), output)
+    sys.exit(int(code))
+
+
+def _check_text(verdicts: list[Verdict], code: Exit) -> str:
+    lines = []
+    for v in verdicts:
+        if v.new is None:
+            lines.append(f"{v.name}: baseline not checked")
+        elif v.new:
+            lines.append(f"{v.name}: no new privilege over the baseline")
+        else:
+            lines.append(
+                f"{v.name}: NEW PRIVILEGE over the baseline: {v.new.action} on {v.new.resource} (approve with `policygen baseline update`)"
+            )
+        if v.diff is None:
+            lines.append(f"{v.name}: no current policy: missing permissions not checked")
+        else:
+            for m in v.diff.diff.missing:
+                lines.append(
+                    f"{v.name}: MISSING {m.permission.action} on {m.permission.resource}: {m.decision.outcome.value}"
+                )
+            excess = len({e.action.lower() for e in v.diff.diff.excess})
+            lines.append(
+                f"{v.name}: {excess} excess action(s){' (over --max-excess)' if v.excess_over else ''}"
+            )
+    lines.append(
+        f"exit {int(code)}: " + (", ".join((f.name or "").lower() for f in Exit if f and f in code) or "pass")
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _check_json(verdicts: list[Verdict], code: Exit) -> str:
+    body: dict[str, Any] = {"exit": int(code), "functions": {}}
+    for v in verdicts:
+        body["functions"][v.name] = {
+            "new_privilege": None
+            if v.new is None
+            else (None if v.new else {"action": v.new.action, "resource": v.new.resource}),
+            "baseline_checked": v.new is not None,
+            "missing": None
+            if v.diff is None
+            else [
+                {"action": m.permission.action, "resource": m.permission.resource}
+                for m in v.diff.diff.missing
+            ],
+            "excess_actions": None if v.diff is None else len({e.action.lower() for e in v.diff.diff.excess}),
+            "excess_over_threshold": v.excess_over,
+        }
+    return json.dumps(body, indent=2) + "\n"

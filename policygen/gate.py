@@ -8,6 +8,8 @@ the shipped snapshot; one not in the snapshot is reported as unknown, never assu
 
 from __future__ import annotations
 
+import enum
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +17,8 @@ from policygen.errors import PolicyError
 from policygen.model import FunctionSpec, Result
 from policygen.policy import managed
 from policygen.policy.diff import Diff, diff
-from policygen.policy.document import PolicyDocument, from_generated, parse_policy_text
-from policygen.policy.evaluate import unknown_actions
+from policygen.policy.document import PolicyDocument, from_generated, parse_policy, parse_policy_text, to_json
+from policygen.policy.evaluate import ActionCatalog, Containment, View, grants_at_least, unknown_actions
 
 
 @dataclass(frozen=True)
@@ -87,3 +89,111 @@ def merge(currents: list[Current]) -> Current:
         tuple(s for c in currents for s in c.sources),
         tuple(u for c in currents for u in c.unknown),
     )
+
+
+# -- the CI gate: baseline and check --------------------------------------------------------------
+BASELINE_SCHEMA = 1
+BASELINE_FILE = "baseline.json"
+
+
+class Exit(enum.IntFlag):
+    """`policygen check`'s exit code: a bitmask, so one run can report several failures."""
+
+    OK = 0
+    MISSING = 1  # the code needs a permission the current (deployed) policy lacks
+    INPUT_ERROR = 2  # bad input: unreadable or invalid files, a baseline from a newer policygen
+    NEW_PRIVILEGE = 4  # the synthesized policy grants access the baseline didn't
+    EXCESS = 8  # the current policy's excess is over --max-excess
+
+
+def write_baseline(policies: dict[str, PolicyDocument], version: str) -> str:
+    """The baseline file's text: each function's synthesized policy, sorted, versioned."""
+    body = {
+        "schema": BASELINE_SCHEMA,
+        "policygen": version,
+        "functions": {name: to_json(policies[name]) for name in sorted(policies)},
+    }
+    return json.dumps(body, indent=2, sort_keys=False) + "\n"
+
+
+def read_baseline(folder: Path) -> dict[str, PolicyDocument]:
+    """The committed baseline under ``folder``; a `PolicyError` naming the file when it is
+    missing, not JSON, malformed, or written by a newer policygen (its schema is newer)."""
+    path = folder / BASELINE_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(
+            str(path),
+            f"cannot read the baseline ({exc}): create it with `policygen baseline update PATH --out {folder}`",
+        ) from exc
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(str(path), f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from exc
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("schema"), int)
+        or not isinstance(raw.get("functions"), dict)
+    ):
+        raise PolicyError(str(path), 'not a policygen baseline (expected {"schema": N, "functions": {...}})')
+    if raw["schema"] > BASELINE_SCHEMA:
+        raise PolicyError(
+            str(path),
+            f"baseline schema {raw['schema']} was written by a newer policygen ({raw.get('policygen', '?')}); "
+            f"this one reads schema {BASELINE_SCHEMA}: upgrade policygen",
+        )
+    if raw["schema"] < 1:
+        raise PolicyError(str(path), f"baseline schema {raw['schema']} is not one policygen wrote")
+    return {
+        name: parse_policy(document, f"{path} functions.{name}")
+        for name, document in sorted(raw["functions"].items())
+    }
+
+
+def new_privilege(
+    baseline: PolicyDocument | None, synthesized: PolicyDocument, catalog: ActionCatalog | None = None
+) -> Containment:
+    """Does ``synthesized`` allow an (action, resource) the approved ``baseline`` doesn't? Both
+    read as they may grant (a conditional grant counts, with or without its condition: a
+    change of conditions alone is not detected). No baseline: anything granted is new."""
+    return grants_at_least(
+        baseline or PolicyDocument(()), synthesized, view_a=View.POSSIBLE, view_b=View.POSSIBLE
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    new: Containment | None  # None: no baseline asked for
+    diff: FunctionDiff | None  # None: no current policy
+    excess_over: bool
+
+    @property
+    def exit(self) -> Exit:
+        code = Exit.OK
+        if self.new is not None and not self.new:
+            code |= Exit.NEW_PRIVILEGE
+        if self.diff is not None and self.diff.diff.missing:
+            code |= Exit.MISSING
+        if self.excess_over:
+            code |= Exit.EXCESS
+        return code
+
+
+def verdict(
+    name: str,
+    result: Result,
+    baseline: dict[str, PolicyDocument] | None,
+    current: Current | None,
+    max_excess: int | None,
+) -> Verdict:
+    generated = from_generated(result.policy, f"policygen: {name}")
+    new = new_privilege(baseline.get(name), generated) if baseline is not None else None
+    compared = diff_function(name, result, current) if current is not None else None
+    over = (
+        max_excess is not None
+        and compared is not None
+        and len({e.action.lower() for e in compared.diff.excess}) > max_excess
+    )
+    return Verdict(name, new, compared, over)

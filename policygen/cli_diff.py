@@ -37,6 +37,8 @@ from policygen.policy.document import from_generated
 from policygen.project import generate_project
 from policygen.regions import check_target
 from policygen.render.diff import as_json, as_text
+from policygen.render.markdown import as_markdown
+from policygen.render.sarif import as_sarif
 
 
 def _common(f: Callable[..., None]) -> Callable[..., None]:
@@ -114,7 +116,14 @@ def _current(given: Current | None, name: str, spec: FunctionSpec | None) -> Cur
 @click.command("diff")
 @_common
 @_CURRENT
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "sarif"]),
+    default="text",
+    show_default=True,
+    help="text: for a terminal; json: for machines; markdown: a pull-request comment; sarif: SARIF 2.1.0 for code scanning.",
+)
 @_OUTPUT
 def diff_command(current_files: tuple[Path, ...], fmt: str, output: Path | None, **analyse: Any) -> None:
     """Compare what the code under PATH needs with the policy it has: missing (denied at run
@@ -146,7 +155,7 @@ def diff_command(current_files: tuple[Path, ...], fmt: str, output: Path | None,
             continue
         diffs.append(diff_function(name, result, current))
     if diffs:
-        _emit(as_json(diffs) if fmt == "json" else as_text(diffs), output)
+        _emit(_render_diffs(diffs, fmt), output)
     if code:
         sys.exit(code)
 
@@ -199,7 +208,14 @@ def baseline_update(out: Path, **analyse: Any) -> None:
 @click.option(
     "--max-excess", type=click.IntRange(0), help="Fail when the current policy grants more unneeded actions."
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "sarif"]),
+    default="text",
+    show_default=True,
+    help="text: for a terminal; json: for machines; markdown: a pull-request comment; sarif: SARIF 2.1.0 for code scanning.",
+)
 @_OUTPUT
 def check_command(
     baseline_dir: Path | None,
@@ -232,8 +248,22 @@ def check_command(
     ]
     for v in verdicts:
         code |= v.exit
-    _emit(_check_json(verdicts, code) if fmt == "json" else _check_text(verdicts, code), output)
+    if fmt == "markdown":
+        text = as_markdown(verdicts=verdicts)
+    elif fmt == "sarif":
+        text = as_sarif(verdicts=verdicts)
+    else:
+        text = _check_json(verdicts, code) if fmt == "json" else _check_text(verdicts, code)
+    _emit(text, output)
     sys.exit(int(code))
+
+
+def _render_diffs(diffs: list[FunctionDiff], fmt: str) -> str:
+    if fmt == "markdown":
+        return as_markdown(diffs)
+    if fmt == "sarif":
+        return as_sarif(diffs)
+    return as_json(diffs) if fmt == "json" else as_text(diffs)
 
 
 def _check_text(verdicts: list[Verdict], code: Exit) -> str:

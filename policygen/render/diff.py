@@ -19,7 +19,7 @@ def _where(statement: PolicyStatement) -> str:
     return str(statement.origin) if statement.origin else str(statement)
 
 
-def _excess_groups(excess: Sequence[Excess]) -> list[tuple[PolicyStatement, AccessLevel, list[str]]]:
+def excess_groups(excess: Sequence[Excess]) -> list[tuple[PolicyStatement, AccessLevel, list[str]]]:
     groups: dict[tuple[str, int], tuple[PolicyStatement, AccessLevel, list[str]]] = {}
     for item in excess:
         key = (_where(item.statement), item.level.value)
@@ -65,7 +65,7 @@ def as_json(diffs: Sequence[FunctionDiff]) -> str:
             ],
             "excess": [
                 {"statement": _where(s), "access_level": level.label, "actions": actions}
-                for s, level, actions in _excess_groups(d.excess)
+                for s, level, actions in excess_groups(d.excess)
             ],
             "widened": [
                 {
@@ -114,7 +114,7 @@ def as_text(diffs: Sequence[FunctionDiff]) -> str:
                     lines.append(f"        replace with: {json.dumps(statement_json(r), sort_keys=False)}")
         if d.excess:
             lines.append("  EXCESS (granted, never needed; most powerful first):")
-            for statement, level, actions in _excess_groups(d.excess):
+            for statement, level, actions in excess_groups(d.excess):
                 shown = ", ".join(actions[:_SHOWN]) + (
                     f", ... {len(actions) - _SHOWN} more" if len(actions) > _SHOWN else ""
                 )

@@ -1,0 +1,119 @@
+"""The diff and the gate as Markdown (checked through a Markdown parser) and SARIF 2.1.0
+(validated against the OASIS schema, vendored as test data), with findings located at the source
+or policy line and fingerprints that don't move with line numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+from click.testing import CliRunner
+from markdown_it import MarkdownIt
+
+from policygen.cli import main
+
+SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.json").read_text())
+HANDLER = """import os
+import boto3
+
+TABLE = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+KMS = boto3.client("kms")
+
+
+def handler(event, context):
+    TABLE.put_item(Item={"id": event["id"]})
+    return KMS.decrypt(CiphertextBlob=event["blob"], KeyId=os.environ["KEY_ARN"])
+"""
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+    ],
+}
+
+
+def setup(tmp_path: Path, blank_lines: int = 0) -> tuple[Path, Path]:
+    code = tmp_path / "fn"
+    code.mkdir(parents=True, exist_ok=True)
+    (code / "app.py").write_text("\n" * blank_lines + HANDLER)
+    policy = tmp_path / "current.json"
+    policy.write_text(json.dumps(POLICY, indent=2))
+    return code, policy
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [*args, "--no-cache"], catch_exceptions=False)
+
+
+def sarif(tmp_path: Path, blank_lines: int = 0) -> dict:
+    code, policy = setup(tmp_path, blank_lines)
+    result = run("diff", str(code), "--current", str(policy), "--format", "sarif")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_sarif_validates_and_locates_findings(tmp_path):
+    log = sarif(tmp_path)
+    jsonschema.validate(log, SCHEMA)
+    results = log["runs"][0]["results"]
+    rules = {r["ruleId"] for r in results}
+    assert {"missing-permission", "widened-grant", "excess-grant"} <= rules
+    [missing] = [r for r in results if r["ruleId"] == "missing-permission"]
+    assert "kms:Decrypt" in missing["message"]["text"]
+    where = missing["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"].endswith("app.py") and where["region"]["startLine"] == 10
+    excess = [r for r in results if r["ruleId"] == "excess-grant"]
+    assert excess[0]["level"] == "error"  # Permissions management first
+    policy_lines = {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in excess}
+    assert policy_lines <= {4, 9} and policy_lines  # the statements' lines in current.json
+
+
+def test_sarif_fingerprints_do_not_move_with_lines(tmp_path):
+    before = sarif(tmp_path)
+    after = sarif(tmp_path, blank_lines=5)  # the same function, its code moved down five lines
+
+    def prints(log: dict) -> list[str]:
+        return sorted(r["partialFingerprints"]["policygen/v1"] for r in log["runs"][0]["results"])
+
+    def lines(log: dict) -> list[int]:
+        return [
+            loc["physicalLocation"]["region"]["startLine"]
+            for r in log["runs"][0]["results"]
+            if r["ruleId"] == "missing-permission"
+            for loc in r["locations"]
+        ]
+
+    assert lines(after) == [n + 5 for n in lines(before)]
+    assert prints(before) == prints(after) and len(set(prints(before))) == len(prints(before))
+
+
+def test_markdown_renders_tables_and_sections(tmp_path):
+    code, policy = setup(tmp_path)
+    result = run("diff", str(code), "--current", str(policy), "--format", "markdown")
+    assert result.exit_code == 0
+    tokens = MarkdownIt().enable("table").parse(result.stdout)
+    kinds = [t.type for t in tokens]
+    assert kinds.count("table_open") == 2  # the summary, and the function's excess
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert headings == ["policygen", "fn"]
+    cells = [t.content for t in tokens if t.type == "inline"]
+    assert "Permissions management" in cells and "fn" in cells
+    html = MarkdownIt().enable("table").render(result.stdout)
+    assert "<code>kms:Decrypt</code>" in html
+
+
+def test_check_in_sarif_and_markdown(tmp_path):
+    code, policy = setup(tmp_path)
+    out = tmp_path / ".policygen"
+    assert run("baseline", "update", str(code), "--out", str(out)).exit_code == 0
+    (code / "app.py").write_text(HANDLER.replace("    return", "    TABLE.delete_item(Key={'id': 1})\n    return"))
+    result = run("check", str(code), "--baseline", str(out), "--current", str(policy), "--format", "sarif")
+    assert result.exit_code == 4 | 1
+    log = json.loads(result.stdout)
+    jsonschema.validate(log, SCHEMA)
+    assert "new-privilege" in {r["ruleId"] for r in log["runs"][0]["results"]}
+    md = run("check", str(code), "--baseline", str(out), "--current", str(policy), "--format", "markdown")
+    assert "**new:**" in md.stdout
+    assert "table_open" in [t.type for t in MarkdownIt().enable("table").parse(md.stdout)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -17,11 +16,12 @@ from pathlib import Path
 from policygen import __version__
 from policygen.discover import SourceFile
 from policygen.errors import SourceError
+from policygen.extract import cache
 from policygen.extract.ir import ModuleIR
 from policygen.model import FileError
 
 PARALLEL_THRESHOLD = 24
-CACHE_FORMAT = 5  # bump when the IR or its pickling changes
+CACHE_FORMAT = 6  # bump when the IR or its cache format changes (6: JSON, not pickle)
 Outcome = ModuleIR | FileError
 
 
@@ -87,24 +87,30 @@ def _cache_key(job: tuple[str, str, bool, bytes]) -> str:
 def _cache_get(cache_dir: Path | None, key: str) -> Outcome | None:
     if cache_dir is None:
         return None
-    path = cache_dir / key[:2] / f"{key}.pickle"
+    path = cache_dir / key[:2] / f"{key}.json"
     try:
-        with path.open("rb") as handle:
-            value = pickle.load(handle)  # our own cache, keyed by content hash
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        data = path.read_bytes()
+    except OSError:
         return None
-    return value if isinstance(value, ModuleIR | FileError) else None
+    return cache.loads(data, _cache_version())  # validated; anything else is a miss
 
 
 def _cache_put(cache_dir: Path | None, key: str, outcome: Outcome) -> None:
     if cache_dir is None:
         return
-    path = cache_dir / key[:2] / f"{key}.pickle"
+    path = cache_dir / key[:2] / f"{key}.json"
+    try:
+        data = cache.dumps(outcome, _cache_version())
+    except (TypeError, RecursionError):
+        return  # a value the format can't hold is simply not cached
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as handle:
-            pickle.dump(outcome, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError:
         pass  # a cache that cannot be written only costs time
+
+
+def _cache_version() -> str:
+    return f"policygen {__version__} cache {CACHE_FORMAT}"

@@ -67,6 +67,12 @@ _CURRENT = click.option(
     help="The current policy: a policy JSON file (one document or a list; repeatable). "
     "Default: each function's role as its SAM/CloudFormation, Serverless or Terraform files declare it.",
 )
+_ROLE = click.option(
+    "--current-role",
+    "current_role",
+    metavar="NAME",
+    help="The current policy of a deployed IAM role (inline and attached policies), read with boto3.",
+)
 _OUTPUT = click.option(
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE (atomically)."
 )
@@ -116,6 +122,7 @@ def _current(given: Current | None, name: str, spec: FunctionSpec | None) -> Cur
 @click.command("diff")
 @_common
 @_CURRENT
+@_ROLE
 @click.option(
     "--format",
     "fmt",
@@ -125,7 +132,9 @@ def _current(given: Current | None, name: str, spec: FunctionSpec | None) -> Cur
     help="text: for a terminal; json: for machines; markdown: a pull-request comment; sarif: SARIF 2.1.0 for code scanning.",
 )
 @_OUTPUT
-def diff_command(current_files: tuple[Path, ...], fmt: str, output: Path | None, **analyse: Any) -> None:
+def diff_command(
+    current_files: tuple[Path, ...], current_role: str | None, fmt: str, output: Path | None, **analyse: Any
+) -> None:
     """Compare what the code under PATH needs with the policy it has: missing (denied at run
     time), excess (granted, never needed, most powerful first) and widened permissions.
 
@@ -134,7 +143,12 @@ def diff_command(current_files: tuple[Path, ...], fmt: str, output: Path | None,
     """
     diffs: list[FunctionDiff] = []
     try:
-        given = merge([read_policy_file(f) for f in current_files]) if current_files else None
+        currents = [read_policy_file(f) for f in current_files]
+        if current_role is not None:
+            from policygen.live import read_role
+
+            currents.append(read_role(current_role))
+        given = merge(currents) if currents else None
         analysed = _analyse(**analyse)
     except PolicygenError as exc:
         click.echo(f"policygen: error: {exc}", err=True)

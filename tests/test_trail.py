@@ -364,3 +364,31 @@ def test_cli_generate_cloudtrail(trail: Path, tmp_path: Path) -> None:
     assert "sqs:SendMessage" in result.output and "dynamodb:DeleteItem" in result.output
     bad = CliRunner().invoke(main, ["generate", str(code), "--no-cache", "--since", "90d"])
     assert bad.exit_code == 2 and "--cloudtrail" in bad.output
+
+
+def test_json_report_labels_each_permission_by_its_history(trail: Path, tmp_path: Path) -> None:
+    code = _function(tmp_path)
+    args = [
+        "generate",
+        str(code),
+        "--region",
+        fx.REGION,
+        "--account",
+        fx.ACCOUNT,
+        "--no-cache",
+        "--format",
+        "json-report",
+        "--cloudtrail",
+        str(trail),
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    table = f"arn:aws:dynamodb:{fx.REGION}:{fx.ACCOUNT}:table/orders"
+    labels = {(p["action"], p["resource"]): p["history"] for p in json.loads(result.stdout)["permissions"]}
+    assert labels[("dynamodb:PutItem", table)] == "in-code-and-observed"
+    assert labels[("dynamodb:DeleteItem", table)] == "in-code-never-observed"
+    assert (
+        labels[("sqs:SendMessage", f"arn:aws:sqs:{fx.REGION}:{fx.ACCOUNT}:orders-events")] == "observed-only"
+    )
+    plain = CliRunner().invoke(main, args[:-2])
+    assert all("history" not in p for p in json.loads(plain.stdout)["permissions"])  # no trail: no label

@@ -20,6 +20,16 @@ from policygen.model import Evidence, EvidenceKind, FileError, Location, Permiss
 from policygen.trail import Aggregate, Principal, TrailPermissions, Window, files_in, permissions, scan
 
 
+def history(permission: Permission) -> str:
+    """How the trail bears on a permission: ``in-code-and-observed``, ``observed-only`` (code the
+    static analysis could not pin down, or a path it does not see), or ``in-code-never-observed``
+    (a rare path, dead code, or a call the trail does not log: data events are off by default)."""
+    kinds = {e.kind for e in permission.evidence}
+    if EvidenceKind.CLOUDTRAIL in kinds:
+        return "in-code-and-observed" if len(kinds) > 1 else "observed-only"
+    return "in-code-never-observed"
+
+
 @dataclass
 class CloudTrailSource:
     """Evidence from a local folder (or file) of CloudTrail logs, within ``window``."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from policygen.model import Result, SdkCall
+from policygen.evidence.cloudtrail import history
+from policygen.model import EvidenceKind, Result, SdkCall
 from policygen.render.json_policy import policy_document
 
 REPORT_SCHEMA = 1
@@ -18,7 +19,9 @@ def _call(call: SdkCall) -> dict[str, Any]:
 
 def as_dict(result: Result) -> dict[str, Any]:
     analysis = result.analysis
-    return {
+    # With access history (any permission the trail saw), each permission says how it bears on it.
+    trail = any(e.kind is EvidenceKind.CLOUDTRAIL for p in result.permissions for e in p.evidence)
+    doc: dict[str, Any] = {
         "schema": REPORT_SCHEMA,
         "root": analysis.root,
         "handler": analysis.handler,
@@ -51,6 +54,10 @@ def as_dict(result: Result) -> dict[str, Any]:
         "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
         "unreachable_calls": [_call(c) for c in result.unreachable],
     }
+    if trail:
+        for entry, permission in zip(doc["permissions"], result.permissions, strict=True):
+            entry["history"] = history(permission)
+    return doc
 
 
 def render(result: Result) -> str:

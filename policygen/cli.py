@@ -24,6 +24,7 @@ from policygen.options import DeployOptions, Options
 from policygen.pipeline import generate as run_generate
 from policygen.project import FunctionFailure, generate_project
 from policygen.record.commands import record as record_command
+from policygen.record.commands import verify as verify_command
 from policygen.regions import check_target
 from policygen.render import Format, RenderOptions, explain, render
 from policygen.render.project import combined, file_name, per_function
@@ -413,3 +414,4 @@ main.add_command(diff_command)
 main.add_command(check_command)
 main.add_command(baseline_group)
 main.add_command(record_command)
+main.add_command(verify_command)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from policygen.errors import PolicygenError
+from policygen.errors import PolicygenError, UsageError
 from policygen.record import observed
 from policygen.record.run import record as run_record
 
@@ -62,3 +62,126 @@ def record(out: Path, packages: tuple[Path, ...], command: tuple[str, ...]) -> N
     if recording.exit_code != 0:
         click.echo(f"policygen: the command exited with {recording.exit_code}", err=True)
         sys.exit(EXIT_FAILED)
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--handler", help="The Lambda handler as MODULE.FUNCTION (as for generate).")
+@click.option("--region", default="*", show_default=True, help="Region for resource ARNs (as for generate).")
+@click.option(
+    "--account", default="*", show_default=True, help="Account id for resource ARNs (as for generate)."
+)
+@click.option("--partition", default="aws", show_default=True, help="ARN partition.")
+@click.option(
+    "--env", "env_pairs", multiple=True, metavar="KEY=VALUE", help="A deployment environment variable."
+)
+@click.option(
+    "--env-file", type=click.Path(path_type=Path, dir_okay=False), help="KEY=VALUE lines, as a .env file."
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Verify this policy (JSON, one document or a list) instead of the one policygen synthesizes for PATH.",
+)
+@click.option(
+    "--observed-out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also keep the recorded calls in this file.",
+)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+def verify(
+    path: Path,
+    handler: str | None,
+    region: str,
+    account: str,
+    partition: str,
+    env_pairs: tuple[str, ...],
+    env_file: Path | None,
+    policy_file: Path | None,
+    observed_out: Path | None,
+    command: tuple[str, ...],
+) -> None:
+    """Run COMMAND (after `--`) and check every AWS call the function under PATH makes in it against
+    the policy policygen synthesizes for PATH (or --policy FILE). Test set-up calls are not judged.
+    Exit 0: the policy held; 1: a call was denied (or the command failed); 2: errors."""
+    from policygen.cli import parse_env_pairs, read_env_file, write_atomic
+    from policygen.options import Options
+    from policygen.pipeline import generate
+    from policygen.policy.document import parse_policy, parse_policy_text
+    from policygen.record.verify import Status, judge
+    from policygen.regions import check_target
+    from policygen.render.json_policy import policy_document
+
+    try:
+        target = check_target(partition, region, account)
+        if policy_file is not None:
+            try:
+                text = policy_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(
+                    f"--policy {policy_file}: cannot read it ({exc.__class__.__name__})"
+                ) from None
+            documents = parse_policy_text(text, str(policy_file))
+            source = str(policy_file)
+        else:
+            environment = read_env_file(env_file) if env_file else {}
+            environment.update(parse_env_pairs(env_pairs))
+            result = generate(path, Options(target=target, handler=handler, environment=environment))
+            documents = (parse_policy(policy_document(result.policy), "the synthesized policy"),)
+            source = "the synthesized policy"
+        recording = run_record(command, (path,))
+        if observed_out is not None:
+            write_atomic(observed_out, observed.to_json(recording))
+        verdict = judge(recording, documents, target)
+    except PolicygenError as exc:
+        click.echo(f"policygen: error: {exc}", err=True)
+        sys.exit(EXIT_ERRORS)
+    for check in verdict.denials:
+        call = check.call
+        click.echo(
+            f"policygen: DENIED {check.action} on {check.resource}\n"
+            f"    test: {call.test or '(not run by pytest)'}\n"
+            f"    call: {call.label} at {call.site}\n"
+            f"    missing from {source}: {check.action} on {check.resource}",
+            err=True,
+        )
+    for check in verdict.checks:
+        if check.status is Status.CONDITIONAL:
+            click.echo(
+                f"policygen: {check.action} on {check.resource} ({check.call.label} at {check.call.site}): "
+                f"{check.status.value}",
+                err=True,
+            )
+    for skipped in verdict.not_judged:
+        click.echo(
+            f"policygen: not judged: {skipped.call.label} at {skipped.call.site}: {skipped.reason}", err=True
+        )
+    judged = len({c.call for c in verdict.checks})
+    click.echo(
+        f"policygen: {judged} distinct call(s) of the function judged on {len(verdict.checks)} permission(s): "
+        f"{len(verdict.denials)} denied; {len(verdict.not_judged)} not judged; "
+        f"{verdict.setup_calls} test set-up call(s) not enforced",
+        err=True,
+    )
+    code = 0
+    if not verdict.held:
+        click.echo(
+            f"policygen: the policy did not hold: {len(verdict.denials)} permission(s) missing", err=True
+        )
+        code |= EXIT_FAILED
+    else:
+        click.echo("policygen: the policy held for every call the function made", err=True)
+    if recording.exit_code != 0:
+        click.echo(
+            f"policygen: the command exited with {recording.exit_code}: the verdict covers the calls it made",
+            err=True,
+        )
+        code |= EXIT_FAILED
+    if not recording.function_calls:
+        click.echo(
+            f"policygen: warning: the command made no call from {path}; nothing was verified", err=True
+        )
+        code |= EXIT_FAILED
+    if code:
+        sys.exit(code)

@@ -23,6 +23,7 @@ from policygen.fit import PolicyKind
 from policygen.options import DeployOptions, Options
 from policygen.pipeline import generate as run_generate
 from policygen.project import FunctionFailure, generate_project
+from policygen.record.commands import observed_sources
 from policygen.record.commands import record as record_command
 from policygen.record.commands import verify as verify_command
 from policygen.regions import check_target
@@ -202,6 +203,11 @@ def main() -> None:
 @click.option(
     "--trail-region", "trail_regions", multiple=True, help="Read only these regions' trail folders."
 )
+@click.option(
+    "--observed",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also grant the calls a test run recorded (`policygen record`), as evidence 'observed in tests'.",
+)
 def generate(
     path: Path,
     handler: str | None,
@@ -234,6 +240,7 @@ def generate(
     since: str | None,
     until: str | None,
     trail_regions: tuple[str, ...],
+    observed: Path | None,
 ) -> None:
     """Synthesize the IAM policy the Lambda code under PATH needs.
 
@@ -266,7 +273,8 @@ def generate(
             policy_kind=PolicyKind(policy_type),
             function=function,
             deploy=deploy,
-            sources=trail_sources(cloudtrail, trail_role, since, until, trail_regions, jobs),
+            sources=trail_sources(cloudtrail, trail_role, since, until, trail_regions, jobs)
+            + observed_sources(observed),
         )
         project = None if code_only else generate_project(path, options)
         failures: tuple[FunctionFailure, ...] = ()

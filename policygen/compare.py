@@ -33,12 +33,7 @@ def compare(
     missing = tuple(p for p in needed if not grants(current, p.action, p.resource, View.GUARANTEED))
     own = declared.statements if declared is not None else ()
     declared_actions = sorted(
-        {
-            a
-            for s in own
-            if s.effect is Effect.ALLOW and not s.not_action
-            for a in s.actions
-        }
+        {a for s in own if s.effect is Effect.ALLOW and not s.not_action for a in s.actions}
     )
     unused = [a for a in declared_actions if not any(action_matches(a, p.action) for p in needed)]
     wildcards = [a for a in declared_actions if "*" in a]

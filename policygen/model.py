@@ -371,12 +371,16 @@ class FunctionSpec:
     notes: tuple[str, ...] = ()
     role: str | None = None  # where the role is declared (logical id / address), for the renderers
     references: tuple[IacReference, ...] = ()  # names the deployment file can refer to symbolically
-    managed_policies: tuple[str, ...] = ()  # AWS managed policies on the role: names, paths or ARNs as written
+    managed_policies: tuple[
+        str, ...
+    ] = ()  # AWS managed policies on the role: names, paths or ARNs as written
     # Why the function's code is not analysed (another runtime, a container image, code that is
     # not in the repository); None: it is analysed. Such a function is listed, never dropped.
     skipped: str | None = None
     triggers: tuple[Trigger, ...] = ()  # what invokes it, with the resources that name the event's fields
-    bundle: CodeBundle | None = None  # the code, when it is not the folder code_dir (an archive, inline source)
+    bundle: CodeBundle | None = (
+        None  # the code, when it is not the folder code_dir (an archive, inline source)
+    )
     error: str | None = None  # set: the reader could not read this function (file:line, what to do)
     # What the Lambda service does with the role (logs, pollers, ...) is derived from this by
     # `policygen.evidence.deployment`; None: the reader knows nothing of it.

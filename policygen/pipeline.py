@@ -68,4 +68,3 @@ def _strict_message(result: Result) -> str:
     lines.extend(f"  {u.location}: {u.reason}" for u in result.unresolved[:20])
     lines.extend(f"  {e}" for e in result.errors[:20])
     return "\n".join(lines)
-

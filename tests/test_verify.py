@@ -125,3 +125,51 @@ def test_a_broken_policy_file_is_an_error_before_anything_runs(tmp_path):
     assert result.exit_code == 2
     assert "policy.json:1:" in result.output and "not valid JSON" in result.output
     assert not marker.exists()
+
+
+def test_recorded_calls_are_evidence_observed_in_tests_and_close_the_policy(inventory, tmp_path):
+    from policygen.record import observed
+    from policygen.record.commands import observed_sources
+
+    saved = tmp_path / "observed.json"
+    saved.write_text(observed.to_json(inventory))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(EXAMPLE)  # the recording's paths are relative to where the tests ran
+        result = generate(
+            EXAMPLE / "fn", Options(target=TARGET, environment=ENV, sources=observed_sources(saved))
+        )
+    evidence = {
+        (p.action, p.resource): sorted(
+            (e.kind.value, str(e.location), e.detail.split(",")[0]) for e in p.evidence
+        )
+        for p in result.permissions
+    }
+    # the call static analysis missed: granted on the object the test deleted, and said where from
+    assert evidence[("s3:DeleteObject", "arn:aws:s3:::inventory-reports/reports/old.json")] == [
+        ("recorded", "app.py:32", "observed in tests: s3.delete_object")
+    ]
+    # a call both saw: one permission, both pieces of evidence, at the same place
+    assert evidence[("dynamodb:UpdateItem", TABLE)] == [
+        ("code", "app.py:18", "Table.update_item"),
+        ("recorded", "app.py:18", "observed in tests: dynamodb.update_item"),
+    ]
+    # the policy: the static grant covers the recorded PutObjects; the recorded DeleteObject is added
+    statements = {(tuple(s.actions), tuple(s.resources)) for s in result.policy.statements}
+    assert statements == {
+        (("dynamodb:UpdateItem",), (TABLE,)),
+        (("s3:PutObject",), (REPORTS,)),
+        (("s3:DeleteObject",), ("arn:aws:s3:::inventory-reports/reports/old.json",)),
+    }
+    # and that policy holds for the recorded calls
+    closed = parse_policy(policy_document(result.policy), "with observed")
+    assert judge(inventory, [closed], TARGET).held
+
+
+def test_an_unreadable_observed_file_is_an_error_naming_it(tmp_path):
+    bad = tmp_path / "observed.json"
+    bad.write_text('{"format": "policygen-observed", "version": 2, "calls": []}')
+    result = CliRunner().invoke(
+        main, ["generate", str(EXAMPLE / "fn"), "--code-only", "--observed", str(bad)]
+    )
+    assert result.exit_code == 2
+    assert f"{bad}: recording format version 2" in result.output

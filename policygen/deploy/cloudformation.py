@@ -274,7 +274,8 @@ def _function(
         name=function_name,
         source=Location(label, line),
         vpc=bool(config.get("VpcConfig")),
-        tracing=(config.get("Tracing") == "Active") or ((config.get("TracingConfig") or {}).get("Mode") == "Active"),
+        tracing=(config.get("Tracing") == "Active")
+        or ((config.get("TracingConfig") or {}).get("Mode") == "Active"),
         event_sources=tuple(events.sources),
         destinations=(*_destinations(config, ctx, logical), *events.destinations),
         kms_key=_first(resolve(config["KmsKeyArn"], ctx)) if config.get("KmsKeyArn") else None,

@@ -106,7 +106,9 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
         if known_arn is not None:
             managed.append(known_arn)
         else:
-            notes += (f"{label}: managed policy {_value(arn, ctx)} is not known; not expanded in the comparison",)
+            notes += (
+                f"{label}: managed policy {_value(arn, ctx)} is not known; not expanded in the comparison",
+            )
     role = _mapping(provider.get("iam")).get("role") or provider.get("role")
     if not isinstance(role, str | Text):
         notes += (
@@ -283,9 +285,7 @@ def _event_sources(
                 if bucket is not None:
                     shape.append(Trigger("s3", tuple(resolve(bucket, ctx)), keys))
             elif kind in ("eventBridge", "cloudwatchEvent") and isinstance(spec, dict):
-                fields = pattern_fields(
-                    spec.get("pattern") or spec.get("event"), lambda v: resolve(v, ctx)
-                )
+                fields = pattern_fields(spec.get("pattern") or spec.get("event"), lambda v: resolve(v, ctx))
                 if fields:
                     shape.append(Trigger("eventbridge", (), fields=fields))
             elif kind == "sns":

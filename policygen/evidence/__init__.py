@@ -67,7 +67,9 @@ from policygen.model import (
 class Subject:
     """The function an evidence source is asked about."""
 
-    name: str  # as the deployment names it (logical id, function key, Terraform address); else the code folder
+    name: (
+        str  # as the deployment names it (logical id, function key, Terraform address); else the code folder
+    )
     code: Path | CodeBundle
     handler: str | None  # "module.function", as Lambda's handler setting; None: the one handler found
     environment: Mapping[str, tuple[Text, ...]]  # each variable's possible values

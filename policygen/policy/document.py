@@ -63,8 +63,10 @@ class Origin:
     line: int = 0
 
     def __str__(self) -> str:
-        return f"{self.source}:{self.line} Statement[{self.index}]" if self.line else (
-            f"{self.source} Statement[{self.index}]"
+        return (
+            f"{self.source}:{self.line} Statement[{self.index}]"
+            if self.line
+            else (f"{self.source} Statement[{self.index}]")
         )
 
 
@@ -173,7 +175,9 @@ class _Reader:
                 hint = _did_you_mean(str(key), known.values())
                 raise self.error(obj, f"{what}: unknown element {key!r}{hint}")
             if canonical in out:
-                raise self.error(obj, f"{what}: {canonical} is given twice (IAM reads element names case-insensitively)")
+                raise self.error(
+                    obj, f"{what}: {canonical} is given twice (IAM reads element names case-insensitively)"
+                )
             out[canonical] = value
         return out
 
@@ -190,7 +194,9 @@ class _Reader:
         if isinstance(raw_statements, Mapping):
             raw_statements = [raw_statements]
         if not isinstance(raw_statements, list):
-            raise self.error(raw, f"Statement is {_kind(raw_statements)}; it must be an object or a list of objects")
+            raise self.error(
+                raw, f"Statement is {_kind(raw_statements)}; it must be an object or a list of objects"
+            )
         statements = tuple(self.statement(s, i) for i, s in enumerate(raw_statements))
         ident = fields.get("Id")
         return PolicyDocument(statements, version, str(ident) if ident is not None else None, self.source)
@@ -208,18 +214,25 @@ class _Reader:
         for action in actions:
             if self.strict and not _ACTION.fullmatch(action):
                 raise self.error(
-                    raw, f'{label}: action {json.dumps(action)} is not "service:Action" (e.g. "s3:GetObject") or "*"'
+                    raw,
+                    f'{label}: action {json.dumps(action)} is not "service:Action" (e.g. "s3:GetObject") or "*"',
                 )
         resources, not_resource = self.pair(raw, fields, label, "Resource", "NotResource")
         if self.strict:
             for resource in resources:
                 if resource != "*" and not resource.startswith("arn:"):
-                    raise self.error(raw, f'{label}: resource {json.dumps(resource)} is neither an ARN ("arn:...") nor "*"')
+                    raise self.error(
+                        raw, f'{label}: resource {json.dumps(resource)} is neither an ARN ("arn:...") nor "*"'
+                    )
         if "Principal" in fields and "NotPrincipal" in fields:
             raise self.error(raw, f"{label}: give Principal or NotPrincipal, not both")
-        principal_key = "Principal" if "Principal" in fields else "NotPrincipal" if "NotPrincipal" in fields else None
+        principal_key = (
+            "Principal" if "Principal" in fields else "NotPrincipal" if "NotPrincipal" in fields else None
+        )
         principal = (
-            json.dumps(fields[principal_key], sort_keys=True, separators=(",", ":")) if principal_key else None
+            json.dumps(fields[principal_key], sort_keys=True, separators=(",", ":"))
+            if principal_key
+            else None
         )
         line, _ = self.position(raw)
         return PolicyStatement(
@@ -242,7 +255,10 @@ class _Reader:
         for effect in Effect:
             if value == effect.value:
                 return effect
-        raise self.error(raw, f'{label}: Effect is {json.dumps(value)}; IAM accepts only "Allow" or "Deny" (case-sensitive)')
+        raise self.error(
+            raw,
+            f'{label}: Effect is {json.dumps(value)}; IAM accepts only "Allow" or "Deny" (case-sensitive)',
+        )
 
     def pair(
         self, raw: Any, fields: Mapping[str, Any], label: str, positive: str, negative: str
@@ -271,12 +287,15 @@ class _Reader:
         if value is None:
             return ()
         if not isinstance(value, Mapping):
-            raise self.error(raw, f'{label}: Condition is {_kind(value)}; it must be {{"Operator": {{"key": values}}}}')
+            raise self.error(
+                raw, f'{label}: Condition is {_kind(value)}; it must be {{"Operator": {{"key": values}}}}'
+            )
         out = []
         for operator, keys in value.items():
             if not isinstance(keys, Mapping):
                 raise self.error(
-                    raw, f"{label}: Condition operator {operator!r} holds {_kind(keys)}; it must map condition keys to values"
+                    raw,
+                    f"{label}: Condition operator {operator!r} holds {_kind(keys)}; it must map condition keys to values",
                 )
             for key, values in keys.items():
                 items = values if isinstance(values, list) else [values]
@@ -289,7 +308,8 @@ class _Reader:
                         strings.append(str(item))
                     else:
                         raise self.error(
-                            raw, f"{label}: Condition {operator}/{key} holds {_kind(item)}; values are strings, numbers or booleans"
+                            raw,
+                            f"{label}: Condition {operator}/{key} holds {_kind(item)}; values are strings, numbers or booleans",
                         )
                 out.append(Condition(str(operator), str(key), tuple(strings)))
         return tuple(out)
@@ -334,7 +354,8 @@ def parse_policy_text(text: str, path: str) -> tuple[PolicyDocument, ...]:
         if not raw:
             raise PolicyError(path, "an empty list; expected a policy document or a list of them", 1, 1)
         return tuple(
-            _Reader(f"{path}[{i}]", text, None, _same, strict=True).document(item) for i, item in enumerate(raw)
+            _Reader(f"{path}[{i}]", text, None, _same, strict=True).document(item)
+            for i, item in enumerate(raw)
         )
     return (reader.document(raw),)
 

@@ -103,7 +103,9 @@ def expand_actions(pattern: str, catalog: ActionCatalog | None = None) -> tuple[
     return tuple(sorted((catalog or shipped_catalog()).expand(pattern).values()))
 
 
-def unknown_actions(document: PolicyDocument, catalog: ActionCatalog | None = None) -> tuple[tuple[str, PolicyStatement], ...]:
+def unknown_actions(
+    document: PolicyDocument, catalog: ActionCatalog | None = None
+) -> tuple[tuple[str, PolicyStatement], ...]:
     """Action patterns that match no action the IAM data knows (a typo, or a newer action)."""
     catalog = catalog or shipped_catalog()
     return tuple(
@@ -178,7 +180,10 @@ class Decision:
 
 
 def is_allowed(
-    documents: PolicyDocument | Iterable[PolicyDocument], action: str, resource: str, view: View = View.GUARANTEED
+    documents: PolicyDocument | Iterable[PolicyDocument],
+    action: str,
+    resource: str,
+    view: View = View.GUARANTEED,
 ) -> Decision:
     """IAM's decision for one concrete request (``resource`` is an ARN, or ``*`` for actions
     without resource-level permissions)."""
@@ -201,7 +206,9 @@ def is_allowed(
         if not _resource_in(reading, resource):
             reasons.append("its resource depends on a policy variable")
         verb = "grant" if reading.allow else "deny"
-        set_aside.append((statement, f"may {verb}, but {' and '.join(reasons)}: not counted in the {view.value} view"))
+        set_aside.append(
+            (statement, f"may {verb}, but {' and '.join(reasons)}: not counted in the {view.value} view")
+        )
     if denying:
         outcome, deciding = Outcome.EXPLICIT_DENY, denying
     elif allowing:

@@ -20,7 +20,9 @@ from policygen.policy.document import PolicyDocument, parse_policy
 
 SCHEMA_VERSION = 1
 DATA = "managed_policies.json.gz"
-_ARN = re.compile(r"arn:(?P<partition>[^:]*):iam::(?P<account>[^:]*):policy/(?P<path>(?:[^/]+/)*)(?P<name>[^/]+)")
+_ARN = re.compile(
+    r"arn:(?P<partition>[^:]*):iam::(?P<account>[^:]*):policy/(?P<path>(?:[^/]+/)*)(?P<name>[^/]+)"
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,9 @@ def _data() -> dict[str, Any]:
         raise MappingError(f"mappings/{DATA} is missing; regenerate with `make managed-policies`")
     data: dict[str, Any] = json.loads(gzip.decompress(target.read_bytes()))
     if data.get("schema") != SCHEMA_VERSION:
-        raise MappingError(f"mappings/{DATA}: schema {data.get('schema')} is not {SCHEMA_VERSION}; reinstall policygen")
+        raise MappingError(
+            f"mappings/{DATA}: schema {data.get('schema')} is not {SCHEMA_VERSION}; reinstall policygen"
+        )
     return data
 
 
@@ -84,11 +88,14 @@ def lookup(reference: str) -> ManagedPolicy | UnknownManagedPolicy:
             )
         if match["partition"] != "aws":
             return UnknownManagedPolicy(
-                reference, f"policygen knows the aws partition's managed policies only (this ARN is in {match['partition']})"
+                reference,
+                f"policygen knows the aws partition's managed policies only (this ARN is in {match['partition']})",
             )
         path, name = match["path"], match["name"]
     elif reference.startswith("arn:"):
-        return UnknownManagedPolicy(reference, "not a managed policy ARN (arn:aws:iam::aws:policy/[path/]Name)")
+        return UnknownManagedPolicy(
+            reference, "not a managed policy ARN (arn:aws:iam::aws:policy/[path/]Name)"
+        )
     else:
         path, _, name = reference.rpartition("/")
         path = f"{path}/" if path else ""
@@ -104,6 +111,7 @@ def lookup(reference: str) -> ManagedPolicy | UnknownManagedPolicy:
     # An ARN names the path exactly (IAM rejects another); a bare name may leave the path out.
     wrong_path = policy.arn is not None and not policy.arn.endswith(f":policy/{path}{name}")
     if wrong_path and (match is not None or path):
-        return UnknownManagedPolicy(reference, f"no AWS managed policy at that path; did you mean {policy.arn}?")
+        return UnknownManagedPolicy(
+            reference, f"no AWS managed policy at that path; did you mean {policy.arn}?"
+        )
     return policy
-

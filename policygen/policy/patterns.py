@@ -232,7 +232,9 @@ def _spell(word: str, named: set[str]) -> str:
     return word.replace(_OTHER, stand_in)
 
 
-def contains(outer: ResourcePattern, inner: ResourcePattern, outer_view: VariableView, inner_view: VariableView) -> bool:
+def contains(
+    outer: ResourcePattern, inner: ResourcePattern, outer_view: VariableView, inner_view: VariableView
+) -> bool:
     """Is every resource ``inner`` matches also matched by ``outer``?"""
     return find_member([(inner, inner_view), (outer, outer_view)], lambda m: and3(m[0], not3(m[1]))) is None
 

@@ -11,9 +11,17 @@ import click
 from policygen.errors import PolicygenError, UsageError
 from policygen.record import observed
 from policygen.record.run import record as run_record
+from policygen.record.source import RecordedSource
 
 EXIT_FAILED = 1
 EXIT_ERRORS = 2
+
+
+def observed_sources(path: Path | None) -> tuple[RecordedSource, ...]:
+    """``generate --observed FILE``: the recording as an evidence source (none without the flag)."""
+    if path is None:
+        return ()
+    return (RecordedSource(observed.read(path), str(path)),)
 
 
 @click.command(context_settings={"ignore_unknown_options": True})

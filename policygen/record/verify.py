@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from policygen.mapping import Unmapped
-from policygen.model import Argument, ArgValue, DictValue, Location, SdkCall, Target, Text
+from policygen.model import Argument, ArgValue, DictValue, Location, Permission, SdkCall, Target, Text
 from policygen.policy.document import PolicyDocument
 from policygen.policy.evaluate import View, is_allowed
 from policygen.record.observed import RecordedCall, Recording
@@ -96,24 +96,35 @@ def sdk_call(call: RecordedCall) -> SdkCall:
     )
 
 
+def needed(call: RecordedCall, target: Target) -> tuple[Permission, ...] | Unmapped:
+    """The permissions the recorded call needed, by the static stages' mapping and scoping
+    (their evidence is the call's site as code evidence; sources relabel it)."""
+    outcome = requirements(sdk_call(call), region=call.region or target.region)
+    if isinstance(outcome, Unmapped):
+        return outcome
+    permissions: list[Permission] = []
+    for requirement in outcome.requirements:
+        permissions.extend(
+            scope(requirement.call, requirement.need, target, requirement.conditions).permissions
+        )
+    return tuple(dict.fromkeys(permissions))
+
+
 def judge(recording: Recording, documents: Sequence[PolicyDocument], target: Target) -> Verdict:
     checks: list[Check] = []
     not_judged: list[NotJudged] = []
     for call in recording.function_calls:
-        as_static = sdk_call(call)
-        outcome = requirements(as_static, region=call.region or target.region)
-        if isinstance(outcome, Unmapped):
-            not_judged.append(NotJudged(call, outcome.reason))
+        permissions = needed(call, target)
+        if isinstance(permissions, Unmapped):
+            not_judged.append(NotJudged(call, permissions.reason))
             continue
-        for requirement in outcome.requirements:
-            scoped = scope(requirement.call, requirement.need, target, requirement.conditions)
-            for permission in scoped.permissions:
-                decision = is_allowed(documents, permission.action, permission.resource)
-                status = Status.ALLOWED
-                if not decision.allowed:
-                    possible = is_allowed(documents, permission.action, permission.resource, View.POSSIBLE)
-                    status = Status.CONDITIONAL if possible.allowed else Status.DENIED
-                checks.append(Check(call, permission.action, permission.resource, status, str(decision)))
+        for permission in permissions:
+            decision = is_allowed(documents, permission.action, permission.resource)
+            status = Status.ALLOWED
+            if not decision.allowed:
+                possible = is_allowed(documents, permission.action, permission.resource, View.POSSIBLE)
+                status = Status.CONDITIONAL if possible.allowed else Status.DENIED
+            checks.append(Check(call, permission.action, permission.resource, status, str(decision)))
     return Verdict(
         tuple(sorted(dict.fromkeys(checks))),
         tuple(not_judged),

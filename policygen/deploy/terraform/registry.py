@@ -138,7 +138,9 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
     managed: list[str] = []
     if inputs.flag("create_role"):
         role = f"{address}.lambda_role_name" if not caller.address else None
-        statements.extend(_module_statements(caller, inputs, fn, log_group, dead_letter, notes, managed, where))
+        statements.extend(
+            _module_statements(caller, inputs, fn, log_group, dead_letter, notes, managed, where)
+        )
     else:
         role, role_statements, role_notes, role_managed = _existing_role(caller, inputs, each)
         statements.extend(role_statements)
@@ -212,7 +214,10 @@ def _module_statements(
     if inputs.flag("attach_dead_letter_policy") and dead_letter is not None:
         out.append(
             PolicyStatement(
-                Effect.ALLOW, ("sns:Publish", "sqs:SendMessage"), (dead_letter.pattern(),), sid="ModuleDeadLetter"
+                Effect.ALLOW,
+                ("sns:Publish", "sqs:SendMessage"),
+                (dead_letter.pattern(),),
+                sid="ModuleDeadLetter",
             )
         )
     if inputs.flag("attach_policy_statements"):
@@ -234,7 +239,9 @@ def _module_statements(
         if (known_arn := as_text(arn).known) is not None:
             managed.append(known_arn)
         else:
-            notes.append(f"{where}: managed policy {as_text(arn)} is attached to the role but not expanded in the comparison")
+            notes.append(
+                f"{where}: managed policy {as_text(arn)} is attached to the role but not expanded in the comparison"
+            )
     return out
 
 

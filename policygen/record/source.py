@@ -1,0 +1,60 @@
+"""Recorded calls as an evidence source (evidence stage): ``generate --observed FILE``.
+
+Consumes a `Recording` (`policygen.record.observed`); for each function it is asked about, the
+calls recorded from that function's code (test set-up calls never count) become `Permission`s,
+by the same mapping and scoping the static analysis uses, with `EvidenceKind.RECORDED` evidence at
+the call site, labelled "observed in tests". A recorded call names the one resource the test used
+(``reports/old.json``): that resource is granted, never widened to what production might name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from policygen.evidence import Findings, Subject
+from policygen.mapping import Unmapped
+from policygen.model import Evidence, EvidenceKind, Location, Permission, Unresolved
+from policygen.record.observed import RecordedCall, Recording
+from policygen.record.verify import needed
+
+LABEL = "observed in tests"
+
+
+class RecordedSource:
+    """The calls of one recording, as evidence for the functions whose code made them."""
+
+    kind = EvidenceKind.RECORDED
+
+    def __init__(self, recording: Recording, path: str, cwd: Path | None = None) -> None:
+        self.recording = recording
+        self.path = path  # the recording file, for messages
+        self.cwd = (cwd or Path.cwd()).resolve()  # what the recording's relative paths are relative to
+
+    def _site_in(self, call: RecordedCall, subject: Subject) -> str | None:
+        """The call site's path relative to the subject's code folder (as code evidence names
+        files), or None when another function's code made the call."""
+        if call.site is None or not isinstance(subject.code, Path):
+            return None  # an archive or inline code: the recording's paths cannot name it
+        code = subject.code.resolve()
+        site = (self.cwd / call.site.file).resolve()
+        if code not in site.parents:
+            return None
+        return site.relative_to(code).as_posix()
+
+    def collect(self, subject: Subject) -> Findings:
+        permissions: list[Permission] = []
+        unresolved: list[Unresolved] = []
+        for call in self.recording.function_calls:
+            path = self._site_in(call, subject)
+            if path is None or call.site is None:
+                continue
+            where = Location(path, call.site.line)
+            test = f", {call.test}" if call.test else ""
+            found = needed(call, subject.target)
+            if isinstance(found, Unmapped):
+                unresolved.append(Unresolved(f"{LABEL}: {found.reason}", where, call.label))
+                continue
+            evidence = (Evidence(EvidenceKind.RECORDED, where, f"{LABEL}: {call.label}{test}"),)
+            permissions.extend(replace(p, evidence=evidence) for p in found)
+        return Findings(permissions=tuple(permissions), unresolved=tuple(unresolved))

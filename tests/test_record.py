@@ -165,3 +165,31 @@ def test_a_command_that_cannot_start_is_an_error_and_writes_nothing(tmp_path):
 def test_a_bad_recording_names_the_file_and_what_is_wrong(text, message):
     with pytest.raises(RecordingError, match=message):
         observed.parse(text, "observed.json")
+
+
+def test_calls_without_a_test_or_a_region_sort_with_the_others(tmp_path):
+    from policygen.record.run import collect
+
+    def line(test, region):
+        return json.dumps(
+            {
+                "service": "s3",
+                "operation": "ListBuckets",
+                "method": "list_buckets",
+                "region": region,
+                "parameters": {},
+                "frames": [],
+                "test": test,
+            }
+        )
+
+    lines = "\n".join(
+        [line("t.py::a (call)", "us-east-1"), line(None, None), line(None, "us-east-1"), line(None, None)]
+    )
+    calls = collect(lines, tmp_path, "calls.jsonl")
+    assert [(c.test, c.region, c.count) for c in calls] == [
+        (None, None, 2),
+        (None, "us-east-1", 1),
+        ("t.py::a", "us-east-1", 1),
+    ]
+    assert collect("\n".join(reversed(lines.splitlines())), tmp_path, "calls.jsonl") == calls

@@ -61,6 +61,23 @@ def _call(raw: dict[str, Any], cwd: Path) -> RecordedCall:
     )
 
 
+def _order(call: RecordedCall) -> tuple[object, ...]:
+    """Sort key: the region and the test may be None (a call made while pytest collects, a client
+    without a region), which does not compare with text."""
+    site = (call.site.file, call.site.line, call.site.function) if call.site else ("", 0, "")
+    stack = tuple((f.file, f.line, f.function) for f in call.stack)
+    return (
+        call.service,
+        call.operation,
+        call.region or "",
+        call.parameters,
+        call.origin,
+        call.test or "",
+        site,
+        stack,
+    )
+
+
 def collect(lines: str, cwd: Path, source: str) -> tuple[RecordedCall, ...]:
     """The calls in the recorder's JSON lines, identical ones merged (with their count) and sorted."""
     counts: Counter[RecordedCall] = Counter()
@@ -74,7 +91,7 @@ def collect(lines: str, cwd: Path, source: str) -> tuple[RecordedCall, ...]:
             raise RecordingError(f"{source}:{number}: a recorded call is unreadable ({exc})") from None
         counts[call] += 1
     out = []
-    for call, count in sorted(counts.items()):
+    for call, count in sorted(counts.items(), key=lambda item: _order(item[0])):
         out.append(replace(call, count=count))
     return tuple(out)
 

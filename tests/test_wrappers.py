@@ -399,6 +399,167 @@ CASES = [
 ]
 
 
+DDB_EU = "arn:aws:dynamodb:eu-central-1:123456789012:table/"
+DDB_WEST = "arn:aws:dynamodb:eu-west-1:123456789012:table/"
+
+# A model whose Meta sets its region in one branch only (the other points at DynamoDB Local), and
+# whose save stamps the item and goes on to the library's save through super().
+TODO_MODEL = """
+import os
+from pynamodb.models import Model
+from pynamodb.attributes import UnicodeAttribute
+
+
+class Note(Model):
+    class Meta:
+        table_name = os.environ["NOTES_TABLE"]
+        if "LOCAL" in os.environ:
+            host = "http://localhost:8000"
+        else:
+            region = "eu-central-1"
+            host = "https://dynamodb.eu-central-1.amazonaws.com"
+
+    note_id = UnicodeAttribute(hash_key=True)
+    stamp = UnicodeAttribute(null=True)
+
+    def save(self, condition=None):
+        self.stamp = "now"
+        super(Note, self).save()
+
+
+class Memo(Note):
+    def delete(self, condition=None):
+        return super().delete()
+"""
+
+META_CASES = [
+    Case(
+        "PynamoDB Meta region under if/else: the branch's region, and the default where a branch sets none",
+        {
+            "models.py": TODO_MODEL,
+            "app.py": """
+        from models import Note
+        def handler(e, c):
+            return Note.get(e["id"])
+        """,
+        },
+        {("dynamodb:GetItem", DDB_EU + "notes"), ("dynamodb:GetItem", DDB + "notes")},
+        {"dynamodb:PutItem"},
+        env={"NOTES_TABLE": "notes"},
+    ),
+    Case(
+        "an overriding save reaches the library's save through super(Cls, self), with the model's Meta",
+        {
+            "models.py": TODO_MODEL,
+            "app.py": """
+        from models import Note
+        def handler(e, c):
+            Note(note_id=e["id"]).save()
+        """,
+        },
+        {("dynamodb:PutItem", DDB_EU + "notes")},
+        {"dynamodb:DeleteItem", "dynamodb:GetItem"},
+        env={"NOTES_TABLE": "notes"},
+    ),
+    Case(
+        "super() without arguments in a subclass of a model reaches the library method",
+        {
+            "models.py": TODO_MODEL,
+            "app.py": """
+        from models import Memo
+        def handler(e, c):
+            Memo.get(e["id"]).delete()
+        """,
+        },
+        {("dynamodb:DeleteItem", DDB_EU + "notes"), ("dynamodb:GetItem", DDB_EU + "notes")},
+        {"dynamodb:PutItem"},
+        env={"NOTES_TABLE": "notes"},
+    ),
+    Case(
+        "super() reaching a project method that keeps the item in memory calls nothing",
+        {
+            "models.py": PYNAMO_MODELS,
+            "app.py": """
+        from models import Order
+        class Draft(Order):
+            def save(self):
+                return "kept in memory"
+        class Stamped(Draft):
+            def save(self):
+                return super().save()
+        def handler(e, c):
+            Stamped(id="d").save()
+        """,
+        },
+        set(),
+        {"dynamodb:PutItem"},
+    ),
+    Case(
+        "super() in a class that is not a library model calls nothing",
+        {
+            "app.py": """
+        class Base:
+            def save(self):
+                return None
+        class Model(Base):
+            class Meta:
+                table_name = "orders"
+            def save(self):
+                super(Model, self).save()
+        def handler(e, c):
+            Model().save()
+        """
+        },
+        set(),
+        {"dynamodb:PutItem"},
+    ),
+]
+
+# Regions set in every branch of an if/else and of a try/except: those regions only.
+EVERY_BRANCH_MODEL = """
+import os
+from pynamodb.models import Model
+from pynamodb.attributes import UnicodeAttribute
+
+
+class Note(Model):
+    class Meta:
+        table_name = "notes"
+        if os.environ.get("STAGE") == "eu":
+            region = "eu-central-1"
+        else:
+            try:
+                region = os.environ["NOTES_REGION"]
+            except KeyError:
+                region = "eu-west-1"
+
+    note_id = UnicodeAttribute(hash_key=True)
+"""
+
+
+@pytest.mark.parametrize("case", META_CASES, ids=lambda c: c.name)
+def test_model_meta_branches_and_super(tmp_path, case):
+    check(tmp_path, case)
+
+
+def test_a_region_set_in_every_branch_leaves_no_default(tmp_path):
+    case = Case(
+        "every branch",
+        {
+            "models.py": EVERY_BRANCH_MODEL,
+            "app.py": "from models import Note\n\ndef handler(e, c):\n    return Note.get(e['id'])\n",
+        },
+        env={"NOTES_REGION": "eu-west-1"},
+    )
+    granted = {(p.action, p.resource) for p in run(tmp_path, case).permissions}
+    assert granted == {("dynamodb:GetItem", DDB_EU + "notes"), ("dynamodb:GetItem", DDB_WEST + "notes")}
+
+
+@pytest.mark.parametrize("case", META_CASES[:3], ids=lambda c: c.name)
+def test_model_meta_branches_and_super_through_the_cli(tmp_path, case):
+    _check_through_the_cli(tmp_path, case)
+
+
 def _with_invoke_resources(case: Case) -> Case:
     """execute-api grants are written ``(resource, "")`` above for brevity."""
     grants = {("execute-api:Invoke", a) if b == "" else (a, b) for a, b in case.grants}
@@ -420,11 +581,15 @@ def test_widening_of_a_custom_domain_is_explained(tmp_path):
 
 @pytest.mark.parametrize("name", [CASES[0].name, "Powertools batch processor and metrics call nothing"])
 def test_wrapper_patterns_through_the_cli(tmp_path, name):
-    case = next(c for c in CASES if c.name == name)
+    _check_through_the_cli(tmp_path, next(c for c in CASES if c.name == name))
+
+
+def _check_through_the_cli(tmp_path, case: Case) -> None:
     for file, text in case.files.items():
         (tmp_path / file).write_text(textwrap.dedent(text))
+    env = [arg for key, value in sorted(case.env.items()) for arg in ("--env", f"{key}={value}")]
     out = CliRunner().invoke(
-        main, ["generate", str(tmp_path), "--region", "us-east-1", "--account", "123456789012"]
+        main, ["generate", str(tmp_path), "--region", "us-east-1", "--account", "123456789012", *env]
     )
     assert out.exit_code == 0, out.output
     statements = json.loads(out.stdout)["Statement"]

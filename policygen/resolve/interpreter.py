@@ -16,6 +16,7 @@ import collections
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 import networkx as nx
 
@@ -687,6 +688,10 @@ class Frame:
         if isinstance(expr, ir.Name):
             return self.referenced(self.lookup(expr.id))
         if isinstance(expr, ir.Attr):
+            if _is_super_call(expr.value) and self.eval(expr.value.func) == one(External("builtins.super")):
+                found = self.super_attribute(expr.value, expr.attr)
+                if found is not None:
+                    return self.referenced(found)
             return self.referenced(
                 union(*(self.attribute(v, expr.attr, expr.line) for v in self.eval(expr.value)))
             )
@@ -830,17 +835,7 @@ class Frame:
         if isinstance(value, ModuleRef):
             return self.module_attr(value.name, attr)
         if isinstance(value, Instance | ClassRef):
-            cls = value.cls if isinstance(value, Instance) else value.key
-            for klass in self.mro(cls):
-                method = self.p.classes[klass].methods.get(attr)
-                if method is not None:
-                    if isinstance(value, Instance) and not _is_static(self.p.functions[method].node):
-                        return one(BoundMethod(value, method))
-                    return one(FuncRef(method))
-                values = self.p._read(("attr", *klass, attr), self.key)
-                if values:
-                    return values
-            return wrappers.class_attribute(self, value, attr) or unknown(f"attribute '{attr}'")
+            return self.class_member(value, self.mro(_class_of(value)), attr)
         if isinstance(
             value,
             SessionV | ClientV | ResourceV | CollectionV | PaginatorV | WaiterV | BatchWriterV | WrapperV,
@@ -866,6 +861,45 @@ class Frame:
         }:
             return one(SdkMethod(value, attr))
         return unknown(f"attribute '{attr}'")
+
+    def class_member(self, value: Instance | ClassRef, classes: list[FuncKey], attr: str) -> Values:
+        """``attr`` of a project class or instance, looked up in ``classes`` (its MRO, or the part
+        of it after a class for ``super()``), then in the library class it subclasses."""
+        for klass in classes:
+            method = self.p.classes[klass].methods.get(attr)
+            if method is not None:
+                if isinstance(value, Instance) and not _is_static(self.p.functions[method].node):
+                    return one(BoundMethod(value, method))
+                return one(FuncRef(method))
+            values = self.p._read(("attr", *klass, attr), self.key)
+            if values:
+                return values
+        return wrappers.class_attribute(self, value, attr) or unknown(f"attribute '{attr}'")
+
+    def super_attribute(self, call: ir.Call, attr: str) -> Values | None:
+        """``super().attr`` / ``super(Cls, self).attr`` in a method: ``attr`` found after the class
+        in the receiver's MRO, so an overriding ``save`` reaches the library's ``save`` with the
+        receiver's own configuration (a PynamoDB model's Meta). None: not a form followed here."""
+        info = self.function
+        if call.args:
+            starts = [v.key for v in self.eval(call.args[0]) if isinstance(v, ClassRef)]
+            receivers = self.eval(call.args[1]) if len(call.args) > 1 else EMPTY
+        elif info is not None and self.cls is not None and info.node.params:
+            starts = [self.cls]
+            receivers = self.lookup(info.node.params[0].name)
+        else:
+            return None
+        if not starts:
+            return None
+        out: list[Values] = []
+        for receiver in sorted(receivers, key=repr) if len(receivers) > 1 else receivers:
+            if not isinstance(receiver, Instance | ClassRef):
+                continue
+            order = self.mro(_class_of(receiver))
+            for start in starts:
+                if start in order:
+                    out.append(self.class_member(receiver, order[order.index(start) + 1 :], attr))
+        return union(*out) if out else EMPTY
 
     def mro(self, cls: FuncKey) -> list[FuncKey]:
         order, todo = [], [cls]
@@ -1109,6 +1143,14 @@ class Frame:
 
     def unresolved_here(self, reason: str, location: Location, detail: str = "") -> None:
         self.p.record_unresolved(Unresolved(reason, location, detail), self.record_key)
+
+
+def _class_of(value: Instance | ClassRef) -> FuncKey:
+    return value.cls if isinstance(value, Instance) else value.key
+
+
+def _is_super_call(expr: ir.Expr) -> TypeGuard[ir.Call]:
+    return isinstance(expr, ir.Call) and isinstance(expr.func, ir.Name) and expr.func.id == "super"
 
 
 _BUILTINS = {

@@ -131,7 +131,11 @@ def method_call(
         instances = frozenset(Instance(m) for m in wrapper.models)
         return one(SeqV((instances,))) if returns["model"] == "many" else instances
     if returns and "kind" in returns:
-        made = {k: _source(use, s) for k, s in returns.get("config", {}).items()}
+        # A configuration entry handed on as it is keeps every value, the default region's too.
+        made = {
+            k: config.get(s["self"], EMPTY) if set(s) == {"self"} else _source(use, s)
+            for k, s in returns.get("config", {}).items()
+        }
         config_made = tuple(sorted((k, v) for k, v in made.items() if v))
         return one(WrapperV(returns["kind"], config_made, wrapper.models))
     return unknown(f"the result of {label}()")
@@ -202,15 +206,39 @@ def _nested_config(frame: Site, cls: FuncKey, config: Mapping[str, str]) -> dict
             if info is None:
                 continue
             reader = frame.class_reader(info.module)
-            assigned = [
-                s.value
-                for s in info.node.body
-                if isinstance(s, ir.Assign) and any(getattr(t, "id", None) == attr for t in s.targets)
-            ]
+            assigned, always = _assignments(info.node.body, attr)
             if assigned:
-                out[name] = union(*(reader.eval(e) for e in assigned))
+                values = union(*(reader.eval(e) for e in assigned))
+                # A branch that assigns nothing leaves the library's default possible too (the
+                # region of the deployment): kept as None, so both are granted.
+                out[name] = values if always else union(values, one(Other(None)))
                 break
     return out
+
+
+def _assignments(body: tuple[ir.Stmt, ...], attr: str) -> tuple[list[ir.Expr], bool]:
+    """Every value a class body may assign to ``attr`` (under if/else, try/except, with, for:
+    each branch counts), and whether every way through the body assigns one."""
+    found: list[ir.Expr] = []
+    always = False
+    for stmt in body:
+        if isinstance(stmt, ir.Assign) and any(getattr(t, "id", None) == attr for t in stmt.targets):
+            found.append(stmt.value)
+            always = True
+        elif isinstance(stmt, ir.Branches):
+            # A try is lowered with no tests and an empty last body (the try cut short): if the
+            # try and every handler assign, the class exists only with an assignment made.
+            bodies = stmt.bodies[:-1] if not stmt.tests and stmt.bodies else stmt.bodies
+            inner = [_assignments(b, attr) for b in bodies]
+            found.extend(e for values, _ in inner for e in values)
+            always = always or (bool(inner) and all(every for _, every in inner))
+        elif isinstance(stmt, ir.With):
+            values, every = _assignments(stmt.body, attr)
+            found.extend(values)
+            always = always or every
+        elif isinstance(stmt, ir.For):
+            found.extend(_assignments(stmt.body, attr)[0])
+    return found, always
 
 
 def _holders(frame: Site, cls: FuncKey, owner_kind: str) -> list[FuncKey]:
@@ -238,14 +266,15 @@ def _perform(use: _Use, spec: Spec) -> None:
                 params[member] = values
             elif "arg" not in source or "field" in source:
                 params[member] = one(Str(Text.unknown(f"{member} for {use.label}: not found in the code")))
-        region = _region(region_values) if region_values else None
+        regions = _regions(region_values) if region_values else [None]
         if "region" in call:
-            region = _region(_source(use, call["region"]))
-        if region is None and "region" in use.config:
-            region = _region(use.config["region"])
-        use.frame.record(
-            call["service"], call["method"], params, use.location, CallKind.WRAPPER, use.label, region
-        )
+            regions = _regions(_source(use, call["region"]))
+        if regions == [None] and "region" in use.config:
+            regions = _regions(use.config["region"])
+        for region in regions:
+            use.frame.record(
+                call["service"], call["method"], params, use.location, CallKind.WRAPPER, use.label, region
+            )
     if "http" in spec:
         _signed_http(use, spec["http"])
 
@@ -256,6 +285,16 @@ def _region(values: Values) -> Text | None:
             return value.region
     found = [t for t in texts(values) if t.known]
     return found[0] if len(found) == 1 else None
+
+
+def _regions(values: Values) -> list[Text | None]:
+    """Every region the values may name, each its own call; None: the deployment's region (a
+    ``None`` among them, or nothing known). In one order whatever the hash seed."""
+    found: set[Text | None] = {v.region for v in values if isinstance(v, ClientV)}
+    found.update(t for t in texts(values) if t.known)
+    if not found or any(isinstance(v, Other) and v.value is None for v in values):
+        found.add(None)
+    return sorted(found, key=lambda t: "" if t is None else str(t))
 
 
 def _given(use: _Use, source: Spec) -> bool:
@@ -286,10 +325,10 @@ def _source(use: _Use, source: Spec) -> Values:
         values = use.config.get(source["self"], EMPTY)
     elif "arg" in source:
         values = _argument(use, source) or EMPTY
-    values = frozenset(v for v in values if not (isinstance(v, Other) and v.value is None))
+    values = _given_values(values)
     if "field" in source and values:
         fields = [_field(use.frame, v, source["field"]) for v in values]
-        values = union(*fields) if fields else EMPTY
+        values = _given_values(union(*fields)) if fields else EMPTY
     if not values and "env" in source:
         values = use.frame.environ(one(Str(Text.of(source["env"]))), None, required=False)
     if values and "transact_item" in source:  # TransactItems: [{"Put": {"TableName": ...}}]
@@ -308,6 +347,11 @@ def _source(use: _Use, source: Spec) -> Values:
                 keys.add(Str(Text.unknown("names the analysis cannot see")))
         values = frozenset(keys)
     return values
+
+
+def _given_values(values: Values) -> Values:
+    """Without ``None`` (an argument not given, or a setting left to its default)."""
+    return frozenset(v for v in values if not (isinstance(v, Other) and v.value is None))
 
 
 def _field(frame: Site, value: Value, name: str) -> Values:

@@ -42,6 +42,10 @@ def _orders() -> None:
     )
 
 
+def _notes() -> None:
+    fixtures.table("pyn-notes", region="eu-central-1")
+
+
 def _installed(*modules: str) -> bool:
     # The libraries are dev dependencies (pyproject.toml); an older .venv may predate them.
     return all(importlib.util.find_spec(m) is not None for m in modules)
@@ -132,5 +136,23 @@ if _installed("pynamodb"):
             ),
             env={"ORDERS_TABLE": "pyn-orders"},
             events=({"order": "o-9", "customer": "c-7", "total": 5},),
+        ),
+        Case(
+            "pynamodb_notes",
+            _notes,
+            # The model's Meta sets region eu-central-1 unless DynamoDB Local is used; its save and its
+            # subclass's delete override the library's and go on to it through super():
+            # save -> PutItem, get -> GetItem, delete -> DeleteItem, all on the table in eu-central-1.
+            frozenset({"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"}),
+            env={"NOTES_TABLE": "pyn-notes"},
+            events=(
+                {"action": "create", "id": "n-1", "text": "buy milk"},
+                {"action": "edit", "id": "n-1", "text": "buy oat milk"},
+                {"action": "archive", "id": "n-1"},
+            ),
+            known={
+                MINIMAL: "flow-insensitive Meta: the DynamoDB Local branch sets no region, so the deployment's "
+                "region (us-east-1) is kept possible and granted too; removing that grant is not denied"
+            },
         ),
     )

@@ -108,6 +108,121 @@ CASES: list[Case] = [
         },
         {("sns:Publish", "arn:aws:sns:us-west-2:123456789012:alerts")},
     ),
+    # -- request items built up step by step ---------------------------------------------------
+    Case(
+        "transaction items appended in a loop",
+        """
+        import boto3
+        ddb = boto3.client("dynamodb")
+        def handler(event, context):
+            items = []
+            for line in event["lines"]:
+                items.append({"Update": {"TableName": "stock", "Key": {"sku": {"S": line["sku"]}},
+                                         "UpdateExpression": "SET qty = qty - :n"}})
+            items += [{"Put": {"TableName": "orders", "Item": {"id": {"S": event["id"]}}}}]
+            ddb.transact_write_items(TransactItems=items)
+        """,
+        {("dynamodb:UpdateItem", DDB + "stock"), ("dynamodb:PutItem", DDB + "orders")},
+        {("dynamodb:UpdateItem", DDB + "*"), ("dynamodb:PutItem", DDB + "*")},
+        absent={"dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+    ),
+    Case(
+        "items added by helpers that change the caller's list",
+        """
+        import boto3
+        ddb = boto3.client("dynamodb")
+        def reserve(items, sku):
+            items.append({"ConditionCheck": {"TableName": "stock", "Key": {}, "ConditionExpression": "x"}})
+            release(items, sku)
+        def release(items, sku):
+            items.extend([{"Delete": {"TableName": "holds", "Key": {}}}])
+        def handler(event, context):
+            items = []
+            for sku in event["skus"]:
+                reserve(items, sku)
+            ddb.transact_write_items(TransactItems=items)
+        """,
+        {("dynamodb:ConditionCheckItem", DDB + "stock"), ("dynamodb:DeleteItem", DDB + "holds")},
+        {("dynamodb:DeleteItem", DDB + "*"), ("dynamodb:ConditionCheckItem", DDB + "*")},
+        absent={"dynamodb:PutItem", "dynamodb:UpdateItem"},
+    ),
+    Case(
+        "PutEvents entries from a comprehension, with and without EventBusName",
+        """
+        import boto3
+        events = boto3.client("events")
+        def handler(event, context):
+            entries = [{"Source": "shop", "DetailType": "OrderPlaced", "Detail": r["body"]}
+                       for r in event["Records"] if r.get("body")]
+            events.put_events(Entries=entries)
+            audit = [{"Source": "shop", "DetailType": "Audit", "Detail": "{}", "EventBusName": "audit-bus"}
+                     for _ in range(3)]
+            events.put_events(Entries=audit)
+        """,
+        {("events:PutEvents", EVENTS + "default"), ("events:PutEvents", EVENTS + "audit-bus")},
+        {("events:PutEvents", EVENTS + "*")},
+    ),
+    Case(
+        "RequestItems built as a dict, with setdefault and defaultdict",
+        """
+        import collections
+        import boto3
+        ddb = boto3.client("dynamodb")
+        def handler(event, context):
+            request = {}
+            request["orders"] = [{"PutRequest": {"Item": r}} for r in event["orders"]]
+            for key in event["expired"]:
+                request.setdefault("sessions", []).append({"DeleteRequest": {"Key": key}})
+            ddb.batch_write_item(RequestItems=request)
+            reads = collections.defaultdict(dict)
+            reads["customers"]["Keys"] = [{"id": {"S": c}} for c in event["customers"]]
+            ddb.batch_get_item(RequestItems=reads)
+        """,
+        {
+            ("dynamodb:BatchWriteItem", DDB + "orders"),
+            ("dynamodb:BatchWriteItem", DDB + "sessions"),
+            ("dynamodb:BatchGetItem", DDB + "customers"),
+        },
+        {("dynamodb:BatchWriteItem", DDB + "*"), ("dynamodb:BatchGetItem", DDB + "*")},
+    ),
+    Case(
+        "a batch kept on self and a module list, flushed elsewhere",
+        """
+        import boto3
+        sqs = boto3.client("sqs")
+        events = boto3.client("events")
+        PENDING = []
+        class Outbox:
+            def __init__(self):
+                self.batch = []
+            def add(self, body):
+                self.batch.append({"Id": str(len(self.batch)), "MessageBody": body})
+            def flush(self):
+                sqs.send_message_batch(QueueUrl="https://sqs.us-east-1.amazonaws.com/123456789012/outbox",
+                                       Entries=self.batch)
+        def remember(detail):
+            PENDING.append({"Source": "shop", "DetailType": "t", "Detail": detail, "EventBusName": "shop-bus"})
+        def handler(event, context):
+            box = Outbox()
+            box.add("x")
+            box.flush()
+            remember("{}")
+            events.put_events(Entries=PENDING)
+        """,
+        {("sqs:SendMessage", SQS + "outbox"), ("events:PutEvents", EVENTS + "shop-bus")},
+        {("events:PutEvents", EVENTS + "default"), ("events:PutEvents", EVENTS + "*")},
+    ),
+    Case(
+        "a table name computed at run time widens, and says so",
+        """
+        import boto3
+        def handler(event, context):
+            request = {}
+            request[event["table"]] = [{"PutRequest": {"Item": {}}}]
+            boto3.client("dynamodb").batch_write_item(RequestItems=request)
+        """,
+        {("dynamodb:BatchWriteItem", DDB + "*")},
+    ),
     # -- statements that can never run are listed, not granted ----------------------------------
     Case(
         "after return, raise, continue and break",

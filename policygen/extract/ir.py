@@ -81,10 +81,33 @@ class SeqExpr:
 @dataclass(frozen=True, slots=True)
 class Lambda:
     body: Expr
+    params: tuple[Param, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Comp:
+    """A comprehension: ``[elt for target in iter if cond]`` (``key`` set for a dict)."""
+
+    elt: Expr
+    key: Expr | None
+    generators: tuple[tuple[Expr, Expr], ...]  # (target, iter), outermost first
+    conditions: tuple[Expr, ...]
 
 
 Expr = (
-    Opaque | Const | Name | Attr | Subscript | Call | FString | BinOp | Choice | DictExpr | SeqExpr | Lambda
+    Opaque
+    | Const
+    | Name
+    | Attr
+    | Subscript
+    | Call
+    | FString
+    | BinOp
+    | Choice
+    | DictExpr
+    | SeqExpr
+    | Lambda
+    | Comp
 )
 
 
@@ -224,7 +247,7 @@ def _reduce_by_constructor(cls: type) -> None:
 
 
 for _cls in (
-    Opaque, Const, Name, Attr, Subscript, Call, FString, BinOp, Choice, DictExpr, SeqExpr, Lambda,
+    Opaque, Const, Name, Attr, Subscript, Call, FString, BinOp, Choice, DictExpr, SeqExpr, Lambda, Comp,
     Assign, ExprStmt, Return, Global, Param, FunctionDef, ClassDef, Import, ImportFrom, Branches, For, With, Dead,
     ModuleIR,
 ):  # fmt: skip

@@ -334,7 +334,15 @@ class _Lowerer:
         return ir.Branches(tuple(tests), tuple(bodies))
 
     def function(self, node: cst.FunctionDef) -> ir.FunctionDef:
-        p = node.params
+        return ir.FunctionDef(
+            node.name.value,
+            self.function_params(node.params),
+            self.block(node.body),
+            tuple(self.expr(d.decorator) for d in node.decorators),
+            self._lines.get(id(node), 0),
+        )
+
+    def function_params(self, p: cst.Parameters) -> tuple[ir.Param, ...]:
         params: list[ir.Param] = []
         for param in (*p.posonly_params, *p.params):
             params.append(self.param(param, "normal"))
@@ -344,13 +352,7 @@ class _Lowerer:
             params.append(self.param(param, "kwonly"))
         if p.star_kwarg is not None:
             params.append(self.param(p.star_kwarg, "kwargs"))
-        return ir.FunctionDef(
-            node.name.value,
-            tuple(params),
-            self.block(node.body),
-            tuple(self.expr(d.decorator) for d in node.decorators),
-            self._lines.get(id(node), 0),
-        )
+        return tuple(params)
 
     def param(self, node: cst.Param, kind: str) -> ir.Param:
         default = self.expr(node.default) if node.default is not None else None
@@ -414,11 +416,11 @@ class _Lowerer:
         if isinstance(node, cst.List | cst.Tuple | cst.Set):
             return ir.SeqExpr(tuple(self.expr(e.value) for e in node.elements if isinstance(e, cst.Element)))
         if isinstance(node, cst.ListComp | cst.SetComp | cst.GeneratorExp):
-            return ir.SeqExpr((self.expr(node.elt), *self.comp_iters(node.for_in)))
+            return self.comprehension(self.expr(node.elt), None, node.for_in)
         if isinstance(node, cst.DictComp):
-            return ir.SeqExpr((self.expr(node.value), *self.comp_iters(node.for_in)))
+            return self.comprehension(self.expr(node.value), self.expr(node.key), node.for_in)
         if isinstance(node, cst.Lambda):
-            return ir.Lambda(self.expr(node.body))
+            return ir.Lambda(self.expr(node.body), self.function_params(node.params))
         if isinstance(node, cst.Await):
             return self.expr(node.expression)
         if isinstance(node, cst.NamedExpr):
@@ -430,12 +432,14 @@ class _Lowerer:
             return _evaluating(ir.Opaque("comparison"), *operands)
         return ir.Opaque(type(node).__name__)
 
-    def comp_iters(self, for_in: cst.CompFor | None) -> list[ir.Expr]:
-        out = []
+    def comprehension(self, elt: ir.Expr, key: ir.Expr | None, for_in: cst.CompFor | None) -> ir.Comp:
+        generators: list[tuple[ir.Expr, ir.Expr]] = []
+        conditions: list[ir.Expr] = []
         while for_in is not None:
-            out.append(self.expr(for_in.iter))
+            generators.append((self.expr(for_in.target), self.expr(for_in.iter)))
+            conditions.extend(self.expr(i.test) for i in for_in.ifs)
             for_in = for_in.inner_for_in
-        return out
+        return ir.Comp(elt, key, tuple(generators), tuple(conditions))
 
     def call(self, node: cst.Call) -> ir.Call:
         args: list[ir.Expr] = []

@@ -13,8 +13,9 @@ a value, the functions that read it are evaluated again. Nothing is imported or 
 from __future__ import annotations
 
 import collections
+import functools
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
@@ -32,7 +33,7 @@ from policygen.model import (
     Text,
     Unresolved,
 )
-from policygen.resolve import sdk, wrappers
+from policygen.resolve import containers, sdk, wrappers
 from policygen.resolve.values import (
     EMPTY,
     MAX_ALTERNATIVES,
@@ -157,6 +158,18 @@ class Program:
         self.inlined: set[FuncKey] = set()
         self.exhausted = 0  # evaluations left undone when the budget ran out
         self._factories: dict[FuncKey, bool] = {}
+        self.mutated_params: dict[FuncKey, set[str]] = {}  # parameters a function changes in place
+
+    def note_mutation(self, key: FuncKey, param: str) -> None:
+        """``key`` changes the list or dict passed as ``param``: its callers apply that change
+        to what they passed (they read it as they are evaluated again)."""
+        changed = self.mutated_params.setdefault(key, set())
+        if param not in changed:
+            changed.add(param)
+            for caller in sorted(self.graph.predecessors(key)) if key in self.graph else ():
+                live = (caller[0], caller[1].removesuffix(UNREACHABLE_SUFFIX))
+                if live in self.functions or live[1] == MODULE_SCOPE:
+                    self._enqueue(live)
 
     def is_factory(self, key: FuncKey) -> bool:
         """A small top-level function or method that makes a client or resource: worth
@@ -488,10 +501,19 @@ class Frame:
             self.exec(stmt, replace)
 
     def exec(self, stmt: ir.Stmt, replace: bool) -> None:
+        self.replacing = replace
         if isinstance(stmt, ir.Assign):
             value = self.eval(stmt.value)
             for target in stmt.targets:
-                self.assign(target, value, replace and not stmt.augmented)
+                if (
+                    stmt.augmented
+                    and isinstance(stmt.value, ir.BinOp)
+                    and any(isinstance(v, SeqV | DictV) for v in value)
+                ):  # ``items += [...]`` extends the list in place
+                    more = self.eval(stmt.value.right)
+                    self.mutate(target, functools.partial(containers.concatenated, right=more, iterate=self.iterate))
+                else:
+                    self.assign(target, value, replace and not stmt.augmented)
         elif isinstance(stmt, ir.ExprStmt):
             self.eval(stmt.expr)
         elif isinstance(stmt, ir.Return):
@@ -584,17 +606,96 @@ class Frame:
                     self.write(("global", owner.name, target.attr), values)
         elif isinstance(target, ir.Subscript):
             keys = self.eval(target.index)
-            base = target.value
-            if isinstance(base, ir.Name):
-                current = self.lookup(base.id)
-                items = [(k, values) for k in keys if isinstance(k, Str | Other)]
-                updated = {
-                    DictV(v.items + tuple(items), v.complete) if isinstance(v, DictV) else v for v in current
-                }
-                self.assign(base, frozenset(updated), replace=True)
+            self.mutate(target.value, lambda current: containers.with_items(current, keys, values))
         elif isinstance(target, ir.SeqExpr):
             for index, element in enumerate(target.items):
                 self.assign(element, self.index(values, one(Other(index))), replace)
+
+    replacing = True  # whether the statement being run replaces a name's value (else: may)
+
+    def mutate(self, target: ir.Expr, change: Callable[[Values], Values]) -> None:
+        """Change in place the list or dict ``target`` names (``items.append(x)``,
+        ``request[table] = ...``, ``groups.setdefault(k, []).append(x)``, ``self.batch += ...``)."""
+        if isinstance(target, ir.Call) and isinstance(target.func, ir.Attr) and target.func.attr == "setdefault":
+            if target.args:  # ``d.setdefault(k, default)``: the entry, created from the default
+                default = self.eval(target.args[1]) if len(target.args) > 1 else one(Other(None))
+                target = ir.Subscript(target.func.value, target.args[0])
+                self._mutate_entry(target, change, default)
+            return
+        if isinstance(target, ir.Subscript):
+            self._mutate_entry(target, change, EMPTY)
+            return
+        if isinstance(target, ir.Attr):
+            self.assign(target, change(self.eval(target)), replace=False)
+            return
+        if not isinstance(target, ir.Name):
+            return
+        name = target.id
+        if self.is_module or name in self.globals_declared:
+            self.assign(target, change(self.lookup(name)), replace=False)
+        elif name in self.locals:
+            new = change(self.locals[name])
+            self.locals[name] = new if self.replacing else union(self.locals[name], new)
+            info = self.function
+            if info is not None and self.returns is None and any(p.name == name for p in info.node.params):
+                # The callers' own lists change too: what this adds to an empty one, they add.
+                self.p.note_mutation(info.key, name)
+                self.write(("mutated", *info.key, name), change(containers.EMPTY_STRUCTURES))
+        else:  # a module's list filled by its functions
+            self.write(("global", self.module, name), change(self.lookup(name)))
+
+    def _mutate_entry(self, target: ir.Subscript, change: Callable[[Values], Values], default: Values) -> None:
+        keys = self.eval(target.index)
+
+        def change_entry(container: Values) -> Values:
+            current = containers.entry(container, keys) or default
+            if not current:  # a defaultdict's missing entry
+                current = containers.EMPTY_STRUCTURES
+            return containers.with_items(container, keys, change(current))
+
+        self.mutate(target.value, change_entry)
+
+    def apply_mutations(self, funcs: Values, expr: ir.Call) -> None:
+        """A project function that changes a list or dict it was given changes the caller's."""
+        for func in funcs:
+            if not isinstance(func, FuncRef | BoundMethod):
+                continue
+            fkey = func.key if isinstance(func, FuncRef) else func.func
+            changed = self.p.mutated_params.get(fkey)
+            info = self.p.functions.get(fkey)
+            if not changed or info is None:
+                continue
+            params = list(info.node.params)
+            if isinstance(func, BoundMethod) and params:
+                params = params[1:]
+            positional = [p.name for p in params if p.kind == "normal"]
+            passed = [*zip(positional, expr.args, strict=False), *((k, a) for k, a in expr.kwargs if k)]
+            for name, arg in passed:
+                if name in changed:
+                    added = self.p._read(("mutated", *fkey, name), self.key)
+                    self.mutate(arg, functools.partial(containers.merged, added=added))
+
+    def comprehension(self, expr: ir.Comp) -> Values:
+        """``[item for x in xs if ...]``: one element standing for each the loop makes; the loop
+        names are the comprehension's own and leave the frame as they were."""
+        saved = dict(self.locals)
+        for target, iterable in expr.generators:
+            self.bind(target, self.iterate(self.eval(iterable)))
+        for condition in expr.conditions:
+            self.eval(condition)
+        element = self.eval(expr.elt)
+        keys = self.eval(expr.key) if expr.key is not None else None
+        self.locals = saved
+        if keys is None:
+            return one(SeqV((element,) if element else ()))
+        return containers.with_items(one(DictV(())), keys, element) if element else one(DictV(()))
+
+    def bind(self, target: ir.Expr, values: Values) -> None:
+        if isinstance(target, ir.Name):
+            self.locals[target.id] = values
+        elif isinstance(target, ir.SeqExpr):
+            for index, element in enumerate(target.items):
+                self.bind(element, self.index(values, one(Other(index))))
 
     def do_import(self, stmt: ir.Import) -> None:
         name = stmt.module
@@ -734,6 +835,8 @@ class Frame:
             return one(DictV(tuple(items), complete))
         if isinstance(expr, ir.SeqExpr):
             return one(SeqV(tuple(self.eval(i) for i in expr.items)))
+        if isinstance(expr, ir.Comp):
+            return self.comprehension(expr)
         if isinstance(expr, ir.Lambda):
             return one(LambdaV(expr.body, self.module))
         return unknown(
@@ -756,6 +859,8 @@ class Frame:
         if not left or not right:
             return EMPTY
         if expr.op == "+":
+            if any(isinstance(v, SeqV) for v in (*left, *right)):
+                return containers.concatenated(left, right, self.iterate)
             if all(isinstance(v, Str) for v in left) or all(isinstance(v, Str) for v in right):
                 lefts, rights = texts(left), texts(right)
                 if len(lefts) * len(rights) > MAX_ALTERNATIVES:  # keep the product bounded
@@ -923,15 +1028,36 @@ class Frame:
 
     def call(self, expr: ir.Call) -> Values:
         self.current_line = expr.line
-        funcs = self.eval(expr.func)
+        func = expr.func
+        receiver = EMPTY
+        if isinstance(func, ir.Attr) and func.attr in containers.MUTATORS:
+            receiver = self.eval(func.value)
+            funcs = self.referenced(union(*(self.attribute(v, func.attr) for v in receiver)))
+        else:
+            funcs = self.eval(func)
         args = tuple(self.eval(a) for a in expr.args)
         kwargs: dict[str | None, Values] = {}
         for name, arg in expr.kwargs:
             kwargs[name] = union(kwargs.get(name, EMPTY), self.eval(arg))
         self.current_line = expr.line
-        if isinstance(expr.func, ir.Attr) and funcs and all(isinstance(f, Unknown) for f in funcs):
-            sdk.untraced_call(self, expr.func.attr, kwargs, Location(self.path, expr.line))
-        return self.call_values(funcs, args, kwargs, expr.line, star=expr.star_args)
+        result = EMPTY
+        if isinstance(func, ir.Attr) and (
+            any(isinstance(v, SeqV | DictV) for v in receiver)
+            or (isinstance(func.value, ir.Subscript) and func.attr in containers.MUTATORS)  # a defaultdict's entry
+        ):
+            method = func.attr
+            self.mutate(func.value, lambda current: containers.mutated(current, method, args, kwargs, self.iterate))
+            result = containers.entry(receiver, args[0]) if method == "setdefault" and args else one(Other(None))
+            if args and method == "setdefault":
+                result = result or (args[1] if len(args) > 1 else one(Other(None)))
+            funcs = frozenset(f for f in funcs if not isinstance(f, Unknown))
+            if not funcs:
+                return result
+        if isinstance(func, ir.Attr) and funcs and all(isinstance(f, Unknown) for f in funcs):
+            sdk.untraced_call(self, func.attr, kwargs, Location(self.path, expr.line))
+        returned = self.call_values(funcs, args, kwargs, expr.line, star=expr.star_args)
+        self.apply_mutations(funcs, expr)
+        return union(result, returned) if result else returned
 
     def call_values(
         self,
@@ -1102,6 +1228,14 @@ class Frame:
                 return unknown("environment")
             default = args[1] if len(args) > 1 else kwargs.get("default")
             return self.environ(args[0], default, required=False)
+        if qualname in {"builtins.list", "builtins.tuple", "builtins.set", "builtins.sorted", "builtins.frozenset"}:
+            if not args:
+                return one(SeqV(()))
+            seqs = frozenset(v for v in args[0] if isinstance(v, SeqV))
+            others = frozenset(v for v in args[0] if not isinstance(v, SeqV))
+            return union(seqs, one(SeqV((self.iterate(others),))) if others else EMPTY)
+        if qualname in {"collections.defaultdict", "collections.OrderedDict"} and not kwargs:
+            return one(DictV(()))  # filled by ``d[k].append(...)``: entries start empty
         if qualname in {"builtins.str"} and args:
             return frozenset(Str(t) for t in texts(args[0]))
         if qualname in _UNQUOTE and args:

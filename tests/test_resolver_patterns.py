@@ -223,6 +223,109 @@ CASES: list[Case] = [
         """,
         {("dynamodb:BatchWriteItem", DDB + "*")},
     ),
+    # -- functions called for the code by the standard library ----------------------------------
+    Case(
+        "executor.map and submit, the pool used as a context manager",
+        """
+        from concurrent.futures import ThreadPoolExecutor
+        import boto3
+        s3 = boto3.client("s3")
+        def fetch(key):
+            return s3.get_object(Bucket="media", Key=f"in/{key}")
+        def archive(key, prefix):
+            s3.put_object(Bucket="vault", Key=prefix + key, Body=b"")
+        def handler(event, context):
+            keys = [r["key"] for r in event["Records"]]
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                list(pool.map(fetch, keys))
+                pool.submit(archive, "x.json", "cold/")
+                pool.submit(s3.delete_object, Bucket="scratch", Key="lock")
+        """,
+        {
+            ("s3:GetObject", S3 + "media/in/*"),
+            ("s3:PutObject", S3 + "vault/cold/x.json"),
+            ("s3:DeleteObject", S3 + "scratch/lock"),
+        },
+        {("s3:GetObject", S3 + "media/*"), ("s3:PutObject", S3 + "vault/*")},
+    ),
+    Case(
+        "functools.partial of a client method and of a function",
+        """
+        import functools
+        import boto3
+        s3 = boto3.client("s3")
+        def publish(topic, message):
+            boto3.client("sns").publish(TopicArn=topic, Message=message)
+        def handler(event, context):
+            put = functools.partial(s3.put_object, Bucket="reports")
+            put(Key="daily.csv", Body=b"")
+            alert = functools.partial(publish, "arn:aws:sns:us-east-1:123456789012:alerts")
+            alert("done")
+        """,
+        {("s3:PutObject", S3 + "reports/daily.csv"), ("sns:Publish", "arn:aws:sns:us-east-1:123456789012:alerts")},
+        {("s3:PutObject", S3 + "*"), ("s3:PutObject", S3 + "reports/*"), ("sns:Publish", "*")},
+    ),
+    Case(
+        "threading.Thread targets with args and kwargs",
+        """
+        import threading
+        import boto3
+        def send(queue_url, body):
+            boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody=body)
+        class Recorder:
+            def save(self, table):
+                boto3.client("dynamodb").put_item(TableName=table, Item={})
+        def handler(event, context):
+            t = threading.Thread(target=send, args=("https://sqs.us-east-1.amazonaws.com/123456789012/jobs", "x"))
+            t.start()
+            threading.Thread(target=Recorder().save, kwargs={"table": "runs"}).start()
+        """,
+        {("sqs:SendMessage", SQS + "jobs"), ("dynamodb:PutItem", DDB + "runs")},
+        {("sqs:SendMessage", SQS + "*"), ("dynamodb:PutItem", DDB + "*")},
+    ),
+    Case(
+        "map and lambdas",
+        """
+        import boto3
+        s3 = boto3.client("s3")
+        BUCKET = "thumbs"
+        def handler(event, context):
+            keys = [r["s3"]["object"]["key"] for r in event["Records"]]
+            sizes = list(map(lambda k: s3.head_object(Bucket=BUCKET, Key="small/" + k), keys))
+            remove = lambda key, bucket="trash": s3.delete_object(Bucket=bucket, Key=key)
+            remove("old.png")
+            return sizes
+        """,
+        {("s3:GetObject", S3 + "thumbs/small/*"), ("s3:DeleteObject", S3 + "trash/old.png")},
+        {("s3:GetObject", S3 + "*"), ("s3:DeleteObject", S3 + "trash/*")},
+    ),
+    Case(
+        "asyncio.to_thread and run_in_executor",
+        """
+        import asyncio
+        import functools
+        import boto3
+        s3 = boto3.client("s3")
+        async def work():
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, functools.partial(s3.get_object_tagging, Bucket="tags", Key="t"))
+            await asyncio.to_thread(s3.get_object_acl, Bucket="acls", Key="a")
+        def handler(event, context):
+            asyncio.run(work())
+        """,
+        {("s3:GetObjectTagging", S3 + "tags/t"), ("s3:GetObjectAcl", S3 + "acls/a")},
+    ),
+    Case(
+        "a lambda handed to a library the analysis does not model still runs",
+        """
+        import boto3
+        from tenacity import retry_call
+        def handler(event, context):
+            retry_call(lambda: boto3.client("sqs").purge_queue(
+                QueueUrl="https://sqs.us-east-1.amazonaws.com/123456789012/dead"))
+        """,
+        {("sqs:PurgeQueue", SQS + "dead")},
+    ),
     # -- statements that can never run are listed, not granted ----------------------------------
     Case(
         "after return, raise, continue and break",

@@ -33,7 +33,7 @@ from policygen.model import (
     Text,
     Unresolved,
 )
-from policygen.resolve import containers, sdk, wrappers
+from policygen.resolve import callbacks, containers, sdk, wrappers
 from policygen.resolve.values import (
     EMPTY,
     MAX_ALTERNATIVES,
@@ -51,6 +51,7 @@ from policygen.resolve.values import (
     ModuleRef,
     Other,
     PaginatorV,
+    PartialV,
     ResourceV,
     SdkMethod,
     SeqV,
@@ -76,6 +77,7 @@ MAX_EVALUATIONS_PER_FUNCTION = 12
 MAX_INLINE_DEPTH = 2
 EVALUATIONS_PER_FUNCTION_BUDGET = 4  # on average; a whole-program bound on the fixed point
 MAX_INLINE_STATEMENTS = 40
+MAX_LAMBDA_DEPTH = 4
 FACTORY_ATTRIBUTES = {
     "client",
     "resource",
@@ -365,6 +367,21 @@ def _walk_statements(body: Iterable[ir.Stmt]) -> Iterator[ir.Stmt]:
                 yield from _walk_statements(inner)
         elif isinstance(stmt, ir.For | ir.With):
             yield from _walk_statements(stmt.body)
+
+
+def _names_read(expr: object) -> set[str]:
+    """The names an expression reads (for what a lambda takes from its enclosing function)."""
+    names: set[str] = set()
+    todo = [expr]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ir.Name):
+            names.add(node.id)
+        elif isinstance(node, tuple):
+            todo.extend(node)
+        elif hasattr(node, "__slots__") and not isinstance(node, ir.Const | ir.Opaque | str):
+            todo.extend(getattr(node, slot) for slot in node.__slots__)
+    return names
 
 
 def _makes_clients(stmt: ir.Stmt) -> bool:
@@ -838,7 +855,13 @@ class Frame:
         if isinstance(expr, ir.Comp):
             return self.comprehension(expr)
         if isinstance(expr, ir.Lambda):
-            return one(LambdaV(expr.body, self.module))
+            params = {p.name for p in expr.params}
+            captured = () if self.is_module else tuple(
+                (name, bound_all(self.locals[name]))
+                for name in sorted(_names_read(expr.body) - params)
+                if name in self.locals and name not in self.globals_declared
+            )
+            return one(LambdaV(expr.body, self.module, expr.params, captured))
         return unknown(
             f"an expression the analysis does not follow ({expr.what})"
             if isinstance(expr, ir.Opaque)
@@ -1054,6 +1077,10 @@ class Frame:
             if not funcs:
                 return result
         if isinstance(func, ir.Attr) and funcs and all(isinstance(f, Unknown) for f in funcs):
+            # ``self.pool.submit(fn, ...)`` on a pool the analysis cannot trace: fn still runs.
+            submitted = callbacks.executor_call(self, func.attr, args, kwargs, expr.line) if args else None
+            if submitted is not None and any(isinstance(f, callbacks.CALLABLE) for f in args[0]):
+                return submitted
             sdk.untraced_call(self, func.attr, kwargs, Location(self.path, expr.line))
         returned = self.call_values(funcs, args, kwargs, expr.line, star=expr.star_args)
         self.apply_mutations(funcs, expr)
@@ -1084,7 +1111,11 @@ class Frame:
         if isinstance(func, ClassRef):
             return self.instantiate(func.key, args, kwargs)
         if isinstance(func, LambdaV):
-            return self.eval(func.body)  # type: ignore[arg-type]
+            return self.call_lambda(func, args, kwargs)
+        if isinstance(func, PartialV):
+            given: dict[str | None, Values] = dict(func.kwargs)
+            given.update(kwargs)
+            return self.call_one(func.func, func.args + args, given, line, star)
         if isinstance(func, External):
             return self.call_external(func.qualname, args, kwargs, line)
         if isinstance(func, SdkMethod):
@@ -1175,6 +1206,27 @@ class Frame:
         child.exec_block(info.node.body)
         return union(*child.returns) if child.returns else one(Other(None))
 
+    def call_lambda(self, lam: LambdaV, args: tuple[Values, ...], kwargs: dict[str | None, Values]) -> Values:
+        """The lambda's body with its parameters bound to this call's arguments and the names
+        it read from its enclosing function as they were when it was made."""
+        if self.depth >= MAX_LAMBDA_DEPTH:
+            return unknown("a lambda called through lambdas")
+        child = Frame(self.p, self.key, lam.module, None)
+        child.function, child.returns, child.depth = None, [], self.depth + 1
+        child.dead, child.record_key = self.dead, self.record_key
+        child.locals = dict(lam.captured)
+        positional = [p for p in lam.params if isinstance(p, ir.Param) and p.kind == "normal"]
+        for param, values in zip(positional, args, strict=False):
+            child.locals[param.name] = values
+        for declared in lam.params:
+            assert isinstance(declared, ir.Param)
+            if declared.name in kwargs:
+                child.locals[declared.name] = kwargs[declared.name]
+            elif declared.name not in child.locals or declared in positional[len(args) :]:
+                default = child.eval(declared.default) if declared.default is not None else EMPTY
+                child.locals[declared.name] = default or unknown(f"parameter '{declared.name}' of a lambda")
+        return child.eval(lam.body)  # type: ignore[arg-type]
+
     def instantiate(self, cls: FuncKey, args: tuple[Values, ...], kwargs: dict[str | None, Values]) -> Values:
         instance = Instance(cls)
         self.p.graph.add_edge(self.record_key, cls)
@@ -1247,9 +1299,12 @@ class Frame:
                     None not in kwargs,
                 )
             )
-        return sdk.call_external(self, qualname, args, kwargs, Location(self.path, line)) or unknown(
-            f"the result of {qualname}()"
-        )
+        handled = callbacks.call_external(self, qualname, args, kwargs, line)
+        if handled is None:
+            handled = sdk.call_external(self, qualname, args, kwargs, Location(self.path, line))
+        if handled is None:
+            callbacks.call_unmodelled(self, args, kwargs, line)
+        return handled or unknown(f"the result of {qualname}()")
 
     # SDK records ---------------------------------------------------------------------------
     def record(

@@ -84,6 +84,17 @@ class BoundMethod:
 class LambdaV:
     body: object  # ir.Expr
     module: str
+    params: tuple[object, ...] = ()  # ir.Param
+    captured: tuple[tuple[str, Values], ...] = ()  # the enclosing function's names it reads
+
+
+@dataclass(frozen=True)
+class PartialV:
+    """``functools.partial(func, *args, **kwargs)``: a callable with arguments already given."""
+
+    func: Value
+    args: tuple[Values, ...] = ()
+    kwargs: tuple[tuple[str, Values], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,7 @@ Value = (
     | Instance
     | BoundMethod
     | LambdaV
+    | PartialV
     | SessionV
     | ClientV
     | ResourceV

@@ -159,6 +159,9 @@ class SdkCall:
     region: Text | None = None
     reachable: bool = True
     note: str = ""  # how it was reached, e.g. "Bucket.upload_file" or "paginator list_objects_v2"
+    # Made with other credentials (a role the code assumes, keys from a secret): whose. None: the
+    # function's own role. Such calls belong in that principal's policy, not the function's.
+    principal: str | None = None
 
     def argument(self, name: str) -> Argument | None:
         for argument in self.arguments:
@@ -302,6 +305,18 @@ class Analysis:
 
 
 @dataclass(frozen=True)
+class OtherPrincipal:
+    """Calls the code makes as another principal (a role it assumes, keys it was given), and the
+    policy that principal needs for them. None of it is in the function's own policy."""
+
+    principal: str  # the role ARN (pattern), or "other credentials"
+    calls: tuple[SdkCall, ...]
+    policy: Policy
+    permissions: tuple[Permission, ...]
+    widenings: tuple[Widening, ...]
+
+
+@dataclass(frozen=True)
 class Result:
     """The whole outcome of `policygen.generate`."""
 
@@ -317,6 +332,7 @@ class Result:
     # limits (`policygen.fit`), with what fitting did.
     documents: tuple[Policy, ...] = ()
     fit_notes: tuple[str, ...] = ()
+    other_principals: tuple[OtherPrincipal, ...] = ()  # calls made with other credentials
 
     @property
     def clean(self) -> bool:

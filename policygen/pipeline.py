@@ -57,6 +57,7 @@ def analyse(subject: Subject, options: Options) -> Result:
         tuple(sorted(set(found.errors), key=lambda e: (e.path, e.line, e.message))),
         fitted.documents,
         fitted.notes,
+        code.other_principals,
     )
     if options.strict and (result.unresolved or result.errors):
         raise StrictModeError(_strict_message(result))

@@ -35,14 +35,26 @@ class Case:
     absent: set[str] = field(default_factory=set)  # actions that must not be granted at all
     unreachable: set[str] = field(default_factory=set)  # calls listed as unreachable ("s3.delete_bucket")
     env: dict[str, str] = field(default_factory=dict)
+    # principal -> (action, resource) its policy must hold: calls made with other credentials
+    made_as: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
 
 
 def write(tmp_path: Path, case: Case) -> None:
     (tmp_path / "app.py").write_text(textwrap.dedent(case.code))
 
 
-def check(case: Case, granted: set[tuple[str, str]], unreachable: set[str]) -> None:
+def check(
+    case: Case,
+    granted: set[tuple[str, str]],
+    unreachable: set[str],
+    others: dict[str, set[tuple[str, str]]],
+) -> None:
     assert case.grants <= granted, f"missing {case.grants - granted}; got {sorted(granted)}"
+    for principal, needs in case.made_as.items():
+        assert needs <= others.get(principal, set()), f"{principal}: {others}"
+        assert not (needs & granted), f"the function's own policy grants {needs & granted}"
+    if not case.made_as:
+        assert not others, others
     assert not (case.denied & granted), f"over-granted {case.denied & granted}"
     actions = {a for a, _ in granted}
     assert not (case.absent & actions), f"unexpected {case.absent & actions}"
@@ -326,6 +338,76 @@ CASES: list[Case] = [
         """,
         {("sqs:PurgeQueue", SQS + "dead")},
     ),
+    # -- calls made with other credentials ------------------------------------------------------
+    Case(
+        "a session from assume_role credentials acts as the role",
+        """
+        import boto3
+        sts = boto3.client("sts")
+        def partner_session(role_arn):
+            creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="sync")["Credentials"]
+            return boto3.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
+        def handler(event, context):
+            session = partner_session("arn:aws:iam::210987654321:role/reports-reader")
+            session.client("s3").get_object(Bucket="partner-reports", Key="daily.csv")
+            session.resource("dynamodb").Table("exports").put_item(Item={})
+            boto3.client("s3").put_object(Bucket="own-copies", Key="daily.csv", Body=b"")
+        """,
+        {
+            ("sts:AssumeRole", "arn:aws:iam::210987654321:role/reports-reader"),
+            ("s3:PutObject", S3 + "own-copies/daily.csv"),
+        },
+        absent={"s3:GetObject", "dynamodb:PutItem"},
+        made_as={
+            "arn:aws:iam::210987654321:role/reports-reader": {
+                ("s3:GetObject", S3 + "partner-reports/daily.csv"),
+                ("dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:210987654321:table/exports"),
+            }
+        },
+    ),
+    Case(
+        "credentials passed as a mapping, and keys from a secret",
+        """
+        import os
+        import boto3
+        def handler(event, context):
+            resp = boto3.client("sts").assume_role(RoleArn=os.environ["AUDIT_ROLE"], RoleSessionName="a")
+            c = resp.get("Credentials")
+            keys = {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+                    "aws_session_token": c["SessionToken"]}
+            boto3.client("sns", **keys).publish(TopicArn="arn:aws:sns:us-east-1:123456789012:audit", Message="m")
+            secret = boto3.client("secretsmanager").get_secret_value(SecretId="legacy-keys")["SecretString"]
+            legacy = boto3.client("sqs", aws_access_key_id=secret[:20], aws_secret_access_key=secret[20:])
+            legacy.send_message(QueueUrl="https://sqs.us-east-1.amazonaws.com/111111111111/legacy", MessageBody="x")
+        """,
+        {
+            ("sts:AssumeRole", "arn:aws:iam::123456789012:role/auditor"),
+            ("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:123456789012:secret:legacy-keys-??????"),
+        },
+        absent={"sns:Publish", "sqs:SendMessage"},
+        env={"AUDIT_ROLE": "arn:aws:iam::123456789012:role/auditor"},
+        made_as={
+            "arn:aws:iam::123456789012:role/auditor": {
+                ("sns:Publish", "arn:aws:sns:us-east-1:123456789012:audit")
+            },
+            "other credentials": {("sqs:SendMessage", "arn:aws:sqs:us-east-1:111111111111:legacy")},
+        },
+    ),
+    Case(
+        "a client with default credentials is the function's own",
+        """
+        import boto3
+        def handler(event, context):
+            boto3.client("s3", aws_access_key_id=None).get_object(Bucket="own", Key="k")
+            boto3.Session(region_name="eu-west-1").client("sqs").purge_queue(
+                QueueUrl="https://sqs.eu-west-1.amazonaws.com/123456789012/q")
+        """,
+        {("s3:GetObject", S3 + "own/k"), ("sqs:PurgeQueue", "arn:aws:sqs:eu-west-1:123456789012:q")},
+    ),
     # -- statements that can never run are listed, not granted ----------------------------------
     Case(
         "after return, raise, continue and break",
@@ -413,7 +495,8 @@ def test_library(tmp_path, case):
     write(tmp_path, case)
     result = generate(tmp_path, Options(environment=case.env, target=TARGET))
     granted = {(p.action, p.resource) for p in result.permissions}
-    check(case, granted, {c.label for c in result.unreachable})
+    others = {o.principal: {(p.action, p.resource) for p in o.permissions} for o in result.other_principals}
+    check(case, granted, {c.label for c in result.unreachable}, others)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -421,7 +504,11 @@ def test_cli(tmp_path, case):
     write(tmp_path, case)
     report = run_cli(tmp_path, case)
     granted = {(p["action"], p["resource"]) for p in report["permissions"]}
-    check(case, granted, {c["call"] for c in report["unreachable_calls"]})
+    others = {
+        o["principal"]: {(p["action"], p["resource"]) for p in o["permissions"]}
+        for o in report.get("other_principals", [])
+    }
+    check(case, granted, {c["call"] for c in report["unreachable_calls"]}, others)
 
 
 def test_branch_chosen_clients_are_byte_identical_across_hash_seeds(tmp_path):

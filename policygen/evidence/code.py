@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import networkx as nx
@@ -30,6 +30,7 @@ from policygen.model import (
     Excluded,
     FileError,
     Location,
+    OtherPrincipal,
     Permission,
     SdkCall,
     Target,
@@ -40,8 +41,9 @@ from policygen.model import (
 )
 from policygen.resolve.event import event_value
 from policygen.resolve.interpreter import MODULE_SCOPE, UNREACHABLE_SUFFIX, Program
-from policygen.rules import program_context, requirements
+from policygen.rules import ProgramContext, program_context, requirements
 from policygen.scope import scope
+from policygen.synthesize import merge_permissions, synthesize
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class CodeFindings:
     findings: Findings
     analysis: Analysis
     unreachable: tuple[SdkCall, ...]  # calls the handler cannot reach (granted only when asked)
+    other_principals: tuple[OtherPrincipal, ...] = ()  # calls made with other credentials
 
 
 @dataclass(frozen=True)
@@ -170,21 +173,21 @@ def _analyse(
     if include_unreachable:
         calls.extend(unreachable)
 
-    permissions: list[Permission] = []
-    widenings: list[Widening] = []
     context = program_context(calls)
-    for call in calls:
-        outcome = requirements(call, kms_keys, target.region, context)
-        if isinstance(outcome, Unmapped):
-            unresolved.append(Unresolved(outcome.reason, call.location, call.label))
-            continue
-        unresolved.extend(outcome.notes)
-        for requirement in outcome.requirements:
-            scoped = scope(requirement.call, requirement.need, target, requirement.conditions)
-            permissions.extend(scoped.permissions)
-            widenings.extend(scoped.widenings)
+    own = [c for c in calls if c.principal is None]
+    permissions, widenings = _permissions(own, kms_keys, target, context, unresolved)
+    others = []
+    for principal in sorted({c.principal for c in calls if c.principal is not None}):
+        made_as = [c for c in calls if c.principal == principal]
+        needed, widened = _permissions(
+            made_as, kms_keys, _principal_target(principal, target), context, unresolved
+        )
+        merged = merge_permissions(needed)
+        others.append(
+            OtherPrincipal(principal, tuple(made_as), synthesize(merged), merged, tuple(sorted(set(widened))))
+        )
     empty_policy = _empty_policy(
-        calls, unreachable, permissions, include_unreachable, handler_module, handler_function
+        own, unreachable, permissions, include_unreachable, handler_module, handler_function
     )
     if empty_policy is not None:
         handler_ir = modules[handler_module] if handler_module else None
@@ -211,7 +214,39 @@ def _analyse(
         Findings(tuple(permissions), tuple(widenings), tuple(unresolved), errors),
         analysis,
         tuple(unreachable) if not include_unreachable else (),
+        tuple(others),
     )
+
+
+def _principal_target(principal: str, target: Target) -> Target:
+    """A role in another account works on that account's resources: its ARNs name it."""
+    parts = principal.split(":")
+    if len(parts) >= 6 and parts[0] == "arn" and parts[2] == "iam" and parts[4].isdigit():
+        return replace(target, account=parts[4])
+    return target
+
+
+def _permissions(
+    calls: list[SdkCall],
+    kms_keys: tuple[str, ...],
+    target: Target,
+    context: ProgramContext,
+    unresolved: list[Unresolved],
+) -> tuple[list[Permission], list[Widening]]:
+    """What ``calls`` need, scoped; what cannot be mapped goes to ``unresolved``."""
+    permissions: list[Permission] = []
+    widenings: list[Widening] = []
+    for call in calls:
+        outcome = requirements(call, kms_keys, target.region, context)
+        if isinstance(outcome, Unmapped):
+            unresolved.append(Unresolved(outcome.reason, call.location, call.label))
+            continue
+        unresolved.extend(outcome.notes)
+        for requirement in outcome.requirements:
+            scoped = scope(requirement.call, requirement.need, target, requirement.conditions)
+            permissions.extend(scoped.permissions)
+            widenings.extend(scoped.widenings)
+    return permissions, widenings
 
 
 def _empty_policy(

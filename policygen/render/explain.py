@@ -53,6 +53,13 @@ def render(result: Result) -> str:
         lines.append("")
         lines.append("Files that could not be analysed:")
         lines.extend(f"  {e}" for e in result.errors)
+    for other in result.other_principals:
+        lines.append("")
+        lines.append(f"Calls made as {other.principal} (not in this policy; that principal needs them):")
+        for call in other.calls:
+            lines.append(f"  {call.location}: {call.label} made as {other.principal}")
+        for permission in other.permissions:
+            lines.append(f"    needs {permission.action} on {permission.resource}")
     if result.unreachable:
         lines.append("")
         lines.append("Calls the handler cannot reach (not granted; --include-unreachable grants them):")

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from policygen.evidence.cloudtrail import history
-from policygen.model import EvidenceKind, Result, SdkCall
+from policygen.model import EvidenceKind, Permission, Result, SdkCall, Widening
 from policygen.render.json_policy import policy_document
 
 REPORT_SCHEMA = 1
@@ -34,20 +34,8 @@ def as_dict(result: Result) -> dict[str, Any]:
         "lines": analysis.lines,
         "excluded": [{"path": e.path, "reason": e.reason} for e in analysis.excluded],
         "policy": policy_document(result.policy),
-        "permissions": [
-            {
-                "action": p.action,
-                "resource": p.resource,
-                "evidence": [
-                    {"kind": e.kind.value, "source": e.source, "detail": e.detail} for e in p.evidence
-                ],
-            }
-            for p in result.permissions
-        ],
-        "widened": [
-            {"action": w.action, "resource": w.resource, "reason": w.reason, "location": str(w.location)}
-            for w in result.widenings
-        ],
+        "permissions": _permissions(result.permissions),
+        "widened": _widened(result.widenings),
         "unresolved": [
             {"reason": u.reason, "location": str(u.location), "detail": u.detail} for u in result.unresolved
         ],
@@ -57,7 +45,38 @@ def as_dict(result: Result) -> dict[str, Any]:
     if trail:
         for entry, permission in zip(doc["permissions"], result.permissions, strict=True):
             entry["history"] = history(permission)
+    if result.other_principals:
+        # Calls made with other credentials: what each of those principals needs, kept out of
+        # the function's own policy above.
+        doc["other_principals"] = [
+            {
+                "principal": other.principal,
+                "calls": [_call(c) for c in other.calls],
+                "policy": policy_document(other.policy),
+                "permissions": _permissions(other.permissions),
+                "widened": _widened(other.widenings),
+            }
+            for other in result.other_principals
+        ]
     return doc
+
+
+def _permissions(permissions: tuple[Permission, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "action": p.action,
+            "resource": p.resource,
+            "evidence": [{"kind": e.kind.value, "source": e.source, "detail": e.detail} for e in p.evidence],
+        }
+        for p in permissions
+    ]
+
+
+def _widened(widenings: tuple[Widening, ...]) -> list[dict[str, Any]]:
+    return [
+        {"action": w.action, "resource": w.resource, "reason": w.reason, "location": str(w.location)}
+        for w in widenings
+    ]
 
 
 def render(result: Result) -> str:

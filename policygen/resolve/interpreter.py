@@ -33,7 +33,7 @@ from policygen.model import (
     Text,
     Unresolved,
 )
-from policygen.resolve import callbacks, containers, sdk, wrappers
+from policygen.resolve import callbacks, containers, credentials, sdk, wrappers
 from policygen.resolve.values import (
     EMPTY,
     MAX_ALTERNATIVES,
@@ -42,6 +42,7 @@ from policygen.resolve.values import (
     ClassRef,
     ClientV,
     CollectionV,
+    CredentialsV,
     DictV,
     External,
     FuncKey,
@@ -337,7 +338,7 @@ class Program:
             call.service,
             call.method,
             call.note,
-            region,
+            region + "@" + (call.principal or ""),
             _arguments_text(call.arguments),
         )
         self.calls[where][key] = call
@@ -914,6 +915,8 @@ class Frame:
                 out.extend(picked or container.items or [unknown("element")])
             elif isinstance(container, External) and container.qualname == "os.environ":
                 out.append(self.environ(keys, None, required=True))
+            elif isinstance(container, CredentialsV):
+                out.append(one(container))  # ``creds["AccessKeyId"]``: still that principal's
             elif isinstance(container, Unknown):
                 key = next((t.known for t in texts(keys) if t.known), "...")
                 out.append(unknown(f"{container.reason}[{key!r}]"))
@@ -973,6 +976,8 @@ class Frame:
             # A session from a factory the analysis cannot follow (c7n's local_session(factory)):
             # ``.client("ec2")`` with a boto3 service name is a boto3 client.
             return one(SdkMethod(SessionV(None, inferred=True), attr))
+        if isinstance(value, CredentialsV) and attr == "get":
+            return one(SdkMethod(value, attr))
         if isinstance(value, DictV | Str) and attr in {
             "get",
             "items",
@@ -1041,6 +1046,7 @@ class Frame:
 
     # calls ---------------------------------------------------------------------------------
     current_line = 0
+    principal: str | None = None  # set while an SDK object made from other credentials is called
 
     @property
     def classes(self) -> Mapping[FuncKey, ClassInfo]:
@@ -1119,9 +1125,14 @@ class Frame:
         if isinstance(func, External):
             return self.call_external(func.qualname, args, kwargs, line)
         if isinstance(func, SdkMethod):
-            if isinstance(func.receiver, DictV | Str):
+            if isinstance(func.receiver, DictV | Str | CredentialsV):
                 return self.builtin_method(func.receiver, func.name, args, kwargs)
-            return sdk.call(self, func, args, kwargs, Location(self.path, line))
+            # What the receiver's calls record is made as whoever its credentials belong to.
+            outer, self.principal = self.principal, credentials.principal_of(func.receiver)
+            try:
+                return sdk.call(self, func, args, kwargs, Location(self.path, line))
+            finally:
+                self.principal = outer
         return unknown("the result of a call the analysis does not follow")
 
     def call_function(
@@ -1251,6 +1262,8 @@ class Frame:
     def builtin_method(
         self, receiver: Value, name: str, args: tuple[Values, ...], kwargs: dict[str | None, Values]
     ) -> Values:
+        if isinstance(receiver, CredentialsV):
+            return one(receiver)
         if isinstance(receiver, DictV):
             if name == "get" and args:
                 found = self.index(one(receiver), args[0])
@@ -1316,19 +1329,19 @@ class Frame:
         kind: CallKind,
         note: str = "",
         region: Text | None = None,
+        principal: str | None = None,
     ) -> None:
         if service is None:
             self.p.record_unresolved(
                 Unresolved("a client whose service is computed at run time", location, f".{method}()"),
-                self.key,
+                self.record_key,
             )
             return
         arguments = tuple(Argument(name, _arg_values(values)) for name, values in sorted(kwargs.items()))
         if self.dead:
             note = f"{note}, {self.dead}" if note else self.dead
-        self.p.record_call(
-            SdkCall(service, method, arguments, location, kind, region, True, note), self.record_key
-        )
+        call = SdkCall(service, method, arguments, location, kind, region, True, note, principal or self.principal)
+        self.p.record_call(call, self.record_key)
 
     def unresolved_here(self, reason: str, location: Location, detail: str = "") -> None:
         self.p.record_unresolved(Unresolved(reason, location, detail), self.record_key)

@@ -14,7 +14,7 @@ from botocore import xform_name
 
 from policygen import mapping
 from policygen.model import CallKind, Hole, Location, Text
-from policygen.resolve import boto3_model, wrappers
+from policygen.resolve import boto3_model, credentials, wrappers
 from policygen.resolve.frame import Site
 from policygen.resolve.values import (
     EMPTY,
@@ -74,7 +74,11 @@ def call_external(
     if qualname in RESOURCE_FACTORIES:
         return make_clients(frame, args, kwargs, location, resource=True)
     if qualname in SESSION_FACTORIES:
-        return frozenset(SessionV(region) for region in _regions(kwargs))
+        return frozenset(
+            SessionV(region, principal=principal)
+            for region in _regions(kwargs)
+            for principal in credentials.principals(kwargs)
+        )
     return wrappers.call_external(frame, qualname, args, kwargs, location)
 
 
@@ -95,18 +99,19 @@ def make_clients(
     names = args[0] if args else kwargs.get("service_name", EMPTY)
     out: set[Value] = set()
     regions = _regions(kwargs, session.region if session is not None else None)
+    principals = credentials.principals(kwargs, session.principal if session is not None else None)
     for text in texts(names) if names else ():
         service = text.known
         if service is None:
             frame.unresolved_here("a client whose service name is computed at run time", location, str(text))
-            out.update(ClientV(None, region) for region in regions)
+            out.update(ClientV(None, region, p) for region in regions for p in principals)
         elif resource:
             if boto3_model.has_resource_api(service):
-                out.add(ResourceV(service, ""))
+                out.update(ResourceV(service, "", principal=p) for p in principals)
             else:
                 frame.unresolved_here(f"boto3 has no resource API for '{service}'", location)
         else:
-            out.update(ClientV(service, region) for region in regions)
+            out.update(ClientV(service, region, p) for region in regions for p in principals)
     if not names:
         frame.unresolved_here("a client created without a service name", location)
     return frozenset(out) or unknown("client")
@@ -121,7 +126,7 @@ def attribute(frame: Site, value: Value, attr: str, location: Location) -> Value
         and attr == "client"
         and isinstance(value.receiver, ResourceV)
     ):
-        return one(ClientV(value.receiver.service))
+        return one(ClientV(value.receiver.service, principal=value.receiver.principal))
     if isinstance(value, ClientV) and attr == "meta":
         return unknown("client.meta")
     if isinstance(value, ResourceV):
@@ -266,6 +271,7 @@ def record_passed_methods(
                 Location(frame.path, frame.current_line),
                 CallKind.CLIENT,
                 "passed to a helper",
+                principal=method.receiver.principal,
             )
         out.append(
             frozenset(SdkMethod(v.receiver, v.name, passed=True) if v in passed else v for v in values)
@@ -362,6 +368,8 @@ def client_call(
             f"positional arguments to {service}.{name}() (boto3 takes keyword arguments only)", location
         )
     frame.record(service, name, kwargs, location, CallKind.CLIENT, region=client.region)
+    if service == "sts" and name in credentials.ASSUMING:
+        return credentials.assumed(kwargs)
     return unknown(f"the response of {service}.{name}()")
 
 
@@ -520,7 +528,11 @@ def _new_resource(
         elif ident.source in {"response", "data"}:
             new[ident.target] = one(Str(Text((Hole(f"the {returned.type} {ident.target} AWS returns"),))))
     return ResourceV(
-        parent.service, returned.type, tuple(sorted(new.items())), loaded=returned.path is not None
+        parent.service,
+        returned.type,
+        tuple(sorted(new.items())),
+        loaded=returned.path is not None,
+        principal=parent.principal,
     )
 
 
@@ -591,5 +603,6 @@ def collection_items(collection: CollectionV) -> Values:
             made.type,
             tuple(sorted({**dict(made.identifiers), "Key": keys}.items())),
             made.loaded,
+            made.principal,
         )
     return one(made)

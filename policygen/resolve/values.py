@@ -101,12 +101,14 @@ class PartialV:
 class SessionV:
     region: Text | None = None
     inferred: bool = False  # ``<untraceable>.client("s3")``: taken for a boto3 session
+    principal: str | None = None  # made from other credentials: whose (see `CredentialsV`)
 
 
 @dataclass(frozen=True)
 class ClientV:
     service: str | None  # None: computed at run time
     region: Text | None = None
+    principal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,15 @@ class ResourceV:
     type: str  # "" for the service resource
     identifiers: tuple[tuple[str, Values], ...] = ()
     loaded: bool = False  # its data came with the response that made it: reading attributes calls nothing
+    principal: str | None = None
+
+
+@dataclass(frozen=True)
+class CredentialsV:
+    """Credentials of another principal (``sts.assume_role(...)["Credentials"]``, or any of its
+    keys): clients made from them act as that principal, not as the function's role."""
+
+    principal: str  # the role ARN pattern, or OTHER_CREDENTIALS
 
 
 @dataclass(frozen=True)
@@ -183,10 +194,12 @@ Value = (
     | BatchWriterV
     | WrapperV
     | SdkMethod
+    | CredentialsV
 )
 Values = frozenset[Value]
 
 EMPTY: Values = frozenset()
+OTHER_CREDENTIALS = "other credentials"
 
 
 @functools.lru_cache(maxsize=65536)

@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from policygen.cli import main
 from policygen.model import Target
 from policygen.options import Options
-from policygen.options import Options
 from policygen.pipeline import generate
 
 TARGET = Target("aws", "us-east-1", "123456789012")

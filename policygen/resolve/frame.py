@@ -50,8 +50,10 @@ class Site(Protocol):
         kind: CallKind,
         note: str = "",
         region: Text | None = None,
+        principal: str | None = None,
     ) -> None:
-        """One AWS call the code makes (``service`` None: computed at run time, unresolved)."""
+        """One AWS call the code makes (``service`` None: computed at run time, unresolved;
+        ``principal``: made with other credentials, whose)."""
 
     def unresolved_here(self, reason: str, location: Location, detail: str = "") -> None: ...
 

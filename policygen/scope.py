@@ -278,6 +278,10 @@ def _arns(
                 continue
         for text in _argument_texts(source, member, widen):
             for value, extra in _transform(transform, text, option.type):
+                if variable.endswith("WithoutLeadingSlash"):
+                    # The ARN's own variable says so (SSM's parameter ARN), whatever the member:
+                    # a list of names ("/shop/a") is stripped as a single name is.
+                    value = _strip_leading_slash(value)
                 values.append((variable, value, extra))
         per_variable.append(values)
     out = []
@@ -328,10 +332,7 @@ def _transform(name: str, text: Text, resource_type: str) -> list[tuple[Text, di
             return [(Text((*text.parts, "-??????")), {})]
         return [(text, {})]
     if name == "strip_slash":
-        parts = list(text.parts)
-        if parts and isinstance(parts[0], str):
-            parts[0] = parts[0].lstrip("/")
-        return [(Text(tuple(parts)), {})]
+        return [(_strip_leading_slash(text), {})]
     if name == "lambda_function":
         return [_lambda_function(text)]
     if name == "url_last_segment":
@@ -345,6 +346,13 @@ def _transform(name: str, text: Text, resource_type: str) -> list[tuple[Text, di
     if name == "profile_model":
         return [(_profile_model(text), {})]
     return [(text, {})]
+
+
+def _strip_leading_slash(text: Text) -> Text:
+    parts = list(text.parts)
+    if parts and isinstance(parts[0], str):
+        parts[0] = parts[0].lstrip("/")
+    return Text(tuple(parts))
 
 
 _NOTE = "_note"  # an `extra` key of `_transform` that carries a reason to report, not an ARN part

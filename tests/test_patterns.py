@@ -483,3 +483,53 @@ def test_recursive_structure_building_terminates(tmp_path):
     assert ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q") in {
         (p.action, p.resource) for p in result.permissions
     }
+
+
+PARAM = "arn:aws:ssm:us-east-1:123456789012:parameter/"
+
+
+def test_ssm_parameter_names_lose_their_leading_slash_on_every_path(tmp_path):
+    """The parameter ARN holds the name without its leading slash, whether the name comes alone
+    (Name, Path), in a list (Names) or through Powertools; a name without a slash is kept whole."""
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(
+            """
+            import boto3
+            from aws_lambda_powertools.utilities import parameters
+            ssm = boto3.client("ssm")
+            def handler(e, c):
+                ssm.get_parameter(Name="/shop/one")
+                ssm.get_parameters(Names=["/shop/a", "plain-b"])
+                ssm.get_parameters_by_path(Path="/shop/cfg")
+                ssm.put_parameter(Name="/shop/p", Value="v", Type="String")
+                ssm.delete_parameter(Name="/shop/d")
+                ssm.delete_parameters(Names=["/shop/e", "plain-f"])
+                parameters.get_parameters_by_name({"/shop/pt": {}})
+                parameters.set_parameter("/shop/set", "v")
+            """
+        )
+    )
+    granted = {(p.action, p.resource) for p in run(tmp_path, Case("ssm", {})).permissions}
+    assert granted == {
+        ("ssm:GetParameter", PARAM + "shop/one"),
+        ("ssm:GetParameter", PARAM + "shop/pt"),
+        ("ssm:GetParameters", PARAM + "shop/a"),
+        ("ssm:GetParameters", PARAM + "plain-b"),
+        ("ssm:GetParameters", PARAM + "shop/pt"),
+        ("ssm:GetParametersByPath", PARAM + "shop/cfg"),
+        ("ssm:PutParameter", PARAM + "shop/p"),
+        ("ssm:PutParameter", PARAM + "shop/set"),
+        ("ssm:DeleteParameter", PARAM + "shop/d"),
+        ("ssm:DeleteParameters", PARAM + "shop/e"),
+        ("ssm:DeleteParameters", PARAM + "plain-f"),
+    }
+
+
+def test_a_slash_inside_a_parameter_name_is_kept(tmp_path):
+    """Only the leading slash goes: a name from the environment keeps its inner slashes, and a
+    list of names is never widened to every parameter."""
+    (tmp_path / "app.py").write_text(
+        'import os, boto3\ndef handler(e, c):\n    boto3.client("ssm").delete_parameters(Names=[os.environ["P"]])\n'
+    )
+    result = generate(tmp_path, Options(environment={"P": "/a/b/c"}, target=TARGET))
+    assert {(p.action, p.resource) for p in result.permissions} == {("ssm:DeleteParameters", PARAM + "a/b/c")}

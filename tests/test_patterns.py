@@ -533,3 +533,38 @@ def test_a_slash_inside_a_parameter_name_is_kept(tmp_path):
     )
     result = generate(tmp_path, Options(environment={"P": "/a/b/c"}, target=TARGET))
     assert {(p.action, p.resource) for p in result.permissions} == {("ssm:DeleteParameters", PARAM + "a/b/c")}
+
+
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+
+
+def test_create_secret_is_scoped_to_the_secret_it_names(tmp_path):
+    """CreateSecret names its secret with Name, as other calls do with SecretId: the grant is that
+    secret (with the random suffix Secrets Manager appends), directly or through Powertools."""
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(
+            """
+            import boto3
+            from aws_lambda_powertools.utilities import parameters
+            def handler(e, c):
+                boto3.client("secretsmanager").create_secret(Name="shop/api-key", SecretString="x")
+                parameters.set_secret("shop/webhook", "v")
+            """
+        )
+    )
+    granted = {(p.action, p.resource) for p in generate(tmp_path, Options(target=TARGET)).permissions}
+    assert {r for a, r in granted if a == "secretsmanager:CreateSecret"} == {
+        SECRET + "shop/api-key-??????",
+        SECRET + "shop/webhook-??????",
+    }
+
+
+def test_create_secret_with_an_unknown_name_is_widened_and_reported(tmp_path):
+    """Only the part of the name the code does not fix is a wildcard, and it is reported."""
+    (tmp_path / "app.py").write_text(
+        'import boto3\ndef handler(e, c):\n    boto3.client("secretsmanager").create_secret(Name=e["tenant"] + "/token")\n'
+    )
+    result = generate(tmp_path, Options(target=TARGET))
+    granted = {(p.action, p.resource) for p in result.permissions}
+    assert granted == {("secretsmanager:CreateSecret", SECRET + "*/token-??????")}
+    assert result.widenings, "the wildcard in the secret name must be reported"

@@ -269,15 +269,13 @@ CASES = [
         """
         },
         {
-            # GetParameters is granted too; its ARN is the mapping's (Names|list_items) to scope
             ("ssm:GetParameter", SSM + "shop/a"),
             ("ssm:GetParameter", SSM + "shop/b"),
+            ("ssm:GetParameters", SSM + "shop/a"),
+            ("ssm:GetParameters", SSM + "shop/b"),
             ("ssm:PutParameter", SSM + "shop/last-run"),
             ("secretsmanager:PutSecretValue", SECRET + "shop/token-??????"),
-            (
-                "secretsmanager:CreateSecret",
-                SECRET + "*",
-            ),  # CreateSecret's Name is not bound by the mapping: widened
+            ("secretsmanager:CreateSecret", SECRET + "shop/token-??????"),
         },
         {"ssm:GetParametersByPath", "secretsmanager:GetSecretValue"},
         env={"POWERTOOLS_SERVICE_NAME": "shop"},

@@ -130,11 +130,11 @@ def test_a_bad_module_source_is_that_module_s_problem_only(tmp_path, source, mes
         },
     )
     found = specs(project)
-    assert found["aws_lambda_function.good"].skipped is None
-    assert message in found["module.broken"].skipped
+    assert found["aws_lambda_function.good"].error is None
+    assert message in found["module.broken"].error and found["module.broken"].skipped is None
     result = run(str(project), "--format", "json-report")
-    assert result.exit_code == 0, result.output
-    assert "module.broken: not analysed" in result.stderr
+    assert result.exit_code == 2, result.output  # a failure, as a SAM or Serverless function's
+    assert "module.broken: no policy:" in result.stderr
     assert "sqs:SendMessage" in result.stdout
 
 
@@ -170,7 +170,7 @@ def test_a_count_that_cannot_be_evaluated_says_which_variable(tmp_path):
     )
     [spec] = specs(tmp_path).values()
     assert spec.name == "aws_lambda_function.fn"
-    assert "give --var n=..." in spec.skipped
+    assert "give --var n=..." in spec.error
     assert [s.name for s in tf.read(tmp_path, TARGET, {"n": "2"})] == [
         "aws_lambda_function.fn[0]",
         "aws_lambda_function.fn[1]",
@@ -295,12 +295,43 @@ def test_code_policygen_cannot_see_is_that_function_s_problem(tmp_path):
     )
     found = specs(tmp_path)
     assert found["aws_lambda_function.good"].skipped is None
-    assert "nowhere does not exist" in found["aws_lambda_function.gone"].skipped
-    assert "in S3" in found["aws_lambda_function.remote"].skipped
+    # A folder or archive the configuration names and that is not there: the function's failure.
+    assert "nowhere does not exist" in found["aws_lambda_function.gone"].error
     assert (
         "build/prebuilt.zip does not exist (built outside Terraform?"
-        in found["aws_lambda_function.prebuilt"].skipped
+        in found["aws_lambda_function.prebuilt"].error
     )
+    # Code that is not in the repository at all: not analysed, not a failure.
+    assert "in S3" in found["aws_lambda_function.remote"].skipped
+    assert found["aws_lambda_function.remote"].error is None
+
+
+@pytest.mark.parametrize(("second_code", "exit_code"), [("missing", 2), ("src", 0)])
+def test_one_broken_function_fails_alone_and_the_good_one_gets_its_policy(tmp_path, second_code, exit_code):
+    """A Terraform function whose code folder is missing is that function's failure (exit 2),
+    reported with the file and line; the good function's policy is still written. With both
+    folders present, both policies are written and the run succeeds."""
+    write(
+        tmp_path / "project",
+        {
+            "main.tf": FUNCTION.format(name="good", code="src") + FUNCTION.format(name="second", code=second_code),
+            "src/app.py": HANDLER,
+        },
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(str(tmp_path / "project"), "-o", str(out))
+    assert result.exit_code == exit_code, result.output
+    written = sorted(p.name for p in out.iterdir())
+    assert all("sqs:SendMessage" in (out / name).read_text() for name in written)
+    if exit_code:
+        assert "error: aws_lambda_function.second: no policy: main.tf:" in result.stderr
+        assert "./missing does not exist" in result.stderr
+        assert "1 of 2 functions got their policy" in result.stderr
+        assert len(written) == 1 and "good" in written[0]
+    else:
+        assert "no policy" not in result.stderr
+        assert len(written) == 2
 
 
 # the registry module ----------------------------------------------------------------------------

@@ -30,6 +30,12 @@ ARCHIVES = (("data", "archive_file"), ("resource", "archive_file"))
 OBJECTS = ("aws_s3_object", "aws_s3_bucket_object")
 
 
+class NotInRepository(DeploymentError):
+    """The function's code is not among the files policygen may read (in S3, outside the
+    repository): the function is listed as not analysed, like another runtime's. Every other
+    `DeploymentError` of a function is that function's failure."""
+
+
 @dataclass(frozen=True)
 class Code:
     folder: str | None = None  # relative to the project
@@ -44,7 +50,7 @@ def of_function(instance: Instance, body: dict[str, Any], each: Each | None, wha
     if "s3_key" in body or "s3_bucket" in body:
         obj = _s3_object(instance, body, each)
         if obj is None:
-            raise DeploymentError(
+            raise NotInRepository(
                 f"{what}: its code is in S3 (s3_bucket/s3_key) and no aws_s3_object of this configuration "
                 "uploads it; point policygen at the code"
             )
@@ -54,7 +60,7 @@ def of_function(instance: Instance, body: dict[str, Any], each: Each | None, wha
                 f"{block.where}: {block.type}.{block.name} has no source to read the code from"
             )
         return _package(instance, block.body["source"], object_each, f"{block.type}.{block.name}: source")
-    raise DeploymentError(f"{what}: no filename or s3_bucket/s3_key: policygen cannot see its code")
+    raise NotInRepository(f"{what}: no filename or s3_bucket/s3_key: policygen cannot see its code")
 
 
 def _package(instance: Instance, raw: Any, each: Each | None, what: str) -> Code:
@@ -187,7 +193,7 @@ def _relative(instance: Instance, path: str, what: str, expected: str) -> str:
     target = (project.root / path).resolve()
     relative = project.inside(target)
     if relative is None:
-        raise DeploymentError(
+        raise NotInRepository(
             f"{what}: {path} is outside {project.outside()}; policygen reads no files there"
         )
     exists = {"dir": target.is_dir(), "file": target.is_file(), "any": target.exists()}[expected]

@@ -3,8 +3,9 @@
 Functions are ``aws_lambda_function`` resources (one per ``count``/``for_each`` instance, named
 by its index or key) and calls of the registry Lambda module, in the root module and in every
 local module it calls, however nested (``module.api.aws_lambda_function.this``). A function that
-cannot be read (its module's source is missing, its code is out of sight, another runtime) is
-listed with the reason and never stops the others.
+cannot be read (its module's source is missing, its code folder does not exist) is that
+function's failure; one whose code is not Python or not in the repository is listed as not
+analysed, with the reason. Neither stops the others.
 """
 
 from __future__ import annotations
@@ -55,6 +56,15 @@ def read(root: Path, target: Target, variables: Mapping[str, str]) -> list[Funct
     return specs
 
 
+def _failed(address: str, where: str, exc: DeploymentError) -> FunctionSpec:
+    """A function (or every function of a module) the reader could not read: that function's
+    failure, reported while the others are analysed, as SAM and Serverless functions are. Code
+    that is not in the repository is not a failure: the function is listed as not analysed."""
+    if isinstance(exc, code_.NotInRepository):
+        return skipped(address, where, str(exc))
+    return FunctionSpec.unreadable(address, where, str(exc))
+
+
 def _with_note(function: FunctionSpec, note: str) -> FunctionSpec:
     return replace(function, notes=(*function.notes, note))
 
@@ -75,10 +85,9 @@ def _walk(
                     specs.append(skipped(where, block.where, reason))
                     continue
                 code = code_.of_function(instance, block.body, each, f"{block.where}: {where}")
+                specs.append(spec(function, code, references))
             except DeploymentError as exc:
-                specs.append(skipped(where, block.where, str(exc)))
-                continue
-            specs.append(spec(function, code, references))
+                specs.append(_failed(where, block.where, exc))
     for name, block in sorted(instance.config.modules.items()):
         kind = modules.kind(block)
         address = f"{instance.prefix()}module.{name}"
@@ -102,7 +111,7 @@ def _walk(
                 else:
                     child = modules.child(instance, block, each)
             except DeploymentError as exc:
-                specs.append(skipped(where, block.where, str(exc)))
+                specs.append(_failed(where, block.where, exc))
                 continue
             if kind == "local":
                 _walk(child, specs, references, remote)
@@ -114,10 +123,11 @@ def _instances(
     try:
         instances = instance.instances_of(block)
     except DeploymentError as exc:
-        specs.append(skipped(address, block.where, str(exc)))
+        specs.append(_failed(address, block.where, exc))
         return []
     if isinstance(instances, Text):
-        specs.append(skipped(address, block.where, f"{instances}; give the variables it needs with --var"))
+        reason = f"{block.where}: {address}: {instances}; give the variables it needs with --var"
+        specs.append(FunctionSpec.unreadable(address, block.where, reason))
         return []
     return instances
 

@@ -272,7 +272,7 @@ def _code(caller: Instance, inputs: Inputs, address: str) -> code_.Code:
             if path is None:
                 raise DeploymentError(f"{what}: local_existing_package cannot be evaluated")
             return code_.of_zip(caller, path, f"{what}: local_existing_package")
-        raise DeploymentError(
+        raise code_.NotInRepository(
             f"{what}: its package is in S3 (s3_existing_package); point policygen at the code"
         )
     source_path = inputs.get("source_path")
@@ -287,5 +287,5 @@ def _code(caller: Instance, inputs: Inputs, address: str) -> code_.Code:
             raise DeploymentError(f"{what}: source_path {as_text(entry_path)} cannot be evaluated")
         entries.append((text, known(prefix) or "" if isinstance(prefix, Text) else ""))
     if not entries:
-        raise DeploymentError(f"{what}: no source_path: policygen cannot see its code")
+        raise code_.NotInRepository(f"{what}: no source_path: policygen cannot see its code")
     return code_.of_paths(caller, entries, f"{what}: source_path")

@@ -68,6 +68,33 @@ def read_functions(
     return None
 
 
+def _with_python_handler(spec: FunctionSpec, root: Path) -> FunctionSpec:
+    """The spec with its handler in the dotted form, or listed as not analysed when the handler
+    is a file of the package that is not Python (``run.sh`` started by an exec wrapper such as the
+    Lambda Web Adapter's, ``bootstrap`` of a custom runtime): Lambda runs that file, not a Python
+    ``module.function``, so there is no Python entry point to analyse."""
+    if not spec.handler or spec.skipped is not None or spec.error is not None:
+        return spec
+    handler = spec.handler.strip()
+    module_path = normalize_handler(handler).rpartition(".")[0].replace(".", "/")
+    candidates = {handler} | ({module_path + ".py", module_path + "/__init__.py"} if module_path else set())
+    if spec.bundle is not None:
+        names = {f.path for f in spec.bundle.files}
+        present = {c for c in candidates if c in names}
+    else:
+        present = {c for c in candidates if (root / spec.code_dir / c).is_file()}
+    is_module = bool(present - {handler})
+    wrapped = any(name == "AWS_LAMBDA_EXEC_WRAPPER" for name, _ in spec.environment)
+    if not is_module and (handler in present or wrapped):
+        return replace(
+            spec,
+            skipped=f"its handler {handler} is not a Python module.function but "
+            + ("a file of its code that is not Python" if handler in present else "what its exec wrapper runs")
+            + " (a script run by an exec wrapper, or a custom runtime's bootstrap): no Python entry point to analyse",
+        )
+    return replace(spec, handler=normalize_handler(handler))
+
+
 def generate_project(path: str | Path, options: Options | None = None) -> ProjectResult | None:
     """Every function the deployment files under ``path`` declare, analysed; None if there are
     no deployment files. ``options.handler`` replaces the handler of the one function analysed
@@ -81,8 +108,9 @@ def generate_project(path: str | Path, options: Options | None = None) -> Projec
     if found is None:
         return None
     kind, source, specs = found
-    specs = [replace(s, handler=normalize_handler(s.handler)) if s.handler else s for s in specs]
     function, handler = options.function, options.handler
+    # --handler names the Python entry point itself (the app behind a wrapper script, say).
+    specs = [_with_python_handler(s, root) if handler is None else s for s in specs]
     if function is not None:
         chosen = [s for s in specs if function in (s.name, s.name.split(".")[-1])]
         if not chosen:

@@ -412,3 +412,83 @@ def test_the_fields_an_eventbridge_rule_fixes_scope_the_handler_calls(tmp_path):
         "arn:aws:s3:::acme-inbox/scans/*",
         "arn:aws:s3:::acme-archive-123456789012/scans/*",
     }
+
+
+WRAPPED = """
+    Transform: AWS::Serverless-2016-10-31
+    Globals:
+      Function:
+        Runtime: python3.12
+    Resources:
+      PyFunction:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src
+          Handler: app.handler
+      WebFunction:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src
+          Handler: run.sh
+      LayerScriptFunction:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src
+          Handler: serve.sh
+          Environment:
+            Variables:
+              AWS_LAMBDA_EXEC_WRAPPER: /opt/bootstrap
+      CustomFunction:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src
+          Handler: bootstrap
+          Runtime: provided.al2023
+"""
+
+
+def test_a_handler_that_is_not_python_is_listed_as_not_analysed(tmp_path):
+    """run.sh in a Python runtime (started by an exec wrapper), a script the wrapper runs from a
+    layer, a custom runtime's bootstrap: listed with the reason; the Python function gets its
+    policy and the run succeeds."""
+    root = project(tmp_path, WRAPPED)
+    (root / "src" / "run.sh").write_text("#!/bin/sh\nexec python -m app\n")
+    result = CliRunner().invoke(main, ["generate", str(root), "--no-cache", "--format", "json-report"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert list(report["functions"]) == ["PyFunction"]
+    reasons = {name: entry["reason"] for name, entry in report["not_analysed"].items()}
+    assert "its handler run.sh is not a Python module.function but a file of its code" in reasons["WebFunction"]
+    assert "serve.sh is not a Python module.function but what its exec wrapper runs" in reasons["LayerScriptFunction"]
+    assert reasons["CustomFunction"] == "runtime provided.al2023 is not Python"
+    assert "WebFunction: not analysed: its handler run.sh" in result.stderr
+
+
+def test_a_python_handler_beside_a_script_is_analysed_and_a_missing_one_is_an_error(tmp_path):
+    """A handler whose module exists is Python even when a script of that name sits beside it; a
+    handler that names nothing in the code (and no wrapper) is still that function's error."""
+    root = project(
+        tmp_path,
+        """
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          PyFunction:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src
+              Handler: app.handler
+              Runtime: python3.12
+          TypoFunction:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src
+              Handler: ap.handler
+              Runtime: python3.12
+        """,
+    )
+    (root / "src" / "app.handler").write_text("not python\n")
+    result = generate_project(root, Options(target=TARGET, cache_dir=None))
+    assert result is not None and result.skipped == ()
+    assert [f.spec.name for f in result.functions] == ["PyFunction"]
+    assert [f.spec.name for f in result.failures] == ["TypoFunction"]
+    assert "no module ap" in result.failures[0].message

@@ -492,3 +492,45 @@ def test_a_python_handler_beside_a_script_is_analysed_and_a_missing_one_is_an_er
     assert [f.spec.name for f in result.functions] == ["PyFunction"]
     assert [f.spec.name for f in result.failures] == ["TypoFunction"]
     assert "no module ap" in result.failures[0].message
+
+
+SINGLE_FILE = """
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      FileFunction:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src/app.py
+          Handler: app.handler
+          Runtime: python3.12
+      GoneFunction:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src/gone.py
+          Handler: gone.handler
+          Runtime: python3.12
+"""
+
+
+def test_a_code_uri_naming_one_file_is_that_file_packaged_alone(tmp_path):
+    """CodeUri: src/app.py packages that one file at the top of the zip, so Handler app.handler
+    finds it; a file that is not there is still that function's error, and the other runs."""
+    root = project(tmp_path, SINGLE_FILE)
+    (root / "src" / "other.py").write_text("import boto3\nboto3.client('s3').delete_bucket(Bucket='b')\n")
+    result = generate_project(root, Options(target=TARGET, cache_dir=None))
+    assert result is not None
+    [function] = result.functions
+    assert function.spec.name == "FileFunction" and function.spec.bundle is not None
+    assert [f.path for f in function.spec.bundle.files] == ["app.py"]  # other.py is not packaged
+    code_actions = {p.action for p in function.result.permissions if not p.action.startswith("logs:")}
+    assert code_actions == {"sqs:SendMessage"}  # not other.py's s3:DeleteBucket
+    [failure] = result.failures
+    assert failure.spec.name == "GoneFunction" and "src/gone.py does not exist" in failure.message
+
+
+def test_a_single_file_code_uri_must_hold_the_handler_module(tmp_path):
+    root = project(tmp_path, SINGLE_FILE.replace("Handler: app.handler", "Handler: other.handler"))
+    (root / "src" / "other.py").write_text("def handler(e, c):\n    return None\n")
+    result = generate_project(root, Options(function="FileFunction", target=TARGET, cache_dir=None))
+    assert result is not None and not result.functions
+    assert "no module other" in result.failures[0].message

@@ -419,8 +419,8 @@ def _not_analysable(config: Mapping[str, Any], is_sam: bool) -> str | None:
 def _packaged_code(
     path: Path, label: str, config: Mapping[str, Any], is_sam: bool, line: int, ctx: Context
 ) -> tuple[CodeBundle | None, str | None, tuple[str, ...]]:
-    """The code when it is not a folder: inline source (Lambda writes it to ``index.py``) or a
-    zip of the project; or why it cannot be read."""
+    """The code when it is not a folder: inline source (Lambda writes it to ``index.py``), a
+    zip of the project or a single source file; or why it cannot be read."""
     code = config.get("CodeUri") if is_sam else config.get("Code")
     inline = config.get("InlineCode") if is_sam else (code.get("ZipFile") if isinstance(code, dict) else None)
     if inline is not None:
@@ -446,6 +446,16 @@ def _packaged_code(
         return packaged, None, left_out
     if isinstance(code, str) and code.lower().endswith(".jar"):
         return None, f"its code is a Java archive ({code})", ()
+    if isinstance(code, str) and (path.parent / code).is_file():
+        # CodeUri (or a packaged Code) naming one file: SAM and `cloudformation package` zip that
+        # file alone, at the top of the package, as Terraform's archive_file source_file does.
+        single = (path.parent / code).resolve()
+        try:
+            single.relative_to(path.parent.resolve())
+        except ValueError:
+            return None, f"its code file {code} is outside the project", ()
+        shown = (Path(label).parent / code).as_posix()
+        return bundle.of_files(shown, [bundle.read_file(single, single.name, shown)]), None, ()
     return None, None, ()
 
 

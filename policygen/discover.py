@@ -72,8 +72,7 @@ def discover(root: Path | CodeBundle) -> Discovery:
     if not root.is_dir():
         raise UsageError(f"{root}: not a directory; give the folder that holds the function's code")
     real_root = root.resolve()
-    # A folder that is itself a package imports its modules by its own name (awswrangler/).
-    package = real_root.name if (root / "__init__.py").is_file() and real_root.name.isidentifier() else None
+    package = _folder_package(root, real_root.name)
     found: list[SourceFile] = []
     set_aside: list[SourceFile] = []
     excluded: list[Excluded] = []
@@ -102,6 +101,9 @@ def discover(root: Path | CodeBundle) -> Discovery:
             module, is_package = module_name(relative)
             if module is None and package and relative == "__init__.py":
                 module, is_package = "", True
+            if module is None and relative == "__init__.py":
+                excluded.append(Excluded(relative, _ROOT_INIT))
+                continue
             if module is None:
                 excluded.append(Excluded(relative, "not importable: a dot in the module name"))
                 continue
@@ -119,6 +121,24 @@ def discover(root: Path | CodeBundle) -> Discovery:
                     f"{root}: more than {MAX_FILES} Python files; point policygen at the function's own folder"
                 )
     return Discovery(tuple(found), tuple(excluded), tuple(set_aside))
+
+
+_ROOT_INIT = (
+    "the code folder's own __init__.py: Lambda imports from the folder (the root of sys.path), "
+    "so a module of the folder's name is the one imported"
+)
+
+
+def _folder_package(root: Path, name: str) -> str | None:
+    """The name a code folder that is itself a package imports its modules by (awswrangler/ holds
+    ``from awswrangler.x import y``), or None. Lambda puts the folder at the root of sys.path, so
+    ``import app`` imports ``app.py`` (or ``app/``) inside it when there is one: the folder's own
+    __init__.py never makes it the package ``app`` then, and its modules keep their plain names."""
+    if not (root / "__init__.py").is_file() or not name.isidentifier():
+        return None
+    if (root / f"{name}.py").is_file() or (root / name).is_dir():
+        return None
+    return name
 
 
 def _excluded_dir(path: Path, name: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from policygen.model import Condition, Permission
@@ -184,8 +184,9 @@ NEEDED_RESOURCES = [
     "arn:aws:s3:::a/*",
 ]
 # Concrete resources the brute force evaluates on: each needed one, and for the one pattern among
-# them every resource a short word makes of it.
-WORDS = ["".join(p) for n in range(4) for p in itertools.product("ax/", repeat=n)]
+# them every resource a short word makes of it, over every letter the patterns use (a word ending
+# in "b" is what "arn:aws:s3:::*b" matches inside "a/*").
+WORDS = ["".join(p) for n in range(4) for p in itertools.product("abx/", repeat=n)]
 
 
 def expand(resource: str) -> list[str]:
@@ -204,6 +205,13 @@ statements = st.builds(
 
 
 @settings(max_examples=30, deadline=None)
+@example(  # once reported as a diff bug: the oracle's words had no "b", so it never met "*b" in "a/*"
+    [
+        PolicyStatement(Effect.ALLOW, ("*",), ("*",)),
+        PolicyStatement(Effect.DENY, ("S3:PUTOBJECT",), ("arn:aws:s3:::*b",), not_action=True),
+    ],
+    [("s3:GetObject", "arn:aws:s3:::a/*")],
+)
 @given(
     st.lists(statements, min_size=1, max_size=3),
     st.lists(st.tuples(st.sampled_from(ACTIONS), st.sampled_from(NEEDED_RESOURCES)), min_size=1, max_size=3),

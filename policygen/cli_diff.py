@@ -112,6 +112,16 @@ def _analyse(
     return _Analysed([(f.spec.name, f.spec, f.result) for f in project.functions], bool(project.failures))
 
 
+def _given(files: tuple[Path, ...], role: str | None) -> Current | None:
+    """The current policy the user gives: policy files and/or a live role (with its boundary)."""
+    currents = [read_policy_file(f) for f in files]
+    if role is not None:
+        from policygen.live import read_role
+
+        currents.append(read_role(role))
+    return merge(currents) if currents else None
+
+
 def _current(given: Current | None, name: str, spec: FunctionSpec | None) -> Current | None:
     if given is not None:
         return given
@@ -143,12 +153,7 @@ def diff_command(
     """
     diffs: list[FunctionDiff] = []
     try:
-        currents = [read_policy_file(f) for f in current_files]
-        if current_role is not None:
-            from policygen.live import read_role
-
-            currents.append(read_role(current_role))
-        given = merge(currents) if currents else None
+        given = _given(current_files, current_role)
         analysed = _analyse(**analyse)
     except PolicygenError as exc:
         click.echo(f"policygen: error: {exc}", err=True)
@@ -219,6 +224,7 @@ def baseline_update(out: Path, **analyse: Any) -> None:
     help="The committed baseline folder: fail when the code now needs access it doesn't grant.",
 )
 @_CURRENT
+@_ROLE
 @click.option(
     "--max-excess", type=click.IntRange(0), help="Fail when the current policy grants more unneeded actions."
 )
@@ -234,6 +240,7 @@ def baseline_update(out: Path, **analyse: Any) -> None:
 def check_command(
     baseline_dir: Path | None,
     current_files: tuple[Path, ...],
+    current_role: str | None,
     max_excess: int | None,
     fmt: str,
     output: Path | None,
@@ -244,7 +251,7 @@ def check_command(
     grants access the baseline didn't (approve it with `policygen baseline update`); 8 the
     current policy's unneeded actions are over --max-excess."""
     try:
-        given = merge([read_policy_file(f) for f in current_files]) if current_files else None
+        given = _given(current_files, current_role)
         baseline = read_baseline(baseline_dir) if baseline_dir is not None else None
         analysed = _analyse(**analyse)
     except PolicygenError as exc:
@@ -252,7 +259,9 @@ def check_command(
         sys.exit(Exit.INPUT_ERROR)
     if baseline is None and given is None and all(spec is None for _, spec, _ in analysed.functions):
         click.echo(
-            "policygen: error: nothing to check against: give --baseline DIR and/or --current FILE", err=True
+            "policygen: error: nothing to check against: give --baseline DIR and/or --current FILE "
+            "(or --current-role NAME)",
+            err=True,
         )
         sys.exit(Exit.INPUT_ERROR)
     code = Exit.INPUT_ERROR if analysed.errors else Exit.OK

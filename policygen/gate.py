@@ -4,6 +4,9 @@ The current policy of a function is a policy JSON file given by the user (one do
 of documents), or else the role its deployment declares: the statements the template, serverless
 service or Terraform project gives it, and the AWS managed policies attached to it (expanded from
 the shipped snapshot; one not in the snapshot is reported as unknown, never assumed empty).
+A permissions boundary limits the role: the diff is of identity policies ∩ boundary. A boundary
+policygen cannot read is named in `Current.unknown` and the comparison is incomplete (never
+assumed to allow nothing, or everything, silently).
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from policygen.model import FunctionSpec, Result
 from policygen.policy import managed
 from policygen.policy.diff import Diff, diff
 from policygen.policy.document import PolicyDocument, from_generated, parse_policy, parse_policy_text, to_json
-from policygen.policy.evaluate import ActionCatalog, Containment, View, grants_at_least, unknown_actions
+from policygen.policy.evaluate import (
+    ActionCatalog,
+    Bounded,
+    Containment,
+    Policies,
+    grants_at_least_per_condition,
+    unknown_actions,
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +37,22 @@ class Current:
 
     documents: tuple[PolicyDocument, ...]
     sources: tuple[str, ...]
-    unknown: tuple[str, ...] = ()  # attached managed policies not in the snapshot: the diff is partial
+    # What could not be read (a managed policy not in the snapshot, a policy from a data source or
+    # an unset variable, a boundary): each names what and why; any at all: the diff is partial.
+    unknown: tuple[str, ...] = ()
+    boundary: tuple[PolicyDocument, ...] | None = None  # the permissions boundary, when applied
+    boundary_source: str | None = None
+
+    @property
+    def policies(self) -> Policies:
+        """What the evaluator compares: the documents, under the boundary when there is one."""
+        if self.boundary is None:
+            return self.documents
+        return Bounded(self.documents, self.boundary)
+
+    @property
+    def complete(self) -> bool:
+        return not self.unknown
 
 
 @dataclass(frozen=True)
@@ -79,15 +104,24 @@ def declared(spec: FunctionSpec) -> Current | None:
 
 def diff_function(name: str, result: Result, current: Current) -> FunctionDiff:
     generated = from_generated(result.policy, f"policygen: {name}")
-    return FunctionDiff(name, current, diff(current.documents, result.permissions, generated))
+    return FunctionDiff(name, current, diff(current.policies, result.permissions, generated))
 
 
 def merge(currents: list[Current]) -> Current:
-    """Several policy files together: the union IAM evaluates for one role."""
+    """Several policy files (and at most one role) together: the union IAM evaluates for one
+    role, under that role's boundary."""
+    bounded = [c for c in currents if c.boundary is not None]
+    if len(bounded) > 1:
+        raise PolicyError(
+            ", ".join(c.boundary_source or "?" for c in bounded),
+            "a role has one permissions boundary: give one role's policies at a time",
+        )
     return Current(
         tuple(d for c in currents for d in c.documents),
         tuple(s for c in currents for s in c.sources),
         tuple(u for c in currents for u in c.unknown),
+        bounded[0].boundary if bounded else None,
+        bounded[0].boundary_source if bounded else None,
     )
 
 
@@ -154,12 +188,11 @@ def read_baseline(folder: Path) -> dict[str, PolicyDocument]:
 def new_privilege(
     baseline: PolicyDocument | None, synthesized: PolicyDocument, catalog: ActionCatalog | None = None
 ) -> Containment:
-    """Does ``synthesized`` allow an (action, resource) the approved ``baseline`` doesn't? Both
-    read as they may grant (a conditional grant counts, with or without its condition: a
-    change of conditions alone is not detected). No baseline: anything granted is new."""
-    return grants_at_least(
-        baseline or PolicyDocument(()), synthesized, view_a=View.POSSIBLE, view_b=View.POSSIBLE
-    )
+    """Does ``synthesized`` allow an (action, resource) the approved ``baseline`` doesn't, under
+    some conditions? A condition removed or loosened is new privilege unless the synthesized
+    conditions are provably at least as strict (the same, or more of them): see
+    `grants_at_least_per_condition`. No baseline: anything granted is new."""
+    return grants_at_least_per_condition(baseline or PolicyDocument(()), synthesized, catalog)
 
 
 @dataclass(frozen=True)

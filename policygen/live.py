@@ -1,8 +1,8 @@
 """The current policy of a deployed role, read through boto3: its inline policies
 (`list_role_policies` / `get_role_policy`), its attached managed policies
 (`list_attached_role_policies`, then `get_policy` / `get_policy_version` for the default
-version) and whether it has a permissions boundary. The boundary is not yet applied to the diff:
-it is named in `Current.unknown`, as missing permissions it would deny go unreported."""
+version) and its permissions boundary (``get_role``'s ``PermissionsBoundary``, read the same way
+as a managed policy), which the diff applies: identity policies ∩ boundary."""
 
 from __future__ import annotations
 
@@ -40,18 +40,28 @@ def read_role(role: str, client: Any = None) -> Current:
                 sources.append(f"role {role} inline policy {name}")
         for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role):
             for attached in sorted(page["AttachedPolicies"], key=lambda p: p["PolicyArn"]):
-                arn = attached["PolicyArn"]
-                version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-                raw = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-                documents.append(_document(raw, arn))
-                sources.append(f"{arn} ({version})")
-    except botocore.exceptions.BotoCoreError as exc:
+                document, source = _managed(iam, attached["PolicyArn"])
+                documents.append(document)
+                sources.append(source)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         raise PolicyError(f"role {role}", f"cannot read the role's policies: {exc}") from exc
-    except botocore.exceptions.ClientError as exc:
-        raise PolicyError(f"role {role}", f"cannot read the role's policies: {exc}") from exc
-    boundary = (details.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-    if boundary:
-        unknown.append(
-            f"permissions boundary {boundary}: not applied (permissions it denies are not reported missing)"
-        )
-    return Current(tuple(documents), tuple(sources), tuple(unknown))
+    arn = (details.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    if not arn:
+        return Current(tuple(documents), tuple(sources), tuple(unknown))
+    try:
+        boundary, source = _managed(iam, arn)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        raise PolicyError(
+            f"role {role}",
+            f"cannot read its permissions boundary {arn} ({exc}): check the ARN the role names "
+            "and that these credentials may call iam:GetPolicy and iam:GetPolicyVersion on it",
+        ) from exc
+    where = f"permissions boundary {source}"
+    return Current(tuple(documents), (*sources, where), tuple(unknown), (boundary,), where)
+
+
+def _managed(iam: Any, arn: str) -> tuple[PolicyDocument, str]:
+    """A managed policy's default version, and where it was read."""
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    raw = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return _document(raw, arn), f"{arn} ({version})"

@@ -3,20 +3,24 @@ property test of "new privilege"."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from click.testing import CliRunner
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policygen.cli import main
 from policygen.gate import BASELINE_FILE, Exit, new_privilege
-from policygen.policy.document import PolicyDocument
-from policygen.policy.evaluate import View
+from policygen.model import Condition
+from policygen.policy.document import Effect, PolicyDocument, PolicyStatement
+from policygen.policy.evaluate import View, is_allowed
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_policy_evaluate import CATALOG, brute_allowed, pairs
+from test_policy_evaluate import CATALOG, brute_allowed, statements
 
 PUT = """import os
 import boto3
@@ -102,13 +106,94 @@ def test_nothing_to_check_against_is_an_input_error(tmp_path):
     assert result.exit_code == 2 and "--baseline DIR" in result.stderr
 
 
-@settings(max_examples=100, deadline=None)
+# Conditions as the gate reads them: each distinct (operator, key, values) is a proposition of its
+# own; a statement applies in a world where all of its conditions hold. "No new privilege" must
+# hold exactly when, in every world, each pair the synthesized policy allows was allowed before.
+MFA = Condition("Bool", "aws:MultiFactorAuthPresent", ("true",))
+NO_MFA = Condition("Bool", "aws:MultiFactorAuthPresent", ("false",))  # same key, another value
+VPC = Condition("StringEquals", "aws:SourceVpc", ("vpc-1",))
+CONDITION_SETS: list[tuple[Condition, ...]] = [(), (), (MFA,), (NO_MFA,), (VPC,), (MFA, VPC)]
+conditioned = st.builds(lambda s, c: replace(s, conditions=c), statements, st.sampled_from(CONDITION_SETS))
+policies = st.lists(conditioned, min_size=1, max_size=3).map(lambda s: PolicyDocument(tuple(s)))
+
+
+def _loosened(document: PolicyDocument, index: int, conditions: tuple[Condition, ...]) -> PolicyDocument:
+    """The same policy with one statement's conditions changed (a condition-only change)."""
+    listed = list(document.statements)
+    listed[index % len(listed)] = replace(listed[index % len(listed)], conditions=conditions)
+    return PolicyDocument(tuple(listed))
+
+
+pairs = st.one_of(
+    st.tuples(policies, policies),
+    st.builds(lambda b, more: (PolicyDocument(b.statements + more.statements), b), policies, policies),
+    st.builds(lambda a, n: (a, PolicyDocument(a.statements[:n])), policies, st.integers(1, 2)),
+    st.builds(
+        lambda a, i, c: (a, _loosened(a, i, c)), policies, st.integers(0, 2), st.sampled_from(CONDITION_SETS)
+    ),
+)
+
+
+def _same(condition: Condition) -> Condition:
+    return Condition(condition.operator, condition.key.lower(), condition.values)  # keys: any case
+
+
+def _world(document: PolicyDocument, world: frozenset[Condition]) -> PolicyDocument:
+    world = frozenset(map(_same, world))
+    return PolicyDocument(
+        tuple(
+            replace(s, conditions=()) for s in document.statements if set(map(_same, s.conditions)) <= world
+        )
+    )
+
+
+def brute_new_privilege(baseline: PolicyDocument, synthesized: PolicyDocument) -> set[tuple[str, str]]:
+    atoms = sorted({c for d in (baseline, synthesized) for s in d.statements for c in s.conditions}, key=repr)
+    new: set[tuple[str, str]] = set()
+    for size in range(len(atoms) + 1):
+        for chosen in itertools.combinations(atoms, size):
+            world = frozenset(chosen)
+            before = brute_allowed(_world(baseline, world), View.POSSIBLE)
+            new |= brute_allowed(_world(synthesized, world), View.POSSIBLE) - before
+    return new
+
+
+@settings(max_examples=120, deadline=None)
 @given(pairs)
-def test_no_new_privilege_exactly_when_every_allowed_pair_was_allowed(
+def test_no_new_privilege_exactly_when_every_allowed_pair_was_allowed_in_every_condition_context(
     pair: tuple[PolicyDocument, PolicyDocument],
 ):
     baseline, synthesized = pair
-    allowed_before = brute_allowed(baseline, View.POSSIBLE)
-    allowed_now = brute_allowed(synthesized, View.POSSIBLE)
+    new = brute_new_privilege(baseline, synthesized)
     found = new_privilege(baseline, synthesized, catalog=CATALOG)
-    assert found.holds == (allowed_now <= allowed_before), (found, sorted(allowed_now - allowed_before)[:3])
+    assert found.holds == (not new), (found, sorted(new)[:3])
+    if not found.holds:  # the example is a real one, in the context it names
+        world = frozenset(found.when)
+        assert found.action is not None and found.resource is not None
+        assert is_allowed(_world(synthesized, world), found.action, found.resource, View.POSSIBLE).allowed
+        assert not is_allowed(_world(baseline, world), found.action, found.resource, View.POSSIBLE).allowed
+
+
+def allow(*conditions: Condition) -> PolicyDocument:
+    return PolicyDocument(
+        (PolicyStatement(Effect.ALLOW, ("s3:GetObject",), ("arn:aws:s3:::b/*",), conditions=conditions),)
+    )
+
+
+def test_condition_only_changes():
+    # Removed: the same grant without its condition is new privilege, in the empty context.
+    found = new_privilege(allow(MFA), allow(), catalog=CATALOG)
+    assert not found and found.action == "s3:GetObject" and found.when == ()
+    # Changed value: not provably as strict.
+    assert not new_privilege(allow(MFA), allow(NO_MFA), catalog=CATALOG)
+    # Identical, or stricter (a superset of the conditions): no new privilege.
+    assert new_privilege(allow(MFA), allow(MFA), catalog=CATALOG)
+    assert new_privilege(allow(MFA), allow(MFA, VPC), catalog=CATALOG)
+    assert new_privilege(allow(), allow(VPC), catalog=CATALOG)
+    # Loosened: one of two conditions dropped.
+    assert not new_privilege(allow(MFA, VPC), allow(VPC), catalog=CATALOG)
+    # A conditional Deny dropped from the synthesized policy grants more when its condition holds.
+    deny = PolicyStatement(Effect.DENY, ("s3:GetObject",), ("*",), conditions=(NO_MFA,))
+    before = PolicyDocument((*allow().statements, deny))
+    found = new_privilege(before, allow(), catalog=CATALOG)
+    assert not found and list(map(_same, found.when)) == [_same(NO_MFA)]

@@ -1,5 +1,6 @@
 """The current policy of a deployed role, read through boto3 (moto's IAM): inline and attached
-customer managed policies, the default version of each, a boundary named as not applied."""
+customer managed policies, the default version of each, the permissions boundary applied
+(identity policies ∩ boundary), and `check --current-role` as the CI gate against the role."""
 
 from __future__ import annotations
 
@@ -62,11 +63,82 @@ def test_inline_and_attached_default_version(iam):
     assert actions == [("dynamodb:*",), ("s3:Get*",)] and not current.unknown
 
 
-def test_boundary_is_named_not_applied(iam):
-    boundary = iam.create_policy(PolicyName="boundary", PolicyDocument=doc("dynamodb:*"))["Policy"]["Arn"]
-    iam.put_role_permissions_boundary(RoleName="orders-fn", PermissionsBoundary=boundary)
-    [note] = read_role("orders-fn").unknown
-    assert boundary in note and "not applied" in note
+def boundary(iam, document: str, versions: tuple[str, ...] = ()) -> str:
+    arn = iam.create_policy(PolicyName="boundary", PolicyDocument=document)["Policy"]["Arn"]
+    for later in versions:
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=later, SetAsDefault=True)
+    iam.put_role_permissions_boundary(RoleName="orders-fn", PermissionsBoundary=arn)
+    return arn
+
+
+def test_boundary_is_read_at_its_default_version_and_applied(iam):
+    arn = boundary(iam, doc("s3:*"), versions=(doc("dynamodb:PutItem"), doc("dynamodb:GetItem")))
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v2")
+    current = read_role("orders-fn")
+    assert current.sources[-1] == f"permissions boundary {arn} (v2)" and not current.unknown
+    [document] = current.boundary or ()
+    assert [s.actions for s in document.statements] == [("dynamodb:PutItem",)]
+
+
+def diff_json(tmp_path, *extra: str) -> tuple[int, dict, str]:
+    (tmp_path / "app.py").write_text(HANDLER)
+    result = CliRunner().invoke(
+        main, ["diff", str(tmp_path), "--current-role", "orders-fn", "--format", "json", "--no-cache", *extra]
+    )
+    body = json.loads(result.stdout)["functions"] if result.exit_code == 0 else {}
+    return result.exit_code, next(iter(body.values()), {}), result.stderr
+
+
+def test_a_permission_the_boundary_refuses_is_missing_and_says_so(iam, tmp_path):
+    boundary(iam, doc("s3:Get*"))  # the role grants dynamodb:*, its boundary none of it
+    code, body, stderr = diff_json(tmp_path)
+    assert code == 0, stderr
+    [missing] = body["missing"]
+    assert missing["action"] == "dynamodb:PutItem"
+    assert missing["outcome"] == "allowed by the role's policies but not by its permissions boundary"
+    # Nothing of DynamoDB is effectively granted: not excess either; s3:Get* is, within the boundary.
+    excess = {a for group in body["excess"] for a in group["actions"]}
+    assert "dynamodb:DeleteTable" not in excess and "s3:GetObject" in excess
+    assert body["widened"] == []
+
+
+def test_a_boundary_narrows_the_widened_grant(iam, tmp_path):
+    table = "arn:aws:dynamodb:*:*:table/orders"
+    boundary(iam, doc("dynamodb:PutItem", table))
+    code, body, stderr = diff_json(tmp_path, "--region", "us-east-1", "--account", "123456789012")
+    assert code == 0, stderr
+    assert body["missing"] == [] or body["missing"][0]["outcome"].startswith("allowed by the role")
+    excess = {a for group in body["excess"] for a in group["actions"]}
+    assert not any(a.startswith("dynamodb:") for a in excess) and "s3:GetObject" not in excess
+
+
+def test_a_boundary_that_does_not_exist_is_an_input_error_naming_it(iam, tmp_path):
+    missing_arn = "arn:aws:iam::123456789012:policy/no-such-boundary"
+    iam.put_role_permissions_boundary(RoleName="orders-fn", PermissionsBoundary=missing_arn)
+    with pytest.raises(
+        PolicyError, match=r"role orders-fn: cannot read its permissions boundary .*no-such-boundary"
+    ):
+        read_role("orders-fn")
+    code, _, stderr = diff_json(tmp_path)
+    assert code == 2 and "no-such-boundary" in stderr and "Traceback" not in stderr
+
+
+def test_check_against_the_live_role(iam, tmp_path):
+    (tmp_path / "app.py").write_text(HANDLER)
+    run = ["check", str(tmp_path), "--current-role", "orders-fn", "--format", "json", "--no-cache"]
+    passed = CliRunner().invoke(main, run)
+    assert passed.exit_code == 0, passed.stderr
+    assert json.loads(passed.stdout)["functions"][tmp_path.name]["missing"] == []
+    boundary(iam, doc("s3:Get*"))
+    failed = CliRunner().invoke(main, run)
+    assert failed.exit_code == 1, failed.stderr
+    [missing] = json.loads(failed.stdout)["functions"][tmp_path.name]["missing"]
+    assert missing["action"] == "dynamodb:PutItem"
+    text = CliRunner().invoke(main, [*run[:-3], "--no-cache"])
+    assert text.exit_code == 1 and "MISSING dynamodb:PutItem" in text.stdout
+    assert "permissions boundary" in text.stdout
+    nobody = CliRunner().invoke(main, ["check", str(tmp_path), "--current-role", "nobody", "--no-cache"])
+    assert nobody.exit_code == 2 and "role nobody" in nobody.stderr
 
 
 def test_unknown_role_is_an_error_naming_it(iam):

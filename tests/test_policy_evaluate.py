@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from policygen.model import Condition
 from policygen.policy import (
     ActionCatalog,
+    Bounded,
     Effect,
     Outcome,
     PolicyDocument,
@@ -20,6 +21,7 @@ from policygen.policy import (
     View,
     allowed_pairs,
     expand_actions,
+    grants,
     grants_at_least,
     is_allowed,
     parse_policy,
@@ -66,7 +68,11 @@ CONTAINMENT = [
     ("arn:aws:logs:*:*:log-group:x", "arn:aws:logs:*:*:log-group:x:*", False),
     ("arn:aws:iam::*:role/service-role/*", "arn:aws:iam::111122223333:role/service-role/lambda/x", True),
     ("arn:aws:iam::*:role/*", "arn:aws:iam::111122223333:role/service-role/x", True),  # paths are in the name
-    ("arn:aws:iam::111122223333:role/x", "arn:aws:iam::111122223333:role/X", False),  # ARNs are case-sensitive
+    (
+        "arn:aws:iam::111122223333:role/x",
+        "arn:aws:iam::111122223333:role/X",
+        False,
+    ),  # ARNs are case-sensitive
     ("arn:aws:s3:::b/${*}", "arn:aws:s3:::b/${*}", True),
     ("arn:aws:s3:::b/${*}", "arn:aws:s3:::b/x", False),  # ${*} is a literal '*'
     ("arn:aws:s3:::b/*", "arn:aws:s3:::b/${?}${$}", True),
@@ -171,7 +177,9 @@ def test_conditions_count_one_way_in_each_view():
     assert is_allowed(conditional_grant, "s3:GetObject", OBJECT, View.POSSIBLE).allowed
 
     conditional_deny = doc(allow(["s3:*"], ["*"]), deny(["s3:GetObject"], ["*"], conditions=MFA))
-    assert is_allowed(conditional_deny, "s3:GetObject", OBJECT, View.GUARANTEED).outcome is Outcome.EXPLICIT_DENY
+    assert (
+        is_allowed(conditional_deny, "s3:GetObject", OBJECT, View.GUARANTEED).outcome is Outcome.EXPLICIT_DENY
+    )
     possible = is_allowed(conditional_deny, "s3:GetObject", OBJECT, View.POSSIBLE)
     assert possible.allowed and possible.set_aside[0][1].startswith("may deny, but it holds conditions")
 
@@ -188,7 +196,9 @@ def test_policy_variables_in_decisions():
 
 def test_resource_star_is_the_only_match_for_actions_without_resource_level_permissions():
     assert is_allowed(doc(allow(["s3:ListAllMyBuckets"], ["*"])), "s3:ListAllMyBuckets", "*").allowed
-    assert not is_allowed(doc(allow(["s3:ListAllMyBuckets"], ["arn:aws:s3:::*"])), "s3:ListAllMyBuckets", "*").allowed
+    assert not is_allowed(
+        doc(allow(["s3:ListAllMyBuckets"], ["arn:aws:s3:::*"])), "s3:ListAllMyBuckets", "*"
+    ).allowed
 
 
 # -- what a policy allows, and containment --------------------------------------------------------
@@ -241,7 +251,14 @@ def test_unknown_actions_and_services_are_compared_not_dropped():
 
 # -- property: containment is exactly "every allowed pair of B is allowed by A" ------------------
 CATALOG = ActionCatalog(
-    ("s3:GetObject", "s3:GetObjectAcl", "s3:ListBucket", "s3:PutObject", "sqs:ReceiveMessage", "sqs:SendMessage")
+    (
+        "s3:GetObject",
+        "s3:GetObjectAcl",
+        "s3:ListBucket",
+        "s3:PutObject",
+        "sqs:ReceiveMessage",
+        "sqs:SendMessage",
+    )
 )
 ACTION_PATTERNS = [
     "*", "s3:*", "s3:Get*", "s3:getobject", "S3:GetObject???", "s3:?utObject", "sqs:*Message",
@@ -353,12 +370,76 @@ def test_grants_at_least_is_exactly_pairwise_containment(pair: tuple[PolicyDocum
 @settings(max_examples=60, deadline=None)
 @given(policies, st.sampled_from(BRUTE_ACTIONS), st.sampled_from(CONCRETE), st.sampled_from(list(View)))
 def test_is_allowed_agrees_with_brute_force(document: PolicyDocument, action: str, resource: str, view: View):
-    assert is_allowed(document, action, resource, view).allowed == ((action, resource) in brute_allowed(document, view))
+    assert is_allowed(document, action, resource, view).allowed == (
+        (action, resource) in brute_allowed(document, view)
+    )
 
 
 def test_parsed_and_built_policies_evaluate_alike():
     parsed = parse_policy(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"}]},
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"}],
+        },
         "p.json",
     )
     assert grants_at_least(parsed, doc(allow(["s3:Get*"], ["arn:aws:s3:::b/*"])))
+
+
+# -- permissions boundaries ----------------------------------------------------------------------
+def brute_bounded(identity: PolicyDocument, boundary: PolicyDocument, view: View) -> set[tuple[str, str]]:
+    """IAM with a boundary: what both allow, an explicit Deny in either winning."""
+    return brute_allowed(identity, view) & brute_allowed(boundary, view)
+
+
+def test_a_boundary_limits_and_says_so():
+    identity = doc(allow(["s3:*"], ["*"]))
+    boundary = doc(allow(["s3:Get*"], ["arn:aws:s3:::b/*"]), deny(["s3:GetObjectAcl"], ["*"]))
+    bounded = Bounded((identity,), (boundary,))
+    assert is_allowed(bounded, "s3:GetObject", "arn:aws:s3:::b/k").allowed
+    outside = is_allowed(bounded, "s3:PutObject", "arn:aws:s3:::b/k")
+    assert outside.outcome is Outcome.OUTSIDE_BOUNDARY and outside.statements == ()
+    assert "permissions boundary" in outside.outcome.value
+    assert is_allowed(bounded, "s3:GetObject", "arn:aws:s3:::c/k").outcome is Outcome.OUTSIDE_BOUNDARY
+    # An explicit Deny in the boundary wins, and is named.
+    denied = is_allowed(bounded, "s3:GetObjectAcl", "arn:aws:s3:::b/k")
+    assert denied.outcome is Outcome.EXPLICIT_DENY and denied.statements == boundary.statements[1:]
+    # The boundary alone grants nothing.
+    assert (
+        is_allowed(Bounded((), (identity,)), "s3:GetObject", "arn:aws:s3:::b/k").outcome
+        is Outcome.IMPLICIT_DENY
+    )
+    # Whole patterns: within the boundary on b/*, not on every bucket.
+    assert grants(bounded, "s3:GetObject", "arn:aws:s3:::b/orders/*")
+    assert not grants(bounded, "s3:GetObject", "arn:aws:s3:::*")
+    # What it allows: only the actions the boundary allows somewhere, each marked bounded.
+    listed = {g.action for g in allowed_pairs(bounded, catalog=CATALOG)}
+    assert "s3:GetObject" in listed and "s3:PutObject" not in listed
+    assert all(g.bounded for g in allowed_pairs(bounded, catalog=CATALOG))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    policies, policies, st.sampled_from(BRUTE_ACTIONS), st.sampled_from(CONCRETE), st.sampled_from(list(View))
+)
+def test_bounded_decisions_agree_with_brute_force(identity, boundary, action, resource, view):
+    expected = (action, resource) in brute_bounded(identity, boundary, view)
+    assert is_allowed(Bounded((identity,), (boundary,)), action, resource, view).allowed == expected
+
+
+@settings(max_examples=80, deadline=None)
+@given(pairs, policies, policies, st.booleans(), st.booleans())
+def test_bounded_containment_is_exactly_pairwise_containment(pair, boundary_a, boundary_b, bound_a, bound_b):
+    a, b = pair
+    left = Bounded((a,), (boundary_a,)) if bound_a else a
+    right = Bounded((b,), (boundary_b,)) if bound_b else b
+    allowed_a = (
+        brute_bounded(a, boundary_a, View.GUARANTEED) if bound_a else brute_allowed(a, View.GUARANTEED)
+    )
+    allowed_b = brute_bounded(b, boundary_b, View.POSSIBLE) if bound_b else brute_allowed(b, View.POSSIBLE)
+    result = grants_at_least(left, right, catalog=CATALOG)
+    assert result.holds == (allowed_b <= allowed_a), (result, sorted(allowed_b - allowed_a)[:3])
+    if not result.holds:
+        assert result.action is not None and result.resource is not None
+        assert is_allowed(right, result.action, result.resource, View.POSSIBLE).allowed
+        assert not is_allowed(left, result.action, result.resource, View.GUARANTEED).allowed

@@ -15,6 +15,7 @@ from policygen.policy.document import (
 )
 from policygen.policy.evaluate import (
     ActionCatalog,
+    Bounded,
     Containment,
     Decision,
     Grant,
@@ -24,6 +25,7 @@ from policygen.policy.evaluate import (
     expand_actions,
     grants,
     grants_at_least,
+    grants_at_least_per_condition,
     is_allowed,
     shipped_catalog,
     unknown_actions,
@@ -31,6 +33,7 @@ from policygen.policy.evaluate import (
 
 __all__ = [
     "ActionCatalog",
+    "Bounded",
     "Containment",
     "Decision",
     "Effect",
@@ -45,6 +48,7 @@ __all__ = [
     "from_generated",
     "grants",
     "grants_at_least",
+    "grants_at_least_per_condition",
     "is_allowed",
     "parse_policy",
     "parse_policy_text",

@@ -13,6 +13,10 @@ comparing text:
 - widened: a needed action the current policy may allow on resources beyond the needed ones,
   with an example resource and the tight statement to replace it.
 
+Under a permissions boundary (`Bounded`) each question is asked of the effective permission,
+identity policies ∩ boundary: a permission the role's policies grant and its boundary doesn't is
+missing with the outcome saying so; an action the boundary allows nowhere is not excess.
+
 The least-privilege score is needed / granted: by action (needed actions granted over every
 action granted) and by action-resource pair (granted (action, resource pattern) pairs that lie
 within a needed resource of a needed action, over every granted pair).
@@ -31,8 +35,11 @@ from policygen.model import Permission
 from policygen.policy.document import Effect, PolicyDocument, PolicyStatement
 from policygen.policy.evaluate import (
     ActionCatalog,
+    Bounded,
     Decision,
     Grant,
+    Outcome,
+    Policies,
     View,
     allowed_pairs,
     grants,
@@ -109,7 +116,12 @@ class Missing:
 
     @property
     def explicitly_denied(self) -> bool:
-        return bool(self.decision.statements) and not self.decision.allowed
+        return self.decision.outcome is Outcome.EXPLICIT_DENY
+
+    @property
+    def outside_boundary(self) -> bool:
+        """Granted by the role's policies, refused by its permissions boundary."""
+        return self.decision.outcome is Outcome.OUTSIDE_BOUNDARY
 
 
 @dataclass(frozen=True)
@@ -168,8 +180,16 @@ class Diff:
 
 
 # -- the diff -------------------------------------------------------------------------------------
-def _restricted(documents: Sequence[PolicyDocument], action: str) -> tuple[PolicyDocument, ...]:
+def _restricted(
+    documents: tuple[PolicyDocument, ...] | Bounded, action: str
+) -> tuple[PolicyDocument, ...] | Bounded:
     """The documents' statements that apply to ``action``, each narrowed to it alone."""
+    if isinstance(documents, Bounded):
+        return Bounded(_narrowed(documents.identity, action), _narrowed(documents.boundary, action))
+    return _narrowed(documents, action)
+
+
+def _narrowed(documents: Sequence[PolicyDocument], action: str) -> tuple[PolicyDocument, ...]:
     out = []
     for document in documents:
         statements = tuple(
@@ -198,22 +218,30 @@ def _tight(
     return (PolicyStatement(Effect.ALLOW, (action,), resources),)
 
 
-def _effective(grant: Grant, documents: Sequence[PolicyDocument]) -> bool:
-    """Does ``grant`` allow its action on some resource once the Deny statements are applied?"""
-    if not grant.denied_by and not grant.not_resource:
+def _effective(grant: Grant, documents: tuple[PolicyDocument, ...] | Bounded) -> bool:
+    """Does ``grant`` allow its action on some resource once the Deny statements (and the
+    permissions boundary) are applied?"""
+    if not grant.denied_by and not grant.not_resource and not grant.bounded:
         return True  # an Allow's resources, read wide in the possible view, match something
     return not grants_at_least((), _restricted(documents, grant.action))
 
 
 def diff(
-    current: Iterable[PolicyDocument],
+    current: Policies,
     needed: Iterable[Permission],
     generated: PolicyDocument | None = None,
     catalog: ActionCatalog | None = None,
 ) -> Diff:
-    """Compare the ``current`` policy documents with the ``needed`` permissions; ``generated``
-    (policygen's own policy for them) gives the tight statements widened grants should become."""
-    documents = tuple(current)
+    """Compare the ``current`` policy documents (under their permissions boundary, when
+    `Bounded`) with the ``needed`` permissions; ``generated`` (policygen's own policy for them)
+    gives the tight statements widened grants should become."""
+    documents: tuple[PolicyDocument, ...] | Bounded = (
+        current
+        if isinstance(current, Bounded)
+        else (current,)
+        if isinstance(current, PolicyDocument)
+        else tuple(current)
+    )
     needed = tuple(needed)
     catalog = catalog or shipped_catalog()
 

@@ -14,6 +14,10 @@ Each question is asked in one of two views, and a `Decision` says which statemen
 - `View.POSSIBLE`: what the policies may allow. A conditional ``Allow`` counts as granting; a
   conditional ``Deny`` does not count as denying. Use it for "how much could this grant".
 
+A permissions boundary (`Bounded`) limits identity policies: a request is allowed only when an
+identity policy and the boundary both allow it, and an explicit ``Deny`` in either wins, as IAM
+evaluates a role with a boundary. Every question below takes identity policies alone or `Bounded`.
+
 Action wildcards are expanded against the IAM data shipped in ``mappings/iam`` (an
 `ActionCatalog`): ``s3:Get*`` means the ``s3`` actions that data lists whose names start with
 ``Get``, and statements are compared on those. Actions the data doesn't list are still
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from policygen import mapping
+from policygen.model import Condition
 from policygen.policy.document import Effect, PolicyDocument, PolicyStatement
 from policygen.policy.patterns import (
     ResourcePattern,
@@ -56,6 +61,19 @@ class Outcome(enum.Enum):
     ALLOWED = "allowed"
     EXPLICIT_DENY = "explicitly denied"
     IMPLICIT_DENY = "not allowed"
+    OUTSIDE_BOUNDARY = "allowed by the role's policies but not by its permissions boundary"
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A role's identity policies under its permissions boundary: the effective permission is
+    what both allow (an explicit Deny in either wins)."""
+
+    identity: tuple[PolicyDocument, ...]
+    boundary: tuple[PolicyDocument, ...]
+
+
+Policies = PolicyDocument | Iterable[PolicyDocument] | Bounded
 
 
 # -- the action universe --------------------------------------------------------------------------
@@ -125,13 +143,24 @@ class _Reading:
     counts: bool
     patterns: tuple[ResourcePattern, ...]
     pattern_view: VariableView
+    in_boundary: bool = False  # a statement of the permissions boundary, not of an identity policy
 
     @property
     def allow(self) -> bool:
         return self.statement.effect is Effect.ALLOW
 
+    @property
+    def grants(self) -> bool:
+        """An identity policy's Allow (a boundary's Allow only limits)."""
+        return self.allow and not self.in_boundary
 
-def _read(statement: PolicyStatement, variables: bool, view: View) -> _Reading:
+    @property
+    def limits(self) -> bool:
+        """A permissions boundary's Allow."""
+        return self.allow and self.in_boundary
+
+
+def _read(statement: PolicyStatement, variables: bool, view: View, in_boundary: bool = False) -> _Reading:
     allow = statement.effect is Effect.ALLOW
     if allow:
         counts = view is View.POSSIBLE or not statement.conditional
@@ -141,10 +170,14 @@ def _read(statement: PolicyStatement, variables: bool, view: View) -> _Reading:
     large = allow == (view is View.POSSIBLE)
     pattern_view = VariableView.WIDE if large != statement.not_resource else VariableView.NARROW
     patterns = tuple(resource_pattern(r, variables) for r in statement.resources)
-    return _Reading(statement, counts, patterns, pattern_view)
+    return _Reading(statement, counts, patterns, pattern_view, in_boundary)
 
 
-def _readings(documents: PolicyDocument | Iterable[PolicyDocument], view: View) -> list[_Reading]:
+def _readings(documents: Policies, view: View) -> list[_Reading]:
+    if isinstance(documents, Bounded):
+        return [_read(s, d.variables, view) for d in documents.identity for s in d.statements] + [
+            _read(s, d.variables, view, True) for d in documents.boundary for s in d.statements
+        ]
     docs = [documents] if isinstance(documents, PolicyDocument) else list(documents)
     return [_read(s, d.variables, view) for d in docs for s in d.statements]
 
@@ -180,7 +213,7 @@ class Decision:
 
 
 def is_allowed(
-    documents: PolicyDocument | Iterable[PolicyDocument],
+    documents: Policies,
     action: str,
     resource: str,
     view: View = View.GUARANTEED,
@@ -189,13 +222,17 @@ def is_allowed(
     without resource-level permissions)."""
     denying: list[PolicyStatement] = []
     allowing: list[PolicyStatement] = []
+    within_boundary = not isinstance(documents, Bounded)
     set_aside: list[tuple[PolicyStatement, str]] = []
     for reading in _readings(documents, view):
         statement = reading.statement
         if not _action_in(statement, action):
             continue
         if reading.counts and _resource_in(reading, resource):
-            (allowing if reading.allow else denying).append(statement)
+            if reading.limits:
+                within_boundary = True
+            else:
+                (allowing if reading.allow else denying).append(statement)
             continue
         widest = VariableView.NARROW if statement.not_resource else VariableView.WIDE
         if not _resource_in(reading, resource, widest):
@@ -205,14 +242,22 @@ def is_allowed(
             reasons.append(f"it holds conditions ({_conditions(statement)})")
         if not _resource_in(reading, resource):
             reasons.append("its resource depends on a policy variable")
-        verb = "grant" if reading.allow else "deny"
+        verb = (
+            "allow within the permissions boundary"
+            if reading.limits
+            else "grant"
+            if reading.allow
+            else "deny"
+        )
         set_aside.append(
             (statement, f"may {verb}, but {' and '.join(reasons)}: not counted in the {view.value} view")
         )
     if denying:
         outcome, deciding = Outcome.EXPLICIT_DENY, denying
-    elif allowing:
+    elif allowing and within_boundary:
         outcome, deciding = Outcome.ALLOWED, allowing
+    elif allowing:  # the boundary allows none of it: no statement decided, the boundary's silence did
+        outcome, deciding = Outcome.OUTSIDE_BOUNDARY, []
     else:
         outcome, deciding = Outcome.IMPLICIT_DENY, []
     return Decision(action, resource, view, outcome, tuple(deciding), tuple(set_aside))
@@ -233,6 +278,7 @@ class Grant:
     not_resource: bool
     statement: PolicyStatement
     denied_by: tuple[PolicyStatement, ...]
+    bounded: bool = False  # a permissions boundary allows the action on some resources, maybe not these
 
 
 class _Universe:
@@ -272,20 +318,26 @@ class _Universe:
 
 
 def allowed_pairs(
-    documents: PolicyDocument | Iterable[PolicyDocument],
+    documents: Policies,
     view: View = View.POSSIBLE,
     catalog: ActionCatalog | None = None,
 ) -> tuple[Grant, ...]:
     """Every (known action, resource patterns) an Allow statement grants in ``view``, with the
-    Deny statements that cut into it; wildcards expanded against the IAM data. Sorted by action."""
+    Deny statements that cut into it; wildcards expanded against the IAM data. Sorted by action.
+    Under a permissions boundary, only the actions the boundary allows somewhere (each `Grant`
+    then ``bounded``: the boundary may allow fewer resources)."""
     readings = _readings(documents, view)
     universe = _Universe([r.statement for r in readings], catalog or shipped_catalog())
     denies = [(r.statement, universe.of(r.statement)) for r in readings if r.counts and not r.allow]
+    bounded = isinstance(documents, Bounded)
+    within = frozenset[str]().union(*(universe.of(r.statement) for r in readings if r.counts and r.limits))
     out = []
     for reading in readings:
-        if not reading.counts or not reading.allow:
+        if not reading.counts or not reading.grants:
             continue
         for lower in universe.of(reading.statement):
+            if bounded and lower not in within:
+                continue
             out.append(
                 Grant(
                     universe.spelling(lower),
@@ -293,6 +345,7 @@ def allowed_pairs(
                     reading.statement.not_resource,
                     reading.statement,
                     tuple(s for s, actions in denies if lower in actions),
+                    bounded,
                 )
             )
     out.sort(key=lambda g: (g.action.lower(), g.statement.origin or (), g.resources))
@@ -305,6 +358,7 @@ class Containment:
     holds: bool
     action: str | None = None  # when not: an action ...
     resource: str | None = None  # ... and a resource B allows and A does not
+    when: tuple[Condition, ...] = ()  # ... when these conditions hold (`grants_at_least_per_condition`)
 
     def __bool__(self) -> bool:
         return self.holds
@@ -312,12 +366,17 @@ class Containment:
     def __str__(self) -> str:
         if self.holds:
             return "contained"
-        return f"not contained: {self.action} on {self.resource} is allowed by the second and not the first"
+        context = f" when {_condition_text(self.when)}" if self.when else ""
+        return f"not contained: {self.action} on {self.resource} is allowed by the second and not the first{context}"
+
+
+def _condition_text(conditions: Iterable[Condition]) -> str:
+    return " and ".join(f"{c.operator} {c.key} {list(c.values)}" for c in conditions)
 
 
 def grants_at_least(
-    a: PolicyDocument | Iterable[PolicyDocument],
-    b: PolicyDocument | Iterable[PolicyDocument],
+    a: Policies,
+    b: Policies,
     *,
     view_a: View = View.GUARANTEED,
     view_b: View = View.POSSIBLE,
@@ -332,20 +391,82 @@ def grants_at_least(
     universe = _Universe([r.statement for r in readings], catalog or shipped_catalog())
     shares = [universe.of(r.statement) for r in readings]
     split = len(readings_a)
-    b_allows = frozenset[str]().union(*(s for i, s in enumerate(shares) if i >= split and readings[i].allow))
+    bounds = (isinstance(a, Bounded), isinstance(b, Bounded))
+    b_allows = frozenset[str]().union(*(s for i, s in enumerate(shares) if i >= split and readings[i].grants))
     by_signature: dict[tuple[int, ...], list[str]] = {}
     for action in sorted(b_allows):
         signature = tuple(i for i, share in enumerate(shares) if action in share)
         by_signature.setdefault(signature, []).append(action)
     for signature, actions in sorted(by_signature.items()):
-        resource = _escape(signature, readings, split)
+        resource = _escape(signature, readings, split, bounds)
         if resource is not None:
             return Containment(False, universe.spelling(actions[0]), resource)
     return Containment(True)
 
 
+def _atom(condition: Condition) -> Condition:
+    """A condition as one proposition: keys are case-insensitive in IAM, values a set."""
+    return Condition(condition.operator, condition.key.lower(), tuple(sorted(set(condition.values))))
+
+
+def _atoms(statement: PolicyStatement) -> frozenset[Condition]:
+    return frozenset(_atom(c) for c in statement.conditions)
+
+
+def _in_context(document: PolicyDocument, context: frozenset[Condition]) -> PolicyDocument:
+    """The statements that surely apply when exactly the ``context`` conditions hold (their own
+    conditions are among them), their conditions then met."""
+    applying = tuple(
+        PolicyStatement(
+            s.effect, s.actions, s.resources, s.not_action, s.not_resource, (), s.sid, origin=s.origin
+        )
+        for s in document.statements
+        if _atoms(s) <= context
+    )
+    return PolicyDocument(applying, document.version, document.id, document.source)
+
+
+def grants_at_least_per_condition(
+    a: PolicyDocument, b: PolicyDocument, catalog: ActionCatalog | None = None
+) -> Containment:
+    """Does ``a`` allow everything ``b`` allows, whatever the conditions of the request? For "does
+    B grant more than A" (the CI gate's new privilege), where a conditional Allow can't simply be
+    set aside or taken as granting: removing or loosening a condition grants more.
+
+    Conservative, and exact under this reading: each distinct condition (operator, key, set of
+    values) is an independent proposition; a statement applies when all of its conditions hold.
+    ``b`` grants more when in some context (a set of conditions holding) it allows a pair ``a``
+    doesn't. So B's conditions count as at least as strict as A's only when provably so: the
+    same conditions, or more of them; a changed value, operator or key is a new context, where
+    A's condition is not known to hold. The contexts that can show a difference are each B
+    Allow's conditions, alone and with each of A's conditional Denies' (a Deny of A's that
+    applies can only help A). Policy variables are read as they may match, in both."""
+    allows = sorted(
+        {_atoms(s) for s in b.statements if s.effect is Effect.ALLOW},
+        key=lambda c: (len(c), sorted(map(repr, c))),
+    )
+    denies = {_atoms(s) for s in a.statements if s.effect is Effect.DENY and s.conditions}
+    contexts = list(
+        dict.fromkeys(
+            [*allows, *(c | d for c in allows for d in sorted(denies, key=lambda d: sorted(map(repr, d))))]
+        )
+    )
+    for context in contexts:
+        found = grants_at_least(
+            _in_context(a, context),
+            _in_context(b, context),
+            view_a=View.POSSIBLE,
+            view_b=View.POSSIBLE,
+            catalog=catalog,
+        )
+        if not found:
+            when = tuple(sorted(context, key=repr))
+            return Containment(False, found.action, found.resource, when)
+    return Containment(True)
+
+
 def grants(
-    documents: PolicyDocument | Iterable[PolicyDocument],
+    documents: Policies,
     action: str,
     resource: str,
     view: View = View.GUARANTEED,
@@ -355,26 +476,35 @@ def grants(
     readings = [r for r in _readings(documents, view) if r.counts and _action_in(r.statement, action)]
     needed = _read(PolicyStatement(Effect.ALLOW, (action,), (resource,)), True, View.POSSIBLE)
     readings.append(needed)
-    found = _escape(tuple(range(len(readings))), readings, len(readings) - 1)
+    found = _escape(
+        tuple(range(len(readings))), readings, len(readings) - 1, (isinstance(documents, Bounded), False)
+    )
     return Containment(True) if found is None else Containment(False, action, found)
 
 
-def _escape(signature: tuple[int, ...], readings: list[_Reading], split: int) -> str | None:
+def _escape(
+    signature: tuple[int, ...], readings: list[_Reading], split: int, bounds: tuple[bool, bool]
+) -> str | None:
     """A resource the B statements in ``signature`` allow and the A statements don't, or None.
+    ``bounds``: whether A, and B, are under a permissions boundary.
 
     B's grant is a union: each of its Resource patterns (or NotResource statements) is searched
     on its own, which keeps the product of automata small."""
     a_side = [i for i in signature if i < split]
-    b_denies = [i for i in signature if i >= split and not readings[i].allow]
+    b_others = [i for i in signature if i >= split and not readings[i].grants]
     for index in signature:
         reading = readings[index]
-        if index < split or not reading.allow:
+        if index < split or not reading.grants:
             continue
-        parts = [((p,), False) for p in reading.patterns] if not reading.statement.not_resource else [
-            (reading.patterns, True)
-        ]
+        parts = (
+            [((p,), False) for p in reading.patterns]
+            if not reading.statement.not_resource
+            else [(reading.patterns, True)]
+        )
         for grant, negated in parts:
-            found = _search(grant, negated, reading.pattern_view, [*b_denies, *a_side], readings, split)
+            found = _search(
+                grant, negated, reading.pattern_view, [*b_others, *a_side], readings, split, bounds
+            )
             if found is not None:
                 return found
     return None
@@ -387,6 +517,7 @@ def _search(
     others: list[int],
     readings: list[_Reading],
     split: int,
+    bounds: tuple[bool, bool],
 ) -> str | None:
     patterns: list[tuple[ResourcePattern, VariableView]] = [(p, grant_view) for p in grant]
     spans: list[tuple[int, int, int]] = []  # (statement index, first pattern, end)
@@ -402,14 +533,25 @@ def _search(
         hit = any3(hits[first:end])
         return not3(hit) if readings[index].statement.not_resource else hit
 
+    def side(hits: tuple[Truth, ...], b: bool, kind: str) -> Truth:
+        chosen = (s for s in spans if (s[0] >= split) == b)
+        if kind == "grants":
+            chosen = (s for s in chosen if readings[s[0]].grants)
+        elif kind == "limits":
+            chosen = (s for s in chosen if readings[s[0]].limits)
+        else:
+            chosen = (s for s in chosen if not readings[s[0]].allow)
+        return any3(member(hits, s) for s in chosen)
+
     def wanted(hits: tuple[Truth, ...]) -> Truth:
         granted = any3(hits[:width])
         granted = not3(granted) if negated else granted
-        b_denied = any3(member(hits, s) for s in spans if s[0] >= split)
-        a_allowed = and3(
-            any3(member(hits, s) for s in spans if s[0] < split and readings[s[0]].allow),
-            not3(any3(member(hits, s) for s in spans if s[0] < split and not readings[s[0]].allow)),
-        )
-        return and3(and3(granted, not3(b_denied)), not3(a_allowed))
+        b_allowed = and3(granted, not3(side(hits, True, "denies")))
+        if bounds[1]:
+            b_allowed = and3(b_allowed, side(hits, True, "limits"))
+        a_allowed = and3(side(hits, False, "grants"), not3(side(hits, False, "denies")))
+        if bounds[0]:
+            a_allowed = and3(a_allowed, side(hits, False, "limits"))
+        return and3(b_allowed, not3(a_allowed))
 
     return find_member(patterns, wanted)

@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test demo bench lint golden mappings managed-policies clean
+.PHONY: install test demo bench bench-trail lint golden mappings managed-policies clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,12 @@ managed-policies: install
 bench: install
 	$(BIN)/pip install -q iam-policy-autopilot==0.3.0
 	$(BIN)/python bench/run.py
+
+# trailscraper pins boto3 1.38 and click 8.1: it gets a venv of its own, never the project's.
+bench-trail: install
+	test -x .bench/trailscraper-venv/bin/trailscraper || \
+		($(PYTHON) -m venv .bench/trailscraper-venv && .bench/trailscraper-venv/bin/pip install -q trailscraper==0.10.0)
+	$(BIN)/python bench/trail.py $(SETS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .bench

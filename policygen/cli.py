@@ -204,6 +204,9 @@ def main() -> None:
     "--trail-region", "trail_regions", multiple=True, help="Read only these regions' trail folders."
 )
 @click.option(
+    "--quiet", is_flag=True, help="No --cloudtrail progress line on stderr (it is shown on a terminal only)."
+)
+@click.option(
     "--observed",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also grant the calls a test run recorded (`policygen record`), as evidence 'observed in tests'.",
@@ -240,6 +243,7 @@ def generate(
     since: str | None,
     until: str | None,
     trail_regions: tuple[str, ...],
+    quiet: bool,
     observed: Path | None,
 ) -> None:
     """Synthesize the IAM policy the Lambda code under PATH needs.
@@ -273,7 +277,7 @@ def generate(
             policy_kind=PolicyKind(policy_type),
             function=function,
             deploy=deploy,
-            sources=trail_sources(cloudtrail, trail_role, since, until, trail_regions, jobs)
+            sources=trail_sources(cloudtrail, trail_role, since, until, trail_regions, jobs, quiet)
             + observed_sources(observed),
         )
         project = None if code_only else generate_project(path, options)
@@ -353,6 +357,7 @@ def trail_sources(
     until: str | None,
     regions: tuple[str, ...],
     jobs: int | None,
+    quiet: bool = False,
 ) -> tuple[CloudTrailSource, ...]:
     """The CloudTrail evidence source ``--cloudtrail`` asks for, if any."""
     if cloudtrail is None:
@@ -365,10 +370,11 @@ def trail_sources(
         raise UsageError(f"--cloudtrail {cloudtrail}: no such file or folder")
     if role and (not role.startswith("arn:") or ":role/" not in role):
         raise UsageError(f"--trail-role {role}: expected a role ARN (arn:aws:iam::123456789012:role/name)")
-    from policygen.cli_trail import window_of
+    from policygen.cli_trail import Progress, window_of
 
     window = window_of(since, until, regions, datetime.now(UTC))
-    return (CloudTrailSource(cloudtrail, window, role, jobs),)
+    shown = not quiet and sys.stderr.isatty()
+    return (CloudTrailSource(cloudtrail, window, role, jobs, lambda files: Progress(files, enabled=shown)),)
 
 
 def _notes(notes: Iterable[str]) -> None:

@@ -40,6 +40,37 @@ def window_of(since: str | None, until: str | None, regions: tuple[str, ...], no
     return Window(low, high, frozenset(regions))
 
 
+class Progress:
+    """A progress line on stderr while a trail is read: files, records, the role's calls, elapsed
+    time; redrawn at most every half second, on a terminal only (``enabled``)."""
+
+    def __init__(self, files: int, *, enabled: bool, every: float = 0.5) -> None:
+        self.files, self.enabled, self.every = files, enabled, every
+        self.started = self.shown = time.monotonic()
+        self.drawn = False
+
+    def __call__(self, total: Aggregate) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.shown < self.every and total.files < self.files):
+            return
+        self.shown, self.drawn = now, True
+        click.echo(f"\r\x1b[K{self.line(total, now - self.started)}", err=True, nl=False)
+        if total.files >= self.files:
+            self.done()
+
+    def line(self, total: Aggregate, elapsed: float) -> str:
+        records = total.records + total.records_skipped
+        return (
+            f"policygen: trail files {total.files}/{self.files}, events {records:,}, "
+            f"matched {total.matched:,}, {elapsed:.0f}s"
+        )
+
+    def done(self) -> None:
+        if self.drawn:
+            click.echo("", err=True)
+            self.drawn = False
+
+
 def report_document(aggregate: Aggregate, found: TrailPermissions) -> dict[str, Any]:
     granted = [Permission(o.action, o.resource) for o in found.observed if not o.denied]
     return {
@@ -67,7 +98,9 @@ def report_document(aggregate: Aggregate, found: TrailPermissions) -> dict[str, 
             "files": aggregate.files,
             "files_skipped_by_layout": aggregate.files_skipped_by_layout,
             "files_without_the_role": aggregate.files_without_principal,
+            "records": aggregate.records + aggregate.records_skipped,
             "records_parsed": aggregate.records,
+            "records_without_the_role": aggregate.records_skipped,  # by a byte search, unparsed
             "calls_of_the_role": aggregate.matched,
             "outside_window": aggregate.outside_window,
             "other_principals": aggregate.other_principals,
@@ -125,7 +158,7 @@ def report_text(doc: dict[str, Any]) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write here instead of stdout.")
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: CPU count).")
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@click.option("--quiet", is_flag=True, help="No progress line on stderr (it is shown on a terminal only).")
 def trail(
     source: Path,
     role: str | None,
@@ -150,21 +183,9 @@ def trail(
             raise UsageError(f"--cloudtrail {source}: no such file or folder")
         window = window_of(since, until, trail_regions, datetime.now(UTC))
         paths, skipped = files_in(source, window)
-        started = time.monotonic()
-        shown = [started]
-
-        def progress(total: Aggregate) -> None:
-            now = time.monotonic()
-            if quiet or now - shown[0] < 1.0:
-                return
-            shown[0] = now
-            click.echo(
-                f"policygen: files {total.files}/{len(paths)}, records {total.records}, "
-                f"matched {total.matched}, {now - started:.0f}s",
-                err=True,
-            )
-
+        progress = Progress(len(paths), enabled=not quiet and sys.stderr.isatty())
         aggregate = scan(paths, Principal(role, session_name), window, jobs=jobs, progress=progress)
+        progress.done()
         aggregate.files_skipped_by_layout = skipped
         doc = report_document(aggregate, permissions(aggregate))
         text = json.dumps(doc, indent=2, sort_keys=False) + "\n" if fmt == "json" else report_text(doc)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,12 +54,37 @@ def test_lambda_role_activity_maps_to_scoped_permissions(trail: Path) -> None:
         ("cloudwatch:PutMetricData", "*", False),  # eventSource monitoring.amazonaws.com
         ("secretsmanager:GetSecretValue", fx.SECRET, True),  # denied: a missing permission
     }
-    # 480 records, 16 kinds: 12 kinds are the role's calls, the rest other principals and events
-    assert aggregate.records == 480
+    # 480 records, 16 kinds: 12 kinds are the role's calls, the rest other principals and events;
+    # only the records holding the role's ARN are parsed (Lambda's AssumeRole names it)
+    assert aggregate.records + aggregate.records_skipped == 480
     assert aggregate.matched == 360
+    assert aggregate.records == 390 and aggregate.other_principals == 30
+    assert not aggregate.errors
+
+
+def test_records_are_counted_by_kind_when_the_whole_file_is_parsed(trail: Path, tmp_path: Path) -> None:
+    lines = tmp_path / "all.jsonl"  # JSON Lines: not the delivered shape, every record parsed
+    lines.write_text("".join(json.dumps(r) + "\n" for r in fx.records(480, step=timedelta(minutes=7))))
+    aggregate = scan([lines], ROLE, Window(), jobs=1)
+    assert aggregate.records == 480 and aggregate.records_skipped == 0
     assert aggregate.other_principals == 60  # the deployer's UpdateFunctionCode, Lambda's AssumeRole
     assert aggregate.not_api_calls == 30 and aggregate.console_sign_ins == 30
-    assert not aggregate.errors
+    assert permissions(aggregate) == permissions(_found(trail)[0])  # skipping records changes nothing
+
+
+def test_records_holding_the_role_are_cut_out_only_where_records_start(tmp_path: Path) -> None:
+    records = list(fx.records(48))
+    # a record whose parameters nest an object starting like a record: the file is parsed whole
+    records[5]["requestParameters"] = {"auditEvents": [{"eventVersion": "1.0", "arn": fx.ROLE}]}
+    path = tmp_path / "nested.json"
+    path.write_text(json.dumps({"Records": records}, separators=(",", ":")))
+    aggregate = scan([path], ROLE, Window(), jobs=1)
+    assert aggregate.records == 48 and aggregate.records_skipped == 0
+    compact = tmp_path / "compact.json"
+    compact.write_text(json.dumps({"Records": list(fx.records(48))}, separators=(",", ":")))
+    cut = scan([compact], ROLE, Window(), jobs=1)
+    assert cut.records + cut.records_skipped == 48 and cut.records_skipped > 0
+    assert cut.matched == aggregate.matched == 36
 
 
 def test_every_action_is_valid_and_each_unmapped_call_has_a_reason(trail: Path) -> None:
@@ -392,3 +417,28 @@ def test_json_report_labels_each_permission_by_its_history(trail: Path, tmp_path
     )
     plain = CliRunner().invoke(main, args[:-2])
     assert all("history" not in p for p in json.loads(plain.stdout)["permissions"])  # no trail: no label
+
+
+def test_progress_line_counts_files_events_and_matches_and_is_throttled(
+    trail: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from policygen.cli_trail import Progress
+
+    paths, _ = files_in(trail, Window())
+    progress = Progress(len(paths), enabled=True, every=3600.0)  # throttled: only the last file draws
+    aggregate = scan(paths, ROLE, Window(), jobs=1, progress=progress)
+    err = capsys.readouterr().err
+    assert err.count("\r") == 1 and err.endswith("\n")
+    assert f"files {len(paths)}/{len(paths)}, events 480, matched {aggregate.matched}" in err
+    quiet = Progress(len(paths), enabled=False, every=0.0)
+    scan(paths, ROLE, Window(), jobs=1, progress=quiet)
+    assert capsys.readouterr().err == ""
+
+
+def test_cli_generate_cloudtrail_quiet_and_no_progress_off_a_terminal(trail: Path, tmp_path: Path) -> None:
+    code = _function(tmp_path)
+    base = ["generate", str(code), "--no-cache", "--cloudtrail", str(trail), "--trail-role", fx.ROLE]
+    for args in (base, [*base, "--quiet"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert "trail files" not in result.stderr  # CliRunner's stderr is no terminal

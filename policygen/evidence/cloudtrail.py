@@ -11,6 +11,7 @@ function (Lambda names its execution role's sessions after the function).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,8 @@ class CloudTrailSource:
     window: Window = field(default_factory=Window)
     role_arn: str | None = None
     jobs: int | None = None
+    # given the number of files to read, what to call with the running total after each file
+    progress: Callable[[int], Callable[[Aggregate], None]] | None = None
     _cache: dict[Principal, tuple[Aggregate, TrailPermissions]] = field(default_factory=dict, repr=False)
 
     @property
@@ -54,7 +57,8 @@ class CloudTrailSource:
             if not self.root.exists():
                 raise UsageError(f"--cloudtrail {self.root}: no such file or folder")
             paths, skipped = files_in(self.root, self.window)
-            aggregate = scan(paths, principal, self.window, jobs=self.jobs)
+            report = self.progress(len(paths)) if self.progress is not None else None
+            aggregate = scan(paths, principal, self.window, jobs=self.jobs, progress=report, census=True)
             aggregate.files_skipped_by_layout = skipped
             self._cache[principal] = (aggregate, permissions(aggregate))
         return self._cache[principal]

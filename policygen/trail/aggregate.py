@@ -7,6 +7,7 @@ as they are read.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -122,6 +123,7 @@ class Aggregate:
     files_skipped_by_layout: int = 0
     files_without_principal: int = 0  # skipped by the byte search, never parsed
     records: int = 0  # records parsed
+    records_skipped: int = 0  # records without the principal's bytes, never parsed
     matched: int = 0
     outside_window: int = 0
     other_principals: int = 0
@@ -129,6 +131,8 @@ class Aggregate:
     console_sign_ins: int = 0
     no_identity: int = 0
     errors: list[RecordError] = field(default_factory=list)
+    # per event source, the data events (of any principal) in the files read
+    data_sources: dict[str, int] = field(default_factory=dict)
 
     def add(self, record: dict[str, Any]) -> None:
         key, s3_key = call_key(record)
@@ -149,11 +153,13 @@ class Aggregate:
             else:
                 mine.merge(seen)
         for name in (
-            "files", "files_skipped_by_layout", "files_without_principal", "records", "matched",
+            "files", "files_skipped_by_layout", "files_without_principal", "records", "records_skipped", "matched",
             "outside_window", "other_principals", "not_api_calls", "console_sign_ins", "no_identity",
         ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
+        for source, count in other.data_sources.items():
+            self.data_sources[source] = self.data_sources.get(source, 0) + count
 
     def sorted_calls(self) -> list[tuple[Key, Seen]]:
         return sorted(self.calls.items())
@@ -199,8 +205,11 @@ def call_key(record: dict[str, Any]) -> tuple[Key, str | None]:
 API_TYPES = frozenset({"AwsApiCall"})
 
 
-def scan_file(path: Path, principal: Principal, window: Window, limit: int = MAX_FILE_BYTES) -> Aggregate:
-    """The aggregate of one file: its records of ``principal`` in ``window``, counts of the rest."""
+def scan_file(
+    path: Path, principal: Principal, window: Window, limit: int = MAX_FILE_BYTES, census: bool = False
+) -> Aggregate:
+    """The aggregate of one file: its records of ``principal`` in ``window``, counts of the rest;
+    with ``census``, also its data events per event source (`Aggregate.data_sources`)."""
     out = Aggregate(files=1)
     try:
         data = read_bytes(path, limit)
@@ -210,12 +219,24 @@ def scan_file(path: Path, principal: Principal, window: Window, limit: int = MAX
     if b"eventSource" not in data and b"eventsource" not in data:
         out.errors.append(RecordError(str(path), 0, "no eventSource field anywhere: not a CloudTrail file"))
         return out
+    if census:
+        _data_sources(data, out.data_sources)
     needles = principal.needles()
+    delivered = _DELIVERED.match(data) is not None
     # A file without the principal's bytes is not parsed (most of a busy trail): a truncated or
     # malformed one among them goes unnoticed, which cannot change what the principal did.
     if needles and not any(n in data for n in needles):
         out.files_without_principal = 1
+        out.records_skipped = data.count(_RECORD_START) if delivered else 0
         return out
+    if needles and delivered:
+        chunks = _records_holding(data, needles)
+        if chunks is not None:
+            out.records_skipped = data.count(_RECORD_START) - len(chunks)
+            for record in chunks:
+                out.records += 1
+                _count(out, record, principal, window, str(path))
+            return out
     try:
         for item in records_of(path, data):
             if isinstance(item, BadFile):
@@ -226,6 +247,61 @@ def scan_file(path: Path, principal: Principal, window: Window, limit: int = MAX
     except BadFile as exc:
         out.errors.append(RecordError(str(path), exc.record, exc.message))
     return out
+
+
+# CloudTrail writes each record's eventVersion first: in a delivered file (or a JSON list of
+# records) a record starts where `{"eventVersion"` does, so the records holding the principal's
+# bytes are found, and parsed alone, without parsing the others.
+_RECORD_START = b'{"eventVersion"'
+_DELIVERED = re.compile(rb'\s*(?:\{\s*"Records"\s*:\s*)?\[\s*\{"eventVersion"')
+_AFTER_RECORD = re.compile(r"\s*(?:,\s*$|\]\s*\}?\s*$)")
+_DECODER = json.JSONDecoder()
+
+
+def _records_holding(data: bytes, needles: tuple[bytes, ...]) -> list[dict[str, Any]] | None:
+    """The records (in file order) whose bytes hold one of ``needles``; None when the file's
+    records cannot be told apart this way (a record that does not end where the next begins:
+    then the caller parses the whole file)."""
+    spans: set[tuple[int, int]] = set()
+    for needle in needles:
+        at = data.find(needle)
+        while at != -1:
+            start = data.rfind(_RECORD_START, 0, at)
+            end = data.find(_RECORD_START, at)
+            if start == -1:
+                return None
+            spans.add((start, len(data) if end == -1 else end))
+            at = -1 if end == -1 else data.find(needle, end)
+    records: list[dict[str, Any]] = []
+    for start, end in sorted(spans):
+        try:
+            text = data[start:end].decode("utf-8")
+            record, stop = _DECODER.raw_decode(text)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        if not isinstance(record, dict) or not _AFTER_RECORD.match(text, stop):
+            return None
+        records.append(record)
+    return records
+
+
+_DATA_EVENT = (b'"eventCategory":"Data"', b'"eventCategory": "Data"')
+_SOURCE_FIELD = re.compile(rb'"eventSource":\s?"([^"]{1,128})"')
+
+
+def _data_sources(data: bytes, counts: dict[str, int]) -> None:
+    """Count, per event source, the file's data events (of any principal): whether the trail logs
+    a service's data events at all is what tells an unobserved call from one the trail never
+    logs. CloudTrail writes eventSource before eventCategory in every record."""
+    for needle in _DATA_EVENT:
+        at = data.find(needle)
+        while at != -1:
+            start = data.rfind(b'"eventSource"', 0, at)
+            found = _SOURCE_FIELD.match(data, start) if start != -1 else None
+            if found is not None:
+                source = found.group(1).decode("ascii", "replace")
+                counts[source] = counts.get(source, 0) + 1
+            at = data.find(needle, at + len(needle))
 
 
 def _count(out: Aggregate, record: dict[str, Any], principal: Principal, window: Window, path: str) -> None:
@@ -254,7 +330,7 @@ def _count(out: Aggregate, record: dict[str, Any], principal: Principal, window:
     out.add(record)
 
 
-def _scan_one(args: tuple[Path, Principal, Window, int]) -> Aggregate:
+def _scan_one(args: tuple[Path, Principal, Window, int, bool]) -> Aggregate:
     return scan_file(*args)
 
 
@@ -266,9 +342,11 @@ def scan(
     jobs: int | None = None,
     limit: int = MAX_FILE_BYTES,
     progress: Callable[[Aggregate], None] | None = None,
+    census: bool = False,
 ) -> Aggregate:
-    """The aggregate of all ``paths``, read in ``jobs`` processes (default: every core)."""
-    todo = [(p, principal, window, limit) for p in paths]
+    """The aggregate of all ``paths``, read in ``jobs`` processes (default: every core); with
+    ``census``, also the data events per event source of every principal (see `scan_file`)."""
+    todo = [(p, principal, window, limit, census) for p in paths]
     total = Aggregate()
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(todo) < 8:

@@ -160,7 +160,12 @@ def diff_command(
         sys.exit(EXIT_ERRORS)
     code = EXIT_ERRORS if analysed.errors else 0
     for name, spec, result in analysed.functions:
-        current = _current(given, name, spec)
+        try:
+            current = _current(given, name, spec)
+        except PolicygenError as exc:  # this function's role is unreadable; the others go on
+            click.echo(f"policygen: error: {name}: {exc}", err=True)
+            code |= EXIT_ERRORS
+            continue
         if current is None:
             where = (
                 f"{spec.source} declares no policy for its role"
@@ -265,10 +270,15 @@ def check_command(
         )
         sys.exit(Exit.INPUT_ERROR)
     code = Exit.INPUT_ERROR if analysed.errors else Exit.OK
-    verdicts = [
-        verdict(name, result, baseline, _current(given, name, spec), max_excess)
-        for name, spec, result in analysed.functions
-    ]
+    verdicts = []
+    for name, spec, result in analysed.functions:
+        try:
+            current = _current(given, name, spec)
+        except PolicygenError as exc:  # this function's role is unreadable; the others go on
+            click.echo(f"policygen: error: {name}: {exc}", err=True)
+            code |= Exit.INPUT_ERROR
+            continue
+        verdicts.append(verdict(name, result, baseline, current, max_excess))
     for v in verdicts:
         code |= v.exit
     if fmt == "markdown":

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policygen.errors import PolicyError
-from policygen.model import FunctionSpec, Result
+from policygen.model import DeclaredPolicy, FunctionSpec, Result
 from policygen.policy import managed
 from policygen.policy.diff import Diff, diff
 from policygen.policy.document import PolicyDocument, from_generated, parse_policy, parse_policy_text, to_json
@@ -83,10 +83,15 @@ def read_policy_file(path: Path) -> Current:
 
 
 def declared(spec: FunctionSpec) -> Current | None:
-    """The role the deployment declares for ``spec``, None when it declares none."""
+    """The role the deployment declares for ``spec``, None when it declares none. A policy on
+    it that IAM would reject is a `PolicyError` naming the file and line."""
+    if spec.policy_errors:
+        raise PolicyError(
+            spec.source, "the role's policy cannot be read: " + "; ".join(spec.policy_errors) + ": correct it"
+        )
     documents: list[PolicyDocument] = []
     sources: list[str] = []
-    unknown: list[str] = []
+    unknown: list[str] = list(spec.unknown_policies)
     if spec.deployed is not None:
         documents.append(spec.deployed)
         sources.append(spec.deployed.source or spec.source)
@@ -97,9 +102,35 @@ def declared(spec: FunctionSpec) -> Current | None:
             sources.append(found.arn or found.name)
         else:
             unknown.append(str(found))
-    if not documents and not unknown:
+    boundary, where = _boundary(spec.boundary, unknown)
+    if not documents and not unknown and boundary is None:
         return None
-    return Current(tuple(documents), tuple(sources), tuple(unknown))
+    if where is not None:
+        sources.append(where)
+    return Current(tuple(documents), tuple(sources), tuple(unknown), boundary, where)
+
+
+def _boundary(
+    declared: DeclaredPolicy | None, unknown: list[str]
+) -> tuple[tuple[PolicyDocument, ...] | None, str | None]:
+    """The declared permissions boundary's document, or None with why in ``unknown``: a boundary
+    policygen can't read is not applied and the comparison says it is incomplete (never taken as
+    allowing nothing, or everything, silently)."""
+    if declared is None:
+        return None, None
+    why = declared.unknown
+    if declared.document is not None:
+        return (declared.document,), f"permissions boundary {declared.reference}"
+    if why is None:
+        found = managed.lookup(declared.reference)
+        if isinstance(found, managed.ManagedPolicy):
+            return (found.document,), f"permissions boundary {found.arn or found.name}"
+        why = str(found)
+    unknown.append(
+        f"permissions boundary {declared.reference}{f' ({declared.where})' if declared.where else ''}: {why}; "
+        "not applied, so the comparison is incomplete: permissions it refuses are not reported missing"
+    )
+    return None, None
 
 
 def diff_function(name: str, result: Result, current: Current) -> FunctionDiff:

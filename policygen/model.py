@@ -374,6 +374,19 @@ class FunctionConfig:
 
 
 @dataclass(frozen=True)
+class DeclaredPolicy:
+    """A managed policy a deployment file attaches to a role, or sets as its permissions boundary:
+    its document when the project defines it, else the ARN or name to look up among the AWS
+    managed policies; ``unknown`` says why it can't be read at all (an ARN from a variable without
+    a value, a policy from a data source)."""
+
+    reference: str  # an ARN or name as the file gives it, or the logical id / address defining it
+    document: PolicyDocument | None = None
+    unknown: str | None = None
+    where: str = ""  # file:line
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One function a deployment file declares, with what the deployment knows of it."""
 
@@ -401,6 +414,12 @@ class FunctionSpec:
     # What the Lambda service does with the role (logs, pollers, ...) is derived from this by
     # `policygen.evidence.deployment`; None: the reader knows nothing of it.
     config: FunctionConfig | None = None
+    boundary: DeclaredPolicy | None = None  # the role's permissions boundary as declared
+    # Policies on the role the reader could not read: what, where and why (the comparison with
+    # the declared role is then incomplete, and says so).
+    unknown_policies: tuple[str, ...] = ()
+    # Policies on the role IAM would reject (file:line: what): comparing with it is an input error.
+    policy_errors: tuple[str, ...] = ()
 
     @staticmethod
     def unreadable(name: str, source: str, error: str) -> FunctionSpec:

@@ -9,9 +9,11 @@ Each function is a `Subject` for the evidence sources, run by `pipeline.analyse`
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from policygen.compare import Comparison, compare
 from policygen.deploy import cloudformation, serverless, terraform
 from policygen.discover import normalize_handler
 from policygen.errors import DeploymentError, PolicygenError, StrictModeError, UsageError
@@ -25,6 +27,13 @@ from policygen.pipeline import analyse
 class FunctionResult:
     spec: FunctionSpec
     result: Result
+
+    @functools.cached_property
+    def comparison(self) -> Comparison | None:
+        """The role the deployment declares against what the function needs (computed once, on
+        first use: by json-report; `policygen diff`/`check` run the full diff on the same
+        current policy)."""
+        return compare(self.spec, self.result)
 
 
 @dataclass(frozen=True)

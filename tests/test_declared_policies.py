@@ -71,7 +71,7 @@ def test_sam_declared_policy_keeps_deny_not_action_and_conditions(tmp_path: Path
         "NotResource": ["arn:aws:s3:::orders-data/*"],
         "Condition": {"Bool": {"aws:SecureTransport": ["false"]}},
     }
-    comparison = compare(declared, function.result.permissions)
+    comparison = compare(function.spec, function.result)
     # The read is granted; the write is explicitly denied, so it is missing though s3:* allows it.
     assert [(p.action, p.resource) for p in comparison.missing if p.action.startswith("s3:")] == [
         ("s3:PutObject", "arn:aws:s3:::orders-data/audit/*")
@@ -131,7 +131,7 @@ def test_terraform_policy_document_keeps_deny_not_elements_and_conditions(tmp_pa
     assert grant.conditions == (Condition("StringEquals", "s3:ExistingObjectTag/team", ("orders",)),)
     assert fence.effect is Effect.DENY and fence.not_action and fence.not_resource
     # The grant holds a condition: it can't be relied on, so both calls count as missing.
-    missing = {(p.action, p.resource) for p in compare(declared, function.result.permissions).missing}
+    missing = {(p.action, p.resource) for p in compare(function.spec, function.result).missing}
     assert ("s3:GetObject", "arn:aws:s3:::orders-data/orders/*") in missing
     assert ("s3:PutObject", "arn:aws:s3:::orders-data/audit/*") in missing
 
@@ -214,10 +214,7 @@ def test_serverless_managed_policies_are_expanded_next_to_the_statements(tmp_pat
     root = project(tmp_path, "serverless.yml", SERVERLESS)
     [function] = generate_project(root, Options(target=TARGET, cache_dir=None)).functions
     assert function.spec.managed_policies == ("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",)
-    from policygen.policy.managed import ManagedPolicy, lookup
-
-    documents = [found.document for r in function.spec.managed_policies if isinstance(found := lookup(r), ManagedPolicy)]
-    missing = compare(function.spec.deployed, function.result.permissions, documents).missing
+    missing = compare(function.spec, function.result).missing
     s3 = [(p.action, p.resource) for p in missing if p.action.startswith("s3:")]
     # The read comes from the managed policy, but the Deny cuts a slice out of orders/*.
     assert s3 == [

@@ -293,7 +293,7 @@ def test_terraform_declared_policy_is_read_and_compared():
     assert function.spec.managed_policies == ("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",)
     from policygen.compare import compare
 
-    comparison = compare(declared, function.result.permissions)
+    comparison = compare(function.spec, function.result)
     assert set(comparison.unused_actions) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
     assert comparison.wildcard_actions == ("s3:*",)
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from policygen.deploy import bundle
+from policygen.deploy import bundle, cfn_role
 from policygen.deploy.cfn_yaml import LineDict, load_template
-from policygen.deploy.declared import declared_statements
+from policygen.deploy.declared import RolePolicies, declared_statements
 from policygen.deploy.events import object_keys, pattern_fields
 from policygen.deploy.intrinsics import NAME_RULES, Context, fill_arn, resolve
 from policygen.errors import DeploymentError
@@ -230,15 +230,19 @@ def _function(
     is_sam = resource.get("Type") == "AWS::Serverless::Function"
     config = _merged(globals_, properties) if is_sam else dict(properties)
     notes: list[str] = []
-    managed: list[str] = []
+    role = _role_policies(config, logical, is_sam, ctx, label, line)
+    managed = role.managed
     declared = config.get("Policies") if is_sam else None
     for policy in declared if isinstance(declared, list) else [declared]:
         if isinstance(policy, str):
             managed.append(policy)
         elif isinstance(policy, dict) and set(policy) & {"Ref", "Fn::Sub", "Fn::If", "Fn::ImportValue"}:
-            notes.append(
-                f"{label}:{line}: a managed policy given as {next(iter(policy))} is not expanded in the comparison"
-            )
+            before = len(role.unknown)
+            cfn_role.attach(policy, ctx, label, line, f"{logical} Policies", role)
+            if len(role.unknown) > before:
+                notes.append(
+                    f"{label}:{line}: a managed policy given as {next(iter(policy))} is not expanded in the comparison"
+                )
     if is_sam and config.get("Role") is None:
         implicit, inline = _sam_role_policies(config)
         managed.extend(p for p in implicit if p not in managed)
@@ -286,7 +290,7 @@ def _function(
         code_dir=code_dir.relative_to(path.parent.resolve()).as_posix() or ".",
         handler=handler,
         environment=tuple(environment),
-        deployed=_deployed_policy(config, is_sam, ctx),
+        deployed=_deployed_policy(config, is_sam, ctx, role.statements),
         kms_keys=(),  # KmsKeyArn encrypts the environment only: a deployment permission (config)
         source=evidence_line,
         notes=tuple(notes),
@@ -296,7 +300,22 @@ def _function(
         bundle=packaged,
         managed_policies=tuple(managed),
         config=function_config,
+        boundary=role.boundary,
+        unknown_policies=tuple(role.unknown),
+        policy_errors=tuple(role.errors),
     )
+
+
+def _role_policies(
+    config: Mapping[str, Any], logical: str, is_sam: bool, ctx: Context, label: str, line: int
+) -> RolePolicies:
+    """The policies of the template's role the function names, and the boundary SAM puts on the
+    role it creates (``PermissionsBoundary``) when it names none."""
+    role_id = cfn_role.role_logical_id(config.get("Role"), ctx.resources)
+    role = cfn_role.read_role(role_id, ctx, label) if role_id is not None else RolePolicies()
+    if is_sam and config.get("Role") is None and config.get("PermissionsBoundary") is not None:
+        role.boundary = cfn_role.boundary(config["PermissionsBoundary"], ctx, label, line, logical)
+    return role
 
 
 MAX_DOCKERFILE_BYTES = 1_000_000
@@ -661,8 +680,10 @@ def _sam_policy_templates() -> dict[str, Any]:
     return templates
 
 
-def _deployed_policy(config: Mapping[str, Any], is_sam: bool, ctx: Context) -> PolicyDocument | None:
-    statements: list[PolicyStatement] = []
+def _deployed_policy(
+    config: Mapping[str, Any], is_sam: bool, ctx: Context, role: list[PolicyStatement]
+) -> PolicyDocument | None:
+    statements: list[PolicyStatement] = list(role)
     policies = config.get("Policies") if is_sam else None
     if isinstance(policies, str | dict):
         policies = [policies]

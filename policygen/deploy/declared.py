@@ -4,16 +4,30 @@ policy model, with their Deny, NotAction, NotResource and conditions.
 Shared by the SAM/CloudFormation, Serverless and Terraform readers; each passes how its own
 resource expressions become ARN patterns (and, for Terraform, how its quoted strings are read).
 A statement without ``Effect`` reads as Allow and one without a resource element as ``"*"``, as
-these readers always took them; a statement IAM would reject for its shape is left out.
+these readers always took them; a statement IAM would reject for its shape is left out, or,
+when the reader asks (``on_error``), reported with its index and what is wrong.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from policygen.errors import PolicyError
+from policygen.model import DeclaredPolicy
 from policygen.policy.document import PolicyStatement, parse_statement
+
+
+@dataclass
+class RolePolicies:
+    """What a deployment file declares on a function's role, as a reader collects it."""
+
+    statements: list[PolicyStatement] = field(default_factory=list)  # inline and project-defined
+    managed: list[str] = field(default_factory=list)  # other managed policies, by ARN or name
+    unknown: list[str] = field(default_factory=list)  # what can't be read: what, where, why
+    errors: list[str] = field(default_factory=list)  # policies IAM would reject: file:line, what
+    boundary: DeclaredPolicy | None = None
 
 
 def _same(value: Any) -> Any:
@@ -25,10 +39,13 @@ def declared_statements(
     label: str,
     patterns_of: Callable[[Any], Iterable[str]],
     clean: Callable[[Any], Any] = _same,
+    on_error: Callable[[int, str], None] | None = None,
 ) -> list[PolicyStatement]:
     out = []
     for index, statement in enumerate(raw if isinstance(raw, list) else [raw]):
         if not isinstance(statement, dict):
+            if on_error is not None:
+                on_error(index, "a statement must be a mapping")
             continue
         keys = {str(k).lower() for k in statement}
         filled = dict(statement)
@@ -45,7 +62,9 @@ def declared_statements(
                 resource_patterns=patterns_of,
                 clean=clean,
             )
-        except PolicyError:
+        except PolicyError as exc:
+            if on_error is not None:
+                on_error(index, exc.message)
             continue
         out.append(parsed)
     return out

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from policygen.deploy import cfn_role
 from policygen.deploy.cfn_yaml import LineDict, load_template
 from policygen.deploy.declared import declared_statements
 from policygen.deploy.events import object_keys, pattern_fields
@@ -101,6 +102,7 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
     listed = _mapping(_mapping(provider.get("iam")).get("role")).get("managedPolicies") or provider.get(
         "iamManagedPolicies"
     )
+    unknown: list[str] = []
     for arn in listed if isinstance(listed, list) else []:
         known_arn = _value(arn, ctx).known
         if known_arn is not None:
@@ -109,6 +111,14 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
             notes += (
                 f"{label}: managed policy {_value(arn, ctx)} is not known; not expanded in the comparison",
             )
+            unknown.append(f"managed policy {_value(arn, ctx)} ({label}): its ARN is not known")
+    iam_role = _mapping(_mapping(provider.get("iam")).get("role"))
+    boundary_value = iam_role.get("permissionsBoundary") or provider.get("rolePermissionsBoundary")
+    boundary = (
+        cfn_role.boundary(boundary_value, ctx, label, getattr(iam_role, "line", raw.line), "provider.iam.role")
+        if boundary_value is not None
+        else None
+    )
     role = _mapping(provider.get("iam")).get("role") or provider.get("role")
     if not isinstance(role, str | Text):
         notes += (
@@ -175,6 +185,8 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
                 triggers=triggers,
                 managed_policies=tuple(managed),
                 config=function_config,
+                boundary=boundary,
+                unknown_policies=tuple(unknown),
             )
         )
     return specs

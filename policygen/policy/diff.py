@@ -226,6 +226,26 @@ def _effective(grant: Grant, documents: tuple[PolicyDocument, ...] | Bounded) ->
     return not grants_at_least((), _restricted(documents, grant.action))
 
 
+def _documents(current: Policies) -> tuple[PolicyDocument, ...] | Bounded:
+    if isinstance(current, Bounded):
+        return current
+    return (current,) if isinstance(current, PolicyDocument) else tuple(current)
+
+
+def missing_from(current: Policies, needed: Iterable[Permission]) -> tuple[Missing, ...]:
+    """The needed permissions ``current`` does not surely grant, each with a resource that would
+    be refused and the evaluator's decision on it (the diff's first part, on its own)."""
+    documents = _documents(current)
+    out = []
+    for permission in needed:
+        found = grants(documents, permission.action, permission.resource, View.GUARANTEED)
+        if not found:
+            assert found.resource is not None
+            decision = is_allowed(documents, permission.action, found.resource, View.GUARANTEED)
+            out.append(Missing(permission, found.resource, decision))
+    return tuple(out)
+
+
 def diff(
     current: Policies,
     needed: Iterable[Permission],
@@ -235,23 +255,11 @@ def diff(
     """Compare the ``current`` policy documents (under their permissions boundary, when
     `Bounded`) with the ``needed`` permissions; ``generated`` (policygen's own policy for them)
     gives the tight statements widened grants should become."""
-    documents: tuple[PolicyDocument, ...] | Bounded = (
-        current
-        if isinstance(current, Bounded)
-        else (current,)
-        if isinstance(current, PolicyDocument)
-        else tuple(current)
-    )
+    documents = _documents(current)
     needed = tuple(needed)
     catalog = catalog or shipped_catalog()
 
-    missing = []
-    for permission in needed:
-        found = grants(documents, permission.action, permission.resource, View.GUARANTEED)
-        if not found:
-            assert found.resource is not None
-            decision = is_allowed(documents, permission.action, found.resource, View.GUARANTEED)
-            missing.append(Missing(permission, found.resource, decision))
+    missing = missing_from(documents, needed)
 
     by_action: dict[str, list[Permission]] = {}
     for permission in needed:
@@ -321,4 +329,4 @@ def diff(
         granted_pairs=granted_pairs,
         needed_pairs=needed_pairs,
     )
-    return Diff(tuple(missing), tuple(excess), tuple(widened), score)
+    return Diff(missing, tuple(excess), tuple(widened), score)

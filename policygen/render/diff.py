@@ -89,7 +89,7 @@ def as_text(diffs: Sequence[FunctionDiff]) -> str:
         d, s = item.diff, item.diff.score
         lines.append(f"== {item.name} ==  current: {', '.join(item.current.sources) or '(none)'}")
         for unknown in item.current.unknown:
-            lines.append(f"  ! managed policy not in policygen's data, not compared: {unknown}")
+            lines.append(f"  ! not compared, the comparison is incomplete: {unknown}")
         lines.append(
             f"  {len(d.missing)} missing, {len({e.action.lower() for e in d.excess})} excess actions, "
             f"{len(d.widened)} widened; least privilege {s.by_action:.1%} by action "

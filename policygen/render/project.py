@@ -6,9 +6,7 @@ import json
 import re
 from typing import Any
 
-from policygen.compare import compare
 from policygen.model import IacReference
-from policygen.policy import managed
 from policygen.policy.document import to_json
 from policygen.project import FunctionResult, ProjectResult
 from policygen.render import (
@@ -72,24 +70,27 @@ def _deployment(function: FunctionResult) -> dict[str, Any]:
         "role": spec.role,
         "notes": list(spec.notes),
     }
-    attached = [(reference, managed.lookup(reference)) for reference in spec.managed_policies]
-    if attached:
+    comparison = function.comparison
+    if comparison is None:
+        return out
+    if comparison.attached:
         out["attached_managed_policies"] = [
-            {"policy": reference, "arn": found.arn}
-            if isinstance(found, managed.ManagedPolicy)
-            else {"policy": reference, "unknown": found.reason}
-            for reference, found in attached
+            {"policy": a.reference, "arn": a.arn} if a.unknown is None else {"policy": a.reference, "unknown": a.unknown}
+            for a in comparison.attached
         ]
-    if spec.deployed is not None or attached:
-        documents = [found.document for _, found in attached if isinstance(found, managed.ManagedPolicy)]
-        comparison = compare(spec.deployed, function.result.permissions, documents)
-        if spec.deployed is not None:
-            out["declared_policy"] = to_json(spec.deployed)
-        out["declared_but_unused_actions"] = list(comparison.unused_actions)
-        out["declared_wildcard_actions"] = list(comparison.wildcard_actions)
-        out["needed_but_not_declared"] = [
-            {"action": p.action, "resource": p.resource} for p in comparison.missing
-        ]
+    if comparison.declared is not None:
+        out["declared_policy"] = to_json(comparison.declared)
+    if comparison.errors:
+        out["declared_policy_errors"] = list(comparison.errors)
+        return out
+    current = comparison.current
+    if current is not None and current.boundary_source is not None:
+        out["permissions_boundary"] = current.boundary_source
+    if current is not None and current.unknown:
+        out["not_compared"] = list(current.unknown)
+    out["declared_but_unused_actions"] = list(comparison.unused_actions)
+    out["declared_wildcard_actions"] = list(comparison.wildcard_actions)
+    out["needed_but_not_declared"] = [{"action": p.action, "resource": p.resource} for p in comparison.missing]
     return out
 
 

@@ -8,11 +8,20 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from policygen.deploy.declared import declared_statements
+from policygen.deploy.declared import RolePolicies, declared_statements
 from policygen.deploy.terraform import hcl
 from policygen.deploy.terraform.code import Code
 from policygen.deploy.terraform.values import Each, Instance, Value, as_text, known
-from policygen.model import CodeBundle, Destination, FunctionConfig, FunctionSpec, IacReference, Text, Trigger
+from policygen.model import (
+    CodeBundle,
+    DeclaredPolicy,
+    Destination,
+    FunctionConfig,
+    FunctionSpec,
+    IacReference,
+    Text,
+    Trigger,
+)
 from policygen.policy.document import PolicyDocument, PolicyStatement
 
 PYTHON = "python"
@@ -33,6 +42,9 @@ class Lambda:
     notes: tuple[str, ...] = ()
     managed_policies: tuple[str, ...] = ()  # AWS managed policies on the role, by name or ARN
     triggers: tuple[Trigger, ...] = ()  # what invokes it with an event naming a resource
+    boundary: DeclaredPolicy | None = None
+    unknown: tuple[str, ...] = ()  # policies on the role that can't be read: what, where, why
+    errors: tuple[str, ...] = ()  # policies on the role IAM would reject
 
 
 def skipped(address: str, where: str, reason: str) -> FunctionSpec:
@@ -75,6 +87,9 @@ def spec(function: Lambda, code: Code, references: tuple[IacReference, ...]) -> 
         triggers=function.triggers,
         managed_policies=function.managed_policies,
         config=function.config,
+        boundary=function.boundary,
+        unknown_policies=function.unknown,
+        policy_errors=function.errors,
     )
 
 
@@ -110,11 +125,44 @@ def destination(arn: Text, name: str) -> Destination:
 
 
 # declared policies --------------------------------------------------------------------------
-def document_statements(instance: Instance, raw: Any, each: Each | None, label: str) -> list[PolicyStatement]:
-    """The statements of a policy document given as ``data.aws_iam_policy_document.x.json``,
-    ``jsonencode({...})`` or a JSON string."""
-    expr = hcl.parse_value(raw)
-    statements: list[dict[str, Any]] = []
+def document_statements(
+    instance: Instance,
+    raw: Any,
+    each: Each | None,
+    label: str,
+    report: RolePolicies | None = None,
+    where: str = "",
+) -> list[PolicyStatement]:
+    """The statements of a policy document given as ``data.aws_iam_policy_document.x.json``
+    (with its ``source_policy_documents``/``override_policy_documents``), ``jsonencode({...})``
+    or a JSON string. With ``report``: a document that can't be evaluated (from another data
+    source, a variable without a value) is named in its ``unknown``, and a statement IAM would
+    reject in its ``errors``, each with ``where``."""
+    raw_statements = _raw_statements(instance, raw, each, report, where, 0)
+
+    def failed(index: int, message: str) -> None:
+        if report is not None:
+            report.errors.append(f"{where}: {label} {message}")
+
+    return declared_statements(raw_statements, label, _patterns, _clean, failed if report is not None else None)
+
+
+MAX_DOCUMENT_DEPTH = 8
+_EXPRESSIONS = (hcl.Literal, hcl.Template, hcl.Ref, hcl.Call, hcl.ListExpr, hcl.ObjectExpr, hcl.Conditional, hcl.Operation, hcl.Opaque, hcl.Raw)
+
+
+def _raw_statements(
+    instance: Instance, raw: Any, each: Each | None, report: RolePolicies | None, where: str, depth: int
+) -> list[dict[str, Any]]:
+    expr = raw if isinstance(raw, _EXPRESSIONS) else hcl.parse_value(raw)
+
+    def unknown_document(why: str) -> list[dict[str, Any]]:
+        if report is not None:
+            report.unknown.append(f"policy {hcl.render(expr)} ({where}): {why}")
+        return []
+
+    if depth > MAX_DOCUMENT_DEPTH:
+        return unknown_document("policy documents nested too deep")
     if (
         isinstance(expr, hcl.Ref)
         and expr.root == "data"
@@ -123,31 +171,75 @@ def document_statements(instance: Instance, raw: Any, each: Each | None, label: 
         and isinstance(expr.steps[1], str)
     ):
         block = instance.config.data.get(("aws_iam_policy_document", expr.steps[1]))
-        if block is not None:
-            blocks = block.body.get("statement", [])
-            for statement in blocks if isinstance(blocks, list) else [blocks]:
-                if isinstance(statement, dict):
-                    statements.append(_document_block(instance, statement, each))
-    else:
-        value = (
-            instance.evaluate(expr.args[0], each)
-            if isinstance(expr, hcl.Call) and expr.name == "jsonencode" and expr.args
-            else instance.evaluate(expr, each)
-        )
-        if isinstance(value, Text) and value.known:
-            try:
-                value = _from_json(json.loads(value.known))
-            except ValueError:
-                return []
-        listed = value.get("Statement", []) if isinstance(value, dict) else []
-        statements = [s for s in (listed if isinstance(listed, list) else [listed]) if isinstance(s, dict)]
-    return declared_statements(statements, label, _patterns, _clean)
+        if block is None:
+            return unknown_document("no such data block in its module")
+        return _policy_document(instance, block.body, each, report, where, depth)
+    value = (
+        instance.evaluate(expr.args[0], each)
+        if isinstance(expr, hcl.Call) and expr.name == "jsonencode" and expr.args
+        else instance.evaluate(expr, each)
+    )
+    if isinstance(value, Text):
+        if value.known is None:
+            reasons = "; ".join(h.reason for h in value.holes) or "not known"
+            return unknown_document(f"its value is not known to policygen ({reasons})")
+        try:
+            value = _from_json(json.loads(value.known))
+        except ValueError as exc:
+            if report is not None:
+                report.errors.append(f"{where}: policy {hcl.render(expr)} is not valid JSON ({exc})")
+            return []
+    if not isinstance(value, dict):
+        return unknown_document("not a policy document")
+    listed = value.get("Statement", [])
+    return [s for s in (listed if isinstance(listed, list) else [listed]) if isinstance(s, dict)]
+
+
+def _policy_document(
+    instance: Instance,
+    body: dict[str, Any],
+    each: Each | None,
+    report: RolePolicies | None,
+    where: str,
+    depth: int,
+) -> list[dict[str, Any]]:
+    """An ``aws_iam_policy_document``: its source documents' statements, then its own, then its
+    override documents'; a later statement replaces an earlier one with the same ``sid``, as
+    Terraform merges them."""
+    merged: list[dict[str, Any]] = []
+
+    def add(statements: list[dict[str, Any]]) -> None:
+        for statement in statements:
+            sid = statement.get("Sid")
+            same = [i for i, s in enumerate(merged) if sid and s.get("Sid") == sid]
+            if same:
+                merged[same[0]] = statement
+            else:
+                merged.append(statement)
+
+    def documents(name: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if name not in body:
+            return out
+        listed = body[name] if isinstance(body[name], list) else hcl.parse_value(body[name])
+        items = listed.items if isinstance(listed, hcl.ListExpr) else listed if isinstance(listed, list) else [listed]
+        for item in items:
+            out.extend(_raw_statements(instance, item, each, report, where, depth + 1))
+        return out
+
+    add(documents("source_policy_documents"))
+    blocks = body.get("statement", [])
+    add([_document_block(instance, s, each) for s in (blocks if isinstance(blocks, list) else [blocks]) if isinstance(s, dict)])
+    add(documents("override_policy_documents"))
+    return merged
 
 
 def _document_block(instance: Instance, block: dict[str, Any], each: Each | None) -> dict[str, Any]:
     """One ``statement`` block of ``aws_iam_policy_document`` as IAM JSON (``principals`` are
     not read: these are identity policies)."""
     out: dict[str, Any] = {"Effect": instance.value(block.get("effect", '"Allow"'), each)}
+    if "sid" in block:
+        out["Sid"] = _clean(instance.value(block["sid"], each))
     out["NotAction" if "not_actions" in block else "Action"] = instance.value(
         block.get("not_actions", block.get("actions", [])), each
     )

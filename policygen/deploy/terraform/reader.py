@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from policygen.deploy.declared import RolePolicies
 from policygen.deploy.intrinsics import NAME_RULES
 from policygen.deploy.terraform import code as code_
 from policygen.deploy.terraform import hcl, modules, registry
@@ -31,8 +32,17 @@ from policygen.deploy.terraform.function import (
 )
 from policygen.deploy.terraform.values import TF_TYPES, Each, Instance, Project, as_text, known
 from policygen.errors import DeploymentError
-from policygen.model import EventSource, FunctionConfig, FunctionSpec, IacReference, Target, Text, Trigger
-from policygen.policy.document import PolicyStatement
+from policygen.model import (
+    DeclaredPolicy,
+    EventSource,
+    FunctionConfig,
+    FunctionSpec,
+    IacReference,
+    Target,
+    Text,
+    Trigger,
+)
+from policygen.policy.document import PolicyDocument
 
 
 def has_terraform(root: Path) -> bool:
@@ -154,20 +164,13 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
         log_group=instance.text(logging["log_group"], each) if logging.get("log_group") else None,
     )
     role: str | None = None
-    statements: list[PolicyStatement] = []
+    policies = RolePolicies()
     notes: list[str] = []
-    managed: list[str] = []
     role_ref = hcl.parse_value(body.get("role"))
-    if (
-        isinstance(role_ref, hcl.Ref)
-        and role_ref.root == "aws_iam_role"
-        and role_ref.steps
-        and isinstance(role_ref.steps[0], str)
-        and ("aws_iam_role", role_ref.steps[0]) in instance.config.resources
-    ):
-        role_name = role_ref.steps[0]
+    role_name = referenced(instance, role_ref, "aws_iam_role")
+    if role_name is not None and isinstance(role_ref, hcl.Ref):
         if len(role_ref.steps) == 2:
-            statements, notes, managed = role_policies(instance, role_name)
+            policies, notes = role_policies(instance, role_name)
             role = _role_expression(instance, role_name, "")
         elif len(role_ref.steps) == 3 and not isinstance(role_ref.steps[1], str):
             role_block = instance.config.resources[("aws_iam_role", role_name)]
@@ -193,10 +196,13 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
         ),
         config=config,
         role=role,
-        statements=tuple(statements),
+        statements=tuple(policies.statements),
         notes=tuple(notes),
         triggers=tuple(triggers),
-        managed_policies=tuple(managed),
+        managed_policies=tuple(policies.managed),
+        boundary=policies.boundary,
+        unknown=tuple(policies.unknown),
+        errors=tuple(policies.errors),
     )
 
 
@@ -336,50 +342,120 @@ def _attached(owner: Instance, instance: Instance, raw: object, role: str, role_
     return role_name is not None and known(owner.value(raw)) == role_name
 
 
-def role_policies(instance: Instance, role: str) -> tuple[list[PolicyStatement], list[str], list[str]]:
-    """The policies attached to ``aws_iam_role.<role>``: inline_policy blocks, aws_iam_role_policy,
-    aws_iam_policy attached with aws_iam_role_policy_attachment, in its module or in the modules
-    that call it; and the other managed policies attached, by ARN (one whose ARN is not known is
-    named in a note)."""
+def role_policies(instance: Instance, role: str) -> tuple[RolePolicies, list[str]]:
+    """The policies attached to ``aws_iam_role.<role>``, and notes: inline_policy blocks,
+    aws_iam_role_policy, aws_iam_policy attached with aws_iam_role_policy_attachment,
+    aws_iam_policy_attachment or the role's managed_policy_arns (in its module or in the modules
+    that call it), other managed policies by ARN, and its permissions_boundary. A policy whose
+    document or ARN can't be evaluated is named in ``unknown`` (and a note)."""
     role_block = instance.config.resources[("aws_iam_role", role)]
     role_name = known(instance.attribute(role_block, None, "name", 0)) if "name" in role_block.body else None
-    documents: list[tuple[Instance, object]] = []
+    out = RolePolicies()
+    documents: list[tuple[Instance, object, str]] = []
     notes: list[str] = []
-    managed: list[str] = []
     inline = role_block.body.get("inline_policy", [])
     for policy in inline if isinstance(inline, list) else [inline]:
         if isinstance(policy, dict) and policy.get("policy"):
-            documents.append((instance, policy["policy"]))
+            documents.append((instance, policy["policy"], role_block.where))
+
+    def attach(owner: Instance, raw: object, where: str) -> None:
+        attach_policy(owner, raw, None, where, out, documents, notes)
+
+    arns = hcl.parse_value(role_block.body.get("managed_policy_arns")) if "managed_policy_arns" in role_block.body else None
+    listed = role_block.body.get("managed_policy_arns")
+    if isinstance(listed, list):
+        for item in listed:
+            attach(instance, item, role_block.where)
+    elif arns is not None:
+        value = instance.evaluate(arns, None)
+        for item in value if isinstance(value, list) else [value]:
+            text = as_text(item)
+            if text.known is not None:
+                out.managed.append(text.known)
+            else:
+                out.unknown.append(
+                    f"managed_policy_arns {hcl.render(arns)} ({role_block.where}): not known to policygen"
+                )
+    if "permissions_boundary" in role_block.body:
+        out.boundary = declared_boundary(instance, role_block.body["permissions_boundary"], None, role_block.where)
     for owner in instance.chain():
         resources = owner.config.resources
         for (rtype, _name), block in sorted(resources.items()):
+            if rtype == "aws_iam_policy_attachment":
+                roles = block.body.get("roles")
+                listed_roles = roles if isinstance(roles, list) else [roles]
+                if any(_attached(owner, instance, r, role, role_name) for r in listed_roles):
+                    attach(owner, block.body.get("policy_arn"), block.where)
+                continue
             if rtype not in ("aws_iam_role_policy", "aws_iam_role_policy_attachment"):
                 continue
             if not _attached(owner, instance, block.body.get("role"), role, role_name):
                 continue
             if rtype == "aws_iam_role_policy":
-                documents.append((owner, block.body.get("policy")))
+                documents.append((owner, block.body.get("policy"), block.where))
                 continue
-            arn = hcl.parse_value(block.body.get("policy_arn"))
-            if (
-                isinstance(arn, hcl.Ref)
-                and arn.root == "aws_iam_policy"
-                and arn.steps
-                and isinstance(arn.steps[0], str)
-                and ("aws_iam_policy", arn.steps[0]) in resources
-            ):
-                documents.append((owner, resources[("aws_iam_policy", arn.steps[0])].body.get("policy")))
-            elif (attached := owner.text(block.body.get("policy_arn")).known) is not None:
-                managed.append(attached)
-            else:
-                notes.append(
-                    f"{block.where}: managed policy {owner.text(block.body.get('policy_arn'))} is attached to the role "
-                    "but not expanded in the comparison"
-                )
-    statements: list[PolicyStatement] = []
-    for index, (owner, document) in enumerate(documents):
-        statements.extend(document_statements(owner, document, None, f"Tf{index}S"))
-    return statements, notes, managed
+            attach(owner, block.body.get("policy_arn"), block.where)
+    for index, (owner, document, where) in enumerate(documents):
+        out.statements.extend(document_statements(owner, document, None, f"Tf{index}S", out, where))
+    return out, notes
+
+
+def referenced(owner: Instance, expr: object, rtype: str) -> str | None:
+    """The name of the resource of type ``rtype`` in ``owner``'s module an expression refers to
+    (``aws_iam_policy.reads.arn`` -> ``reads``), if any."""
+    if (
+        isinstance(expr, hcl.Ref)
+        and expr.root == rtype
+        and expr.steps
+        and isinstance(expr.steps[0], str)
+        and (rtype, expr.steps[0]) in owner.config.resources
+    ):
+        return expr.steps[0]
+    return None
+
+
+def attach_policy(
+    owner: Instance,
+    raw: object,
+    each: Each | None,
+    where: str,
+    out: RolePolicies,
+    documents: list[tuple[Instance, object, str]],
+    notes: list[str],
+) -> None:
+    """A managed policy attached to a role: an aws_iam_policy of ``owner``'s module goes to
+    ``documents`` (read later), a known ARN to ``out.managed``, anything else to ``out.unknown``."""
+    arn = raw if isinstance(raw, hcl.Ref) else hcl.parse_value(raw)
+    name = referenced(owner, arn, "aws_iam_policy")
+    if name is not None:
+        documents.append((owner, owner.config.resources[("aws_iam_policy", name)].body.get("policy"), where))
+        return
+    text = as_text(owner.evaluate(arn, each))
+    if text.known is not None:
+        out.managed.append(text.known)
+        return
+    notes.append(f"{where}: managed policy {text} is attached to the role but not expanded in the comparison")
+    out.unknown.append(f"managed policy {text} ({where}): its ARN is not known to policygen")
+
+
+def declared_boundary(instance: Instance, raw: object, each: Each | None, where: str) -> DeclaredPolicy:
+    """A permissions boundary: an aws_iam_policy of the module by its document, else its ARN."""
+    expr = hcl.parse_value(raw)
+    name = referenced(instance, expr, "aws_iam_policy")
+    if name is not None:
+        report = RolePolicies()
+        policy = instance.config.resources[("aws_iam_policy", name)]
+        statements = document_statements(instance, policy.body.get("policy"), None, "TfBoundary", report, policy.where)
+        if report.errors:
+            raise DeploymentError("; ".join(report.errors))
+        address = f"{instance.prefix()}aws_iam_policy.{name}"
+        if report.unknown:
+            return DeclaredPolicy(address, None, unknown="; ".join(report.unknown), where=where)
+        return DeclaredPolicy(address, PolicyDocument(tuple(statements), source=address), where=where)
+    text = as_text(instance.evaluate(expr, each))
+    if text.known is not None:
+        return DeclaredPolicy(text.known, where=where)
+    return DeclaredPolicy(hcl.render(expr), unknown=f"its ARN is not known to policygen ({text})", where=where)
 
 
 def _references(top: Instance) -> tuple[IacReference, ...]:

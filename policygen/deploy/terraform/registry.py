@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from policygen.deploy.declared import RolePolicies
 from policygen.deploy.intrinsics import NAME_RULES
 from policygen.deploy.terraform import code as code_
 from policygen.deploy.terraform import hcl, modules
@@ -134,18 +135,15 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
     )
     # What the role has today.
     role: str | None = None
-    statements: list[PolicyStatement] = []
-    managed: list[str] = []
+    policies = RolePolicies()
     if inputs.flag("create_role"):
         role = f"{address}.lambda_role_name" if not caller.address else None
-        statements.extend(
-            _module_statements(caller, inputs, fn, log_group, dead_letter, notes, managed, where)
+        policies.statements.extend(
+            _module_statements(caller, inputs, fn, log_group, dead_letter, notes, policies, where)
         )
     else:
-        role, role_statements, role_notes, role_managed = _existing_role(caller, inputs, each)
-        statements.extend(role_statements)
+        role, policies, role_notes = _existing_role(caller, inputs, each)
         notes.extend(role_notes)
-        managed.extend(role_managed)
     lam = Lambda(
         address=address,
         where=where,
@@ -156,10 +154,13 @@ def read(caller: Instance, block: hcl.Block, each: Each | None) -> tuple[Lambda,
         environment=environment(caller, inputs.get("environment_variables")),
         config=config,
         role=role,
-        statements=tuple(statements),
+        statements=tuple(policies.statements),
         notes=tuple(notes),
-        managed_policies=tuple(managed),
+        managed_policies=tuple(policies.managed),
         triggers=tuple(triggers),
+        boundary=policies.boundary,
+        unknown=tuple(policies.unknown),
+        errors=tuple(policies.errors),
     )
     return lam, None if not_python(lam) else _code(caller, inputs, address)
 
@@ -195,9 +196,11 @@ def _module_statements(
     log_group: Text | None,
     dead_letter: Text | None,
     notes: list[str],
-    managed: list[str],
+    policies: RolePolicies,
     where: str,
 ) -> list[PolicyStatement]:
+    from policygen.deploy.terraform.reader import attach_policy, declared_boundary
+
     out: list[PolicyStatement] = []
     if inputs.flag("attach_cloudwatch_logs_policy"):
         group = caller.arn(
@@ -221,47 +224,50 @@ def _module_statements(
             )
         )
     if inputs.flag("attach_policy_statements"):
-        out.extend(statements_of_map(caller, inputs.get("policy_statements"), "ModuleInline"))
+        listed = inputs.get("policy_statements")
+        if not isinstance(listed, dict):
+            policies.unknown.append(
+                f"policy_statements ({where}): {as_text(listed) if isinstance(listed, Text) else 'not a map'}: "
+                "not known to policygen"
+            )
+        out.extend(statements_of_map(caller, listed, "ModuleInline"))
     if inputs.flag("attach_policy_json") and "policy_json" in inputs.block.body:
-        out.extend(document_statements(caller, inputs.block.body["policy_json"], inputs.each, "ModuleJson"))
+        out.extend(
+            document_statements(caller, inputs.block.body["policy_json"], inputs.each, "ModuleJson", policies, where)
+        )
     for flag, name in (
         ("attach_network_policy", "AWSLambdaENIManagementAccess"),
         ("attach_tracing_policy", "AWSXRayDaemonWriteAccess"),
     ):
         if inputs.flag(flag):
-            managed.append(name)
-    attached: list[Value] = []
+            policies.managed.append(name)
+    attached: list[object] = []  # as written: an aws_iam_policy of the caller's module is read
     if inputs.flag("attach_policy") and inputs.has("policy"):
-        attached.append(inputs.get("policy"))
-    if inputs.flag("attach_policies") and isinstance(inputs.get("policies"), list):
-        attached.extend(inputs.get("policies") or [])  # type: ignore[arg-type]
+        attached.append(inputs.block.body["policy"])
+    if inputs.flag("attach_policies") and "policies" in inputs.block.body:
+        raw = inputs.block.body["policies"]
+        attached.extend(raw if isinstance(raw, list) else [raw])
+    documents: list[tuple[Instance, object, str]] = []
     for arn in attached:
-        if (known_arn := as_text(arn).known) is not None:
-            managed.append(known_arn)
-        else:
-            notes.append(
-                f"{where}: managed policy {as_text(arn)} is attached to the role but not expanded in the comparison"
-            )
+        attach_policy(caller, arn, inputs.each, where, policies, documents, notes)
+    for index, (owner, document, at) in enumerate(documents):
+        out.extend(document_statements(owner, document, None, f"ModulePolicy{index}S", policies, at))
+    if "role_permissions_boundary" in inputs.block.body:
+        policies.boundary = declared_boundary(caller, inputs.block.body["role_permissions_boundary"], inputs.each, where)
     return out
 
 
 def _existing_role(
     caller: Instance, inputs: Inputs, each: Each | None
-) -> tuple[str | None, list[PolicyStatement], list[str], list[str]]:
-    from policygen.deploy.terraform.reader import role_policies
+) -> tuple[str | None, RolePolicies, list[str]]:
+    from policygen.deploy.terraform.reader import referenced, role_policies
 
-    expr = hcl.parse_value(inputs.block.body.get("lambda_role"))
-    if (
-        isinstance(expr, hcl.Ref)
-        and expr.root == "aws_iam_role"
-        and expr.steps
-        and isinstance(expr.steps[0], str)
-        and ("aws_iam_role", expr.steps[0]) in caller.config.resources
-    ):
-        statements, notes, managed = role_policies(caller, expr.steps[0])
-        role = f"aws_iam_role.{expr.steps[0]}.name" if not caller.address else None
-        return role, statements, notes, managed
-    return None, [], [], []
+    name = referenced(caller, hcl.parse_value(inputs.block.body.get("lambda_role")), "aws_iam_role")
+    if name is not None:
+        policies, notes = role_policies(caller, name)
+        role = f"aws_iam_role.{name}.name" if not caller.address else None
+        return role, policies, notes
+    return None, RolePolicies(), []
 
 
 def _code(caller: Instance, inputs: Inputs, address: str) -> code_.Code:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -83,6 +84,89 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+_DEPLOYMENT_INPUTS = [
+    click.option(
+        "--env",
+        "env_pairs",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A deployment environment variable (repeatable).",
+    ),
+    click.option(
+        "--env-file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="KEY=VALUE lines, as a .env file.",
+    ),
+    click.option(
+        "--kms-key",
+        "kms_keys",
+        multiple=True,
+        metavar="ARN",
+        help="A customer-managed KMS key that encrypts the function's resources (repeatable): adds the KMS "
+        "actions AWS performs on the caller's behalf, held to each service with kms:ViaService.",
+    ),
+    click.option(
+        "--stack-name", help="CloudFormation stack name (for AWS::StackName and generated resource names)."
+    ),
+    click.option(
+        "--parameter-overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="CloudFormation parameter values (repeatable).",
+    ),
+    click.option("--stage", help="Serverless Framework stage."),
+    click.option(
+        "--var", "tf_vars", multiple=True, metavar="NAME=VALUE", help="Terraform variable (repeatable)."
+    ),
+    click.option(
+        "--var-file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help='Terraform .tfvars file (NAME = "value" lines).',
+    ),
+    click.option(
+        "--code-only", is_flag=True, help="Ignore deployment files: analyse PATH as one function's code."
+    ),
+]
+
+
+def deployment_inputs(f: Callable[..., None]) -> Callable[..., None]:
+    """How the code is deployed (its environment, keys, template parameters, stage, Terraform
+    variables): the options of every command that analyses code."""
+    for option in reversed(_DEPLOYMENT_INPUTS):
+        f = option(f)
+    return f
+
+
+@dataclass(frozen=True)
+class DeploymentInputs:
+    environment: dict[str, str]
+    deploy: DeployOptions
+    code_only: bool
+
+
+def deployment_values(
+    env_pairs: tuple[str, ...],
+    env_file: Path | None,
+    stack_name: str | None,
+    parameter_overrides: tuple[str, ...],
+    stage: str | None,
+    tf_vars: tuple[str, ...],
+    var_file: Path | None,
+    code_only: bool,
+) -> DeploymentInputs:
+    """`deployment_inputs`' values read (env and var files included); `ConfigError` on bad ones."""
+    environment = read_env_file(env_file) if env_file else {}
+    environment.update(parse_env_pairs(env_pairs))
+    deploy = DeployOptions()
+    if not code_only:
+        variables = read_tfvars(var_file) if var_file else {}
+        variables.update(parse_env_pairs(tf_vars, "--var"))
+        deploy = DeployOptions(
+            stack_name, parse_env_pairs(parameter_overrides, "--parameter-overrides"), stage, variables
+        )
+    return DeploymentInputs(environment, deploy, code_only)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policygen")
 def main() -> None:
@@ -99,16 +183,7 @@ def main() -> None:
 @click.option(
     "--partition", default="aws", show_default=True, help="ARN partition (aws, aws-cn, aws-us-gov)."
 )
-@click.option(
-    "--env",
-    "env_pairs",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="A deployment environment variable (repeatable).",
-)
-@click.option(
-    "--env-file", type=click.Path(path_type=Path, dir_okay=False), help="KEY=VALUE lines, as a .env file."
-)
+@deployment_inputs
 @click.option(
     "--format",
     "fmt",
@@ -152,40 +227,11 @@ def main() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Where the per-file cache lives (default: ~/.cache/policygen).",
 )
-@click.option(
-    "--kms-key",
-    "kms_keys",
-    multiple=True,
-    metavar="ARN",
-    help="A customer-managed KMS key that encrypts the function's resources (repeatable): adds the KMS "
-    "actions AWS performs on the caller's behalf, held to each service with kms:ViaService.",
-)
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes for parsing (default: CPU count).")
 @click.option(
     "--function",
     "function",
     help="Only this function of a SAM/CloudFormation, Serverless or Terraform project.",
-)
-@click.option(
-    "--stack-name", help="CloudFormation stack name (for AWS::StackName and generated resource names)."
-)
-@click.option(
-    "--parameter-overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="CloudFormation parameter values (repeatable).",
-)
-@click.option("--stage", help="Serverless Framework stage.")
-@click.option(
-    "--var", "tf_vars", multiple=True, metavar="NAME=VALUE", help="Terraform variable (repeatable)."
-)
-@click.option(
-    "--var-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help='Terraform .tfvars file (NAME = "value" lines).',
-)
-@click.option(
-    "--code-only", is_flag=True, help="Ignore deployment files: analyse PATH as one function's code."
 )
 @click.option(
     "--cloudtrail",
@@ -252,23 +298,17 @@ def generate(
     serverless.yml or Terraform files: then each function it declares gets its own policy.
     """
     try:
-        environment = read_env_file(env_file) if env_file else {}
-        environment.update(parse_env_pairs(env_pairs))
+        inputs = deployment_values(
+            env_pairs, env_file, stack_name, parameter_overrides, stage, tf_vars, var_file, code_only
+        )
         target = check_target(partition, region, account)
         fmt_enum = Format(fmt)
         base = RenderOptions(name or path.resolve().name, role)
         to_folder = output is not None and (output.is_dir() or str(output).endswith(os.sep))
-        deploy = DeployOptions()
-        if not code_only:
-            variables = read_tfvars(var_file) if var_file else {}
-            variables.update(parse_env_pairs(tf_vars, "--var"))
-            deploy = DeployOptions(
-                stack_name, parse_env_pairs(parameter_overrides, "--parameter-overrides"), stage, variables
-            )
         options = Options(
             target=target,
             handler=handler,
-            environment=environment,
+            environment=inputs.environment,
             kms_keys=kms_keys,
             include_unreachable=include_unreachable,
             strict=strict,
@@ -276,7 +316,7 @@ def generate(
             jobs=jobs,
             policy_kind=PolicyKind(policy_type),
             function=function,
-            deploy=deploy,
+            deploy=inputs.deploy,
             sources=trail_sources(cloudtrail, trail_role, since, until, trail_regions, jobs, quiet)
             + observed_sources(observed),
         )

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from policygen import __version__
-from policygen.cli import EXIT_ERRORS, _emit, write_atomic
+from policygen.cli import EXIT_ERRORS, _emit, deployment_inputs, deployment_values, write_atomic
 from policygen.errors import PolicygenError, UsageError
 from policygen.extract import default_cache_dir
 from policygen.gate import (
@@ -56,7 +56,7 @@ def _common(f: Callable[..., None]) -> Callable[..., None]:
         ]
     ):
         f = option(f)
-    return f
+    return deployment_inputs(f)
 
 
 _CURRENT = click.option(
@@ -92,15 +92,21 @@ def _analyse(
     account: str,
     partition: str,
     no_cache: bool,
+    kms_keys: tuple[str, ...],
+    **deployment: Any,
 ) -> _Analysed:
     """Every function under PATH analysed (a project's, or PATH as one function's code)."""
+    inputs = deployment_values(**deployment)
     options = Options(
         target=check_target(partition, region, account),
         handler=handler,
+        environment=inputs.environment,
+        kms_keys=kms_keys,
         cache_dir=None if no_cache else default_cache_dir(),
         function=function,
+        deploy=inputs.deploy,
     )
-    project = generate_project(path, options)
+    project = None if inputs.code_only else generate_project(path, options)
     if project is None:
         if function is not None:
             raise UsageError(

@@ -9,9 +9,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from policygen.model import Condition, Permission
-from policygen.policy.diff import AccessLevel, access_level, breadth, diff
+from policygen.policy.diff import AccessLevel, access_level, arn_formats, breadth, diff
 from policygen.policy.document import Effect, PolicyDocument, PolicyStatement, parse_policy
 from policygen.policy.evaluate import ActionCatalog, View, is_allowed
+from policygen.policy.patterns import VariableView, matches, resource_pattern
 
 MFA = (Condition("Bool", "aws:MultiFactorAuthPresent", ("true",)),)
 TABLE = "arn:aws:dynamodb:us-east-1:111122223333:table/orders"
@@ -189,6 +190,16 @@ NEEDED_RESOURCES = [
 WORDS = ["".join(p) for n in range(4) for p in itertools.product("abx/", repeat=n)]
 
 
+def requested_on(action: str, resource: str) -> bool:
+    """Can a request for ``action`` be on ``resource``: an ARN of one of its resource types in
+    the IAM data, or "*" for an action without any (s3:GetObject is never asked on a bucket)."""
+    formats = arn_formats(action)
+    assert formats is not None
+    if not formats:
+        return resource == "*"
+    return resource != "*" and any(matches(resource_pattern(f), resource, VariableView.WIDE) for f in formats)
+
+
 def expand(resource: str) -> list[str]:
     return [resource[:-1] + w for w in WORDS] if resource.endswith("*") else [resource]
 
@@ -234,6 +245,24 @@ def test_missing_is_exactly_what_evaluation_refuses(current_statements, needed_p
         c for r in [*NEEDED_RESOURCES, "arn:aws:s3:::zz", "*", "arn:aws:sqs:eu-west-1:1:q"] for c in expand(r)
     ]
     needed_actions = {a for a, _ in needed_pairs}
-    may = {a for a in ACTIONS if any(is_allowed(current, a, c, View.POSSIBLE).allowed for c in probe)}
+    may = {
+        a
+        for a in ACTIONS
+        if any(is_allowed(current, a, c, View.POSSIBLE).allowed for c in probe if requested_on(a, c))
+    }
     excess = {e.action for e in result.excess}
     assert may - needed_actions <= excess <= set(ACTIONS) - needed_actions
+
+
+def test_a_statement_grants_only_actions_its_resources_can_name():
+    """s3:* on a bucket and its objects: the bucket and object actions, not the actions IAM
+    authorizes on "*" only (ListAllMyBuckets) or on other resource types (CreateJob)."""
+    bucket = policy(
+        {"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]}
+    )
+    excess = {e.action for e in diff([bucket], [need("s3:GetObject", "arn:aws:s3:::b/k")]).excess}
+    assert {"s3:PutObject", "s3:DeleteBucket", "s3:PutBucketPolicy", "s3:ListBucket"} <= excess
+    assert not excess & {"s3:ListAllMyBuckets", "s3:CreateJob", "s3:CreateAccessGrant"}
+    everywhere = policy({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    wide = {e.action for e in diff([everywhere], [need("s3:GetObject", "arn:aws:s3:::b/k")]).excess}
+    assert {"s3:ListAllMyBuckets", "s3:CreateJob"} <= wide

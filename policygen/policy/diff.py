@@ -24,6 +24,7 @@ within a needed resource of a needed action, over every granted pair).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 from collections.abc import Iterable, Sequence
@@ -47,7 +48,15 @@ from policygen.policy.evaluate import (
     is_allowed,
     shipped_catalog,
 )
-from policygen.policy.patterns import action_matches, action_service
+from policygen.policy.patterns import (
+    VariableView,
+    action_matches,
+    action_service,
+    and3,
+    find_member,
+    matches,
+    resource_pattern,
+)
 
 
 class AccessLevel(enum.IntEnum):
@@ -218,6 +227,55 @@ def _tight(
     return (PolicyStatement(Effect.ALLOW, (action,), resources),)
 
 
+@functools.lru_cache(maxsize=8192)
+def _overlaps(pattern: str, arn_format: str) -> bool:
+    """Can some ARN of the IAM data's ``arn_format`` (``arn:${Partition}:s3:::${BucketName}``,
+    its ``${...}`` read as any text within their segment) match the statement's ``pattern``?"""
+    wide = VariableView.WIDE
+    members = [(resource_pattern(pattern), wide), (resource_pattern(arn_format), wide)]
+    return find_member(members, lambda m: and3(m[0], m[1])) is not None
+
+
+@functools.cache
+def arn_formats(action: str) -> tuple[str, ...] | None:
+    """The ARN formats of ``action``'s resource types; () for an action IAM authorizes on "*"
+    only; None when the IAM data doesn't know the action (then nothing is assumed of it)."""
+    prefix, _, name = action.partition(":")
+    try:
+        doc = mapping.iam_service(prefix.lower())
+    except MappingError:
+        return None
+    types = {k.lower(): v for k, v in doc.get("actions", {}).items()}.get(name.lower())
+    if types is None:
+        return None
+    resources = doc.get("resources", {})
+    return tuple(sorted({f for t in types for f in resources.get(t, ())}))
+
+
+def applicable(action: str, resources: Sequence[str]) -> tuple[str, ...] | None:
+    """The statement ``resources`` through which an Allow can grant ``action`` at all: IAM matches
+    them against the ARN of the resource the request is on, of one of the action's resource
+    types, or against "*" for an action without any. So ``s3:*`` on a bucket and its objects
+    grants the bucket and object actions, never ``s3:ListAllMyBuckets`` (on "*" only) or
+    ``s3:CreateJob``. None when the IAM data doesn't know the action."""
+    formats = arn_formats(action)
+    if formats is None:
+        return None
+    if not formats:
+        return tuple(r for r in resources if matches(resource_pattern(r), "*", VariableView.WIDE))
+    return tuple(r for r in resources if any(_overlaps(r, f) for f in formats))
+
+
+def _granting(grant: Grant) -> Grant | None:
+    """``grant`` held to the resources that can grant its action; None when none can."""
+    if grant.not_resource:
+        return grant
+    found = applicable(grant.action, grant.resources)
+    if found is None or found == grant.resources:
+        return grant
+    return dataclasses.replace(grant, resources=found) if found else None
+
+
 def _effective(grant: Grant, documents: tuple[PolicyDocument, ...] | Bounded) -> bool:
     """Does ``grant`` allow its action on some resource once the Deny statements (and the
     permissions boundary) are applied?"""
@@ -267,10 +325,11 @@ def diff(
 
     # '~' marks the evaluator's stand-ins for actions no data lists and no policy names: not
     # reported one by one (the statements granting them grant named actions too).
+    # A statement's resources that can't name a resource of the action grant nothing of it.
     pairs = [
         g
-        for g in allowed_pairs(documents, View.POSSIBLE, catalog)
-        if "~" not in g.action and _effective(g, documents)
+        for g in (_granting(g) for g in allowed_pairs(documents, View.POSSIBLE, catalog))
+        if g is not None and "~" not in g.action and _effective(g, documents)
     ]
     granted_actions = {g.action.lower() for g in pairs}
 

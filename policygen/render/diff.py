@@ -9,7 +9,7 @@ from typing import Any
 
 from policygen.gate import FunctionDiff
 from policygen.policy.diff import AccessLevel, Excess, breadth
-from policygen.policy.document import PolicyStatement, statement_json
+from policygen.policy.document import Origin, PolicyStatement, statement_json
 
 DIFF_SCHEMA = 1
 _SHOWN = 8  # excess actions named per statement and level in the text output
@@ -24,11 +24,11 @@ def excess_groups(excess: Sequence[Excess]) -> list[tuple[PolicyStatement, Acces
     for item in excess:
         key = (_where(item.statement), item.level.value)
         groups.setdefault(key, (item.statement, item.level, []))[2].append(item.action)
-    return sorted(groups.values(), key=lambda g: (g[1].value, _breadth_key(g[0]), _where(g[0])))
-
-
-def _breadth_key(statement: PolicyStatement) -> int:
-    return breadth(statement)
+    # Most powerful level first, then broadest statement, then in the policy's own order.
+    return sorted(
+        groups.values(),
+        key=lambda g: (g[1].value, breadth(g[0]), g[0].origin or Origin("", -1), _where(g[0])),
+    )
 
 
 def as_json(diffs: Sequence[FunctionDiff]) -> str:

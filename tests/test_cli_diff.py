@@ -122,3 +122,61 @@ Resources:
     assert {"dynamodb:DeleteItem", "dynamodb:Scan"} <= excess and "dynamodb:PutItem" not in excess
     assert any("AWSLambdaBasicExecutionRole" in s for s in body["current"])
     assert body["summary"]["missing"] == 0
+
+
+def test_what_sam_adds_to_the_role_by_itself_is_granted(tmp_path):
+    """SAM's own statements for the dead-letter queue, EventInvokeConfig destinations and a
+    stream event's OnFailure destination are part of the role: sending there is not missing."""
+    code = tmp_path / "fn"
+    code.mkdir()
+    (code / "app.py").write_text("def handler(event, context):\n    return event\n")
+    (tmp_path / "template.yaml").write_text(
+        """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Failed:
+    Type: AWS::SQS::Queue
+  Alerts:
+    Type: AWS::SNS::Topic
+  Clicks:
+    Type: AWS::Kinesis::Stream
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Handler: app.handler
+      Runtime: python3.12
+      DeadLetterQueue:
+        Type: SQS
+        TargetArn: !GetAtt Failed.Arn
+      EventInvokeConfig:
+        DestinationConfig:
+          OnFailure:
+            Type: SNS
+            Destination: !Ref Alerts
+      Events:
+        Stream:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt Clicks.Arn
+            StartingPosition: LATEST
+            DestinationConfig:
+              OnFailure:
+                Type: SNS
+                Destination: !Ref Alerts
+"""
+    )
+    result = run(str(tmp_path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    body = json.loads(result.stdout)["functions"]["Fn"]
+    assert body["missing"] == [] and body["summary"]["missing"] == 0
+    assert {w["action"] for w in body["widened"]} <= {
+        "kinesis:DescribeStream",
+        "kinesis:DescribeStreamSummary",
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:ListShards",
+        "kinesis:ListStreams",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }

@@ -290,7 +290,7 @@ def _function(
         code_dir=code_dir.relative_to(path.parent.resolve()).as_posix() or ".",
         handler=handler,
         environment=tuple(environment),
-        deployed=_deployed_policy(config, is_sam, ctx, role.statements),
+        deployed=_deployed_policy(config, is_sam, ctx, role.statements, logical),
         kms_keys=(),  # KmsKeyArn encrypts the environment only: a deployment permission (config)
         source=evidence_line,
         notes=tuple(notes),
@@ -681,7 +681,7 @@ def _sam_policy_templates() -> dict[str, Any]:
 
 
 def _deployed_policy(
-    config: Mapping[str, Any], is_sam: bool, ctx: Context, role: list[PolicyStatement]
+    config: Mapping[str, Any], is_sam: bool, ctx: Context, role: list[PolicyStatement], logical: str
 ) -> PolicyDocument | None:
     statements: list[PolicyStatement] = list(role)
     policies = config.get("Policies") if is_sam else None
@@ -702,7 +702,71 @@ def _deployed_policy(
             local = dict(parameters) if isinstance(parameters, dict) else {}
             expanded = _substitute(definition["Definition"], local)
             statements.extend(_statements(expanded.get("Statement", []), ctx, name))
+    if is_sam and config.get("Role") is None:  # SAM creates the role: what it adds by itself
+        for label, raw in _sam_role_statements(config, logical):
+            statements.extend(_statements([raw], ctx, label))
     return PolicyDocument(tuple(statements)) if statements else None
+
+
+_SAM_DESTINATION_ACTIONS = {
+    "SQS": "sqs:SendMessage",
+    "SNS": "sns:Publish",
+    "EventBridge": "events:PutEvents",
+    "Lambda": "lambda:InvokeFunction",
+}
+
+
+def _sam_role_statements(config: Mapping[str, Any], logical: str) -> list[tuple[str, dict[str, Any]]]:
+    """What SAM itself adds to the role it creates, beyond ``Policies``: sending to the
+    ``DeadLetterQueue``, to ``EventInvokeConfig`` destinations of a given ``Type`` (the
+    destination, or the queue or topic SAM creates when none is given) and to the ``OnFailure``
+    destination of a stream or queue event (SQS, SNS, S3)."""
+    out = []
+    dlq = config.get("DeadLetterQueue")
+    if isinstance(dlq, dict) and dlq.get("Type") in ("SQS", "SNS") and dlq.get("TargetArn"):
+        action = _SAM_DESTINATION_ACTIONS[dlq["Type"]]
+        out.append(
+            ("DeadLetterQueuePolicy", {"Effect": "Allow", "Action": action, "Resource": dlq["TargetArn"]})
+        )
+    invoke = config.get("EventInvokeConfig")
+    destinations = (invoke.get("DestinationConfig") if isinstance(invoke, dict) else None) or {}
+    for outcome in ("OnSuccess", "OnFailure"):
+        target = destinations.get(outcome) if isinstance(destinations, dict) else None
+        if not isinstance(target, dict) or target.get("Type") not in _SAM_DESTINATION_ACTIONS:
+            continue
+        resource = target.get("Destination")
+        if resource is None and target["Type"] in ("SQS", "SNS"):
+            kind = "Queue" if target["Type"] == "SQS" else "Topic"
+            resource = {"Fn::GetAtt": [f"{logical}EventInvokeConfig{outcome}{kind}", "Arn"]}
+        if resource is not None:
+            statement = {
+                "Effect": "Allow",
+                "Action": _SAM_DESTINATION_ACTIONS[target["Type"]],
+                "Resource": resource,
+            }
+            out.append((f"EventInvokeConfig{outcome}Policy", statement))
+    events = config.get("Events")
+    for event_name, event in sorted(events.items()) if isinstance(events, dict) else ():
+        properties = event.get("Properties") if isinstance(event, dict) else None
+        destination = properties.get("DestinationConfig") if isinstance(properties, dict) else None
+        failure = destination.get("OnFailure") if isinstance(destination, dict) else None
+        if not isinstance(failure, dict) or failure.get("Destination") is None:
+            continue
+        name = str(event_name)
+        target, failure_type = failure["Destination"], failure.get("Type")
+        if failure_type in ("SQS", "SNS"):
+            action = _SAM_DESTINATION_ACTIONS[failure_type]
+            statement = {"Effect": "Allow", "Action": action, "Resource": target}
+            out.append((f"{name}OnFailurePolicy", statement))
+        elif failure_type == "S3":  # the payload as an object under the bucket, and listing it
+            objects = {"Fn::Join": ["/", [target, "*"]]}
+            out.append(
+                (f"{name}OnFailurePolicy", {"Effect": "Allow", "Action": "s3:PutObject", "Resource": objects})
+            )
+            out.append(
+                (f"{name}OnFailurePolicy", {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": target})
+            )
+    return out
 
 
 def _substitute(value: Any, parameters: Mapping[str, Any]) -> Any:

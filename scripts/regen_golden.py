@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from golden import EXAMPLES, OUTPUTS, run_example  # noqa: E402
+from golden import EXAMPLES, GATE_CASES, GATE_FORMATS, OUTPUTS, gate_golden, run_example, run_gate  # noqa: E402
 
 
 def main() -> int:
@@ -19,6 +19,12 @@ def main() -> int:
         for name, fmt in OUTPUTS.items():
             (expected / name).write_text(run_example(example, fmt))
         print(f"wrote {expected.relative_to(ROOT)}")
+    for case in GATE_CASES:
+        for extension, fmt in GATE_FORMATS.items():
+            path = gate_golden(case, extension)
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(run_gate(case, fmt))
+        print(f"wrote {gate_golden(case, '*').relative_to(ROOT)}")
     return 0
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from policygen.cli import main
 
@@ -28,32 +29,113 @@ OUTPUTS = {
 }
 
 
-def run_example(example: Path, fmt: str) -> str:
+def _invoke(example: Path, command: str, *arguments: str) -> Result:
+    """``policygen COMMAND example`` from the repository root, with the example's deploy.env and
+    args (its deployment inputs) and in the target account the goldens are written for."""
+    relative = example.relative_to(ROOT).as_posix()
+    extra = (example / "args").read_text().split() if (example / "args").is_file() else []
+    env_file = ["--env-file", f"{relative}/deploy.env"] if (example / "deploy.env").is_file() else []
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
-        relative = example.relative_to(ROOT).as_posix()
-        extra = (example / "args").read_text().split() if (example / "args").is_file() else []
-        result = CliRunner().invoke(
+        return CliRunner().invoke(
             main,
             [
-                "generate",
+                command,
                 relative,
                 "--region",
                 "us-east-1",
                 "--account",
                 "123456789012",
-                *(["--env-file", f"{relative}/deploy.env"] if (example / "deploy.env").is_file() else []),
-                "--format",
-                fmt,
-                "--no-cache",
-                "--name",
-                example.name,
+                *env_file,
+                *arguments,
                 *extra,
             ],
         )
     finally:
         os.chdir(cwd)
+
+
+def run_example(example: Path, fmt: str) -> str:
+    result = _invoke(example, "generate", "--format", fmt, "--no-cache", "--name", example.name)
     if result.exit_code != 0:
         raise AssertionError(f"{example.name}: exit {result.exit_code}: {result.output}")
+    return result.stdout
+
+
+# -- the diff and the gate against realistic current policies ------------------------------------
+@dataclass(frozen=True)
+class GateCase:
+    """`policygen diff` or `check` on an example, in every output format. ``arguments`` are the
+    command's own (paths relative to the repository); the example's args and deploy.env are added
+    as for `generate`. ``exit`` is the exit code every format must give."""
+
+    example: str
+    name: str
+    command: str
+    arguments: tuple[str, ...]
+    exit: int
+
+
+GATE_FORMATS = {"txt": "text", "json": "json", "md": "markdown", "sarif": "sarif"}
+GATE_CASES = [
+    # A hand-written role policy: the table's actions on Resource "*", s3:* on the archive bucket.
+    GateCase(
+        "orders-service",
+        "diff-over-broad",
+        "diff",
+        ("--current", "examples/orders-service/gate/current-policy.json"),
+        0,
+    ),
+    # The same, gated on a baseline approved before the code archived raw orders to S3 (new
+    # privilege, 4) and on an excess threshold (8).
+    GateCase(
+        "orders-service",
+        "check-new-privilege",
+        "check",
+        (
+            "--baseline",
+            "examples/orders-service/gate/baseline",
+            "--current",
+            "examples/orders-service/gate/current-policy.json",
+            "--max-excess",
+            "20",
+        ),
+        4 | 8,
+    ),
+    # The secret and the SSM parameter are encrypted with a customer key (--kms-key in args): the
+    # policy grants the data key, not that one: kms:Decrypt is missing.
+    GateCase(
+        "config-loader",
+        "diff-missing-kms",
+        "diff",
+        ("--current", "examples/config-loader/gate/current-policy.json"),
+        0,
+    ),
+    GateCase(
+        "config-loader",
+        "check-missing-kms",
+        "check",
+        ("--current", "examples/config-loader/gate/current-policy.json"),
+        1,
+    ),
+    # Each function against the role its template declares: SAM policy templates (DynamoDBCrudPolicy
+    # for a function that only writes), an inline s3:* on "*", the managed policies SAM attaches
+    # (AWSLambdaBasicExecutionRole...), a reporter that writes with S3ReadPolicy only.
+    GateCase("sam-orders", "diff-declared", "diff", (), 0),
+    GateCase("sam-orders", "check-declared", "check", (), 1),
+]
+
+
+def gate_golden(case: GateCase, extension: str) -> Path:
+    return ROOT / "examples" / case.example / "expected" / "gate" / f"{case.name}.{extension}"
+
+
+def run_gate(case: GateCase, fmt: str) -> str:
+    example = ROOT / "examples" / case.example
+    result = _invoke(example, case.command, *case.arguments, "--format", fmt, "--no-cache")
+    if result.exit_code != case.exit or (result.exception and not isinstance(result.exception, SystemExit)):
+        raise AssertionError(
+            f"{case.example} {case.name} ({fmt}): exit {result.exit_code}, expected {case.exit}: {result.output}"
+        )
     return result.stdout

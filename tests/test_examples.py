@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from golden import EXAMPLES, OUTPUTS, run_example
+from golden import EXAMPLES, GATE_CASES, GATE_FORMATS, OUTPUTS, gate_golden, run_example, run_gate
 from policygen import mapping
 
 
@@ -70,3 +70,13 @@ def test_deterministic_across_hash_seeds(tmp_path):
             subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
         )
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("extension", sorted(GATE_FORMATS))
+@pytest.mark.parametrize("case", GATE_CASES, ids=lambda c: f"{c.example}-{c.name}")
+def test_gate_matches_golden(case, extension):
+    """`policygen diff` and `check` against the examples' current policies and baselines, in
+    every output format, with the exit code the case expects (run_gate checks it)."""
+    assert run_gate(case, GATE_FORMATS[extension]) == gate_golden(case, extension).read_text(), (
+        f"run `make golden` and review the diff of {case.example} {case.name}"
+    )

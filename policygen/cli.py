@@ -236,8 +236,8 @@ def main() -> None:
 @click.option(
     "--cloudtrail",
     "cloudtrail",
-    type=click.Path(path_type=Path),
-    help="A folder or file of CloudTrail logs: add the calls the function's role made (access history).",
+    metavar="SOURCE",
+    help="CloudTrail logs (a folder or file, s3://bucket/prefix/): add the calls the function's role made (access history).",
 )
 @click.option(
     "--trail-role",
@@ -284,7 +284,7 @@ def generate(
     tf_vars: tuple[str, ...],
     var_file: Path | None,
     code_only: bool,
-    cloudtrail: Path | None,
+    cloudtrail: str | None,
     trail_role: str | None,
     since: str | None,
     until: str | None,
@@ -391,7 +391,7 @@ def generate(
 
 
 def trail_sources(
-    cloudtrail: Path | None,
+    cloudtrail: str | None,
     role: str | None,
     since: str | None,
     until: str | None,
@@ -406,15 +406,15 @@ def trail_sources(
                 "--trail-role/--since/--until/--trail-region read a trail: give --cloudtrail DIR"
             )
         return ()
-    if not cloudtrail.exists():
-        raise UsageError(f"--cloudtrail {cloudtrail}: no such file or folder")
     if role and (not role.startswith("arn:") or ":role/" not in role):
         raise UsageError(f"--trail-role {role}: expected a role ARN (arn:aws:iam::123456789012:role/name)")
     from policygen.cli_trail import Progress, window_of
+    from policygen.trail import open_trail
 
     window = window_of(since, until, regions, datetime.now(UTC))
     shown = not quiet and sys.stderr.isatty()
-    return (CloudTrailSource(cloudtrail, window, role, jobs, lambda files: Progress(files, enabled=shown)),)
+    trail = open_trail(cloudtrail, jobs=jobs, regions=regions)
+    return (CloudTrailSource(trail, window, role, lambda: Progress(enabled=shown)),)
 
 
 def _notes(notes: Iterable[str]) -> None:

@@ -20,10 +20,9 @@ from policygen.trail import (
     Principal,
     TrailPermissions,
     Window,
-    files_in,
+    open_trail,
     parse_bound,
     permissions,
-    scan,
 )
 
 EXIT_ERRORS = 2
@@ -44,24 +43,25 @@ class Progress:
     """A progress line on stderr while a trail is read: files, records, the role's calls, elapsed
     time; redrawn at most every half second, on a terminal only (``enabled``)."""
 
-    def __init__(self, files: int, *, enabled: bool, every: float = 0.5) -> None:
+    def __init__(self, files: int = 0, *, enabled: bool, every: float = 0.5) -> None:
         self.files, self.enabled, self.every = files, enabled, every
         self.started = self.shown = time.monotonic()
         self.drawn = False
 
     def __call__(self, total: Aggregate) -> None:
         now = time.monotonic()
-        if not self.enabled or (now - self.shown < self.every and total.files < self.files):
+        planned = max(self.files, total.files_planned)  # a remote source finds its files as it goes
+        if not self.enabled or (now - self.shown < self.every and total.files < planned):
             return
         self.shown, self.drawn = now, True
         click.echo(f"\r\x1b[K{self.line(total, now - self.started)}", err=True, nl=False)
-        if total.files >= self.files:
+        if total.files >= planned:
             self.done()
 
     def line(self, total: Aggregate, elapsed: float) -> str:
         records = total.records + total.records_skipped
         return (
-            f"policygen: trail files {total.files}/{self.files}, events {records:,}, "
+            f"policygen: trail files {total.files}/{max(self.files, total.files_planned)}, events {records:,}, "
             f"matched {total.matched:,}, {elapsed:.0f}s"
         )
 
@@ -145,8 +145,8 @@ def report_text(doc: dict[str, Any]) -> str:
     "--cloudtrail",
     "source",
     required=True,
-    type=click.Path(path_type=Path),
-    help="A folder or file of CloudTrail logs.",
+    metavar="SOURCE",
+    help="CloudTrail logs: a folder or file, or s3://bucket/prefix/.",
 )
 @click.option("--role", help="The execution role's ARN (paths included).")
 @click.option("--session", "session_name", help="The role session name (Lambda names it after the function).")
@@ -160,7 +160,7 @@ def report_text(doc: dict[str, Any]) -> str:
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: CPU count).")
 @click.option("--quiet", is_flag=True, help="No progress line on stderr (it is shown on a terminal only).")
 def trail(
-    source: Path,
+    source: str,
     role: str | None,
     session_name: str | None,
     since: str | None,
@@ -179,14 +179,11 @@ def trail(
             raise UsageError("give --role ARN (and/or --session NAME): whose calls to read")
         if (role and not role.startswith("arn:")) or (role and ":role/" not in role):
             raise UsageError(f"--role {role}: expected a role ARN (arn:aws:iam::123456789012:role/name)")
-        if not source.exists():
-            raise UsageError(f"--cloudtrail {source}: no such file or folder")
         window = window_of(since, until, trail_regions, datetime.now(UTC))
-        paths, skipped = files_in(source, window)
-        progress = Progress(len(paths), enabled=not quiet and sys.stderr.isatty())
-        aggregate = scan(paths, Principal(role, session_name), window, jobs=jobs, progress=progress)
+        reader = open_trail(source, jobs=jobs, regions=trail_regions)
+        progress = Progress(enabled=not quiet and sys.stderr.isatty())
+        aggregate = reader.read(Principal(role, session_name), window, progress)
         progress.done()
-        aggregate.files_skipped_by_layout = skipped
         doc = report_document(aggregate, permissions(aggregate))
         text = json.dumps(doc, indent=2, sort_keys=False) + "\n" if fmt == "json" else report_text(doc)
         _emit(text, output)
@@ -195,7 +192,7 @@ def trail(
         sys.exit(EXIT_ERRORS)
     for error in aggregate.errors:
         click.echo(f"policygen: error: {error} (the rest was read)", err=True)
-    if not paths:
+    if not (aggregate.files or aggregate.records or aggregate.errors):
         click.echo(f"policygen: warning: no CloudTrail file under {source} in the window", err=True)
     if aggregate.errors:
         sys.exit(EXIT_ERRORS)

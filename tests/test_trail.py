@@ -15,7 +15,17 @@ from click.testing import CliRunner
 
 from policygen import mapping
 from policygen.cli import main
-from policygen.trail import Aggregate, Principal, Window, files_in, parse_bound, permissions, scan, scan_file
+from policygen.trail import (
+    Aggregate,
+    LocalTrail,
+    Principal,
+    Window,
+    files_in,
+    parse_bound,
+    permissions,
+    scan,
+    scan_file,
+)
 from policygen.trail.aggregate import call_key
 from policygen.trail.permissions import find_method
 from policygen.trail.read import BadFile, read_bytes, records_of
@@ -344,7 +354,10 @@ def test_generate_merges_code_and_trail_evidence(trail: Path, tmp_path: Path) ->
     from policygen.pipeline import generate
 
     code = _function(tmp_path)
-    for source in (CloudTrailSource(trail, Window(), fx.ROLE, jobs=1), CloudTrailSource(trail, jobs=1)):
+    for source in (
+        CloudTrailSource(LocalTrail(trail, 1), Window(), fx.ROLE),
+        CloudTrailSource(LocalTrail(trail, 1)),
+    ):
         result = generate(
             code, Options(target=Target("aws", fx.REGION, fx.ACCOUNT), cache_dir=None, sources=(source,))
         )

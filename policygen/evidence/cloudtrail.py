@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from policygen.errors import UsageError
 from policygen.evidence import Findings, Subject
 from policygen.model import Evidence, EvidenceKind, FileError, Location, Permission, Unresolved
-from policygen.trail import Aggregate, Principal, TrailPermissions, Window, files_in, permissions, scan
+from policygen.trail import Aggregate, Principal, Trail, TrailPermissions, Window, permissions
 
 
 def history(permission: Permission) -> str:
@@ -33,14 +31,14 @@ def history(permission: Permission) -> str:
 
 @dataclass
 class CloudTrailSource:
-    """Evidence from a local folder (or file) of CloudTrail logs, within ``window``."""
+    """Evidence from a trail (a local folder, S3, Athena, LookupEvents), within ``window``."""
 
-    root: Path
+    trail: Trail
     window: Window = field(default_factory=Window)
     role_arn: str | None = None
-    jobs: int | None = None
-    # given the number of files to read, what to call with the running total after each file
-    progress: Callable[[int], Callable[[Aggregate], None]] | None = None
+    # makes what to call with the running total as the trail is read (`Aggregate.files_planned`
+    # says how many files there are, as far as the source knows yet)
+    progress: Callable[[], Callable[[Aggregate], None]] | None = None
     _cache: dict[Principal, tuple[Aggregate, TrailPermissions]] = field(default_factory=dict, repr=False)
 
     @property
@@ -54,18 +52,14 @@ class CloudTrailSource:
 
     def read(self, principal: Principal) -> tuple[Aggregate, TrailPermissions]:
         if principal not in self._cache:
-            if not self.root.exists():
-                raise UsageError(f"--cloudtrail {self.root}: no such file or folder")
-            paths, skipped = files_in(self.root, self.window)
-            report = self.progress(len(paths)) if self.progress is not None else None
-            aggregate = scan(paths, principal, self.window, jobs=self.jobs, progress=report, census=True)
-            aggregate.files_skipped_by_layout = skipped
+            report = self.progress() if self.progress is not None else None
+            aggregate = self.trail.read(principal, self.window, report, census=True)
             self._cache[principal] = (aggregate, permissions(aggregate))
         return self._cache[principal]
 
     def collect(self, subject: Subject) -> Findings:
         aggregate, found = self.read(self.principal(subject))
-        where = str(self.root)
+        where = self.trail.where
         granted = [
             Permission(
                 o.action,

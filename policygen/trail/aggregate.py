@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from policygen.trail.read import MAX_FILE_BYTES, BadFile, Window, read_bytes, records_of
@@ -120,6 +120,7 @@ class Aggregate:
 
     calls: dict[Key, Seen] = field(default_factory=dict)
     files: int = 0
+    files_planned: int = 0  # the files (objects) the source is to read, as far as known yet
     files_skipped_by_layout: int = 0
     files_without_principal: int = 0  # skipped by the byte search, never parsed
     records: int = 0  # records parsed
@@ -210,14 +211,21 @@ def scan_file(
 ) -> Aggregate:
     """The aggregate of one file: its records of ``principal`` in ``window``, counts of the rest;
     with ``census``, also its data events per event source (`Aggregate.data_sources`)."""
-    out = Aggregate(files=1)
     try:
         data = read_bytes(path, limit)
     except BadFile as exc:
-        out.errors.append(RecordError(str(path), exc.record, exc.message))
-        return out
+        return Aggregate(files=1, errors=[RecordError(str(path), exc.record, exc.message)])
+    return scan_data(str(path), data, principal, window, census)
+
+
+def scan_data(
+    where: str, data: bytes, principal: Principal, window: Window, census: bool = False
+) -> Aggregate:
+    """The aggregate of one file's (or S3 object's) inflated content; ``where`` (a path or an
+    s3:// URI) names it in errors, and its suffix tells CSV from JSON."""
+    out = Aggregate(files=1)
     if b"eventSource" not in data and b"eventsource" not in data:
-        out.errors.append(RecordError(str(path), 0, "no eventSource field anywhere: not a CloudTrail file"))
+        out.errors.append(RecordError(where, 0, "no eventSource field anywhere: not a CloudTrail file"))
         return out
     if census:
         _data_sources(data, out.data_sources)
@@ -235,17 +243,17 @@ def scan_file(
             out.records_skipped = data.count(_RECORD_START) - len(chunks)
             for record in chunks:
                 out.records += 1
-                _count(out, record, principal, window, str(path))
+                count_record(out, record, principal, window, where)
             return out
     try:
-        for item in records_of(path, data):
+        for item in records_of(PurePosixPath(where), data):
             if isinstance(item, BadFile):
-                out.errors.append(RecordError(str(path), item.record, item.message))
+                out.errors.append(RecordError(where, item.record, item.message))
                 continue
             out.records += 1
-            _count(out, item, principal, window, str(path))
+            count_record(out, item, principal, window, where)
     except BadFile as exc:
-        out.errors.append(RecordError(str(path), exc.record, exc.message))
+        out.errors.append(RecordError(where, exc.record, exc.message))
     return out
 
 
@@ -304,7 +312,10 @@ def _data_sources(data: bytes, counts: dict[str, int]) -> None:
             at = data.find(needle, at + len(needle))
 
 
-def _count(out: Aggregate, record: dict[str, Any], principal: Principal, window: Window, path: str) -> None:
+def count_record(
+    out: Aggregate, record: dict[str, Any], principal: Principal, window: Window, path: str
+) -> None:
+    """Add one parsed record to ``out``: a call of the principal in the window, or a count of why not."""
     event_type = record.get("eventType")
     if event_type == "AwsConsoleSignIn":
         out.console_sign_ins += 1

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 _inflater: types.ModuleType
@@ -34,7 +34,7 @@ _LAYOUT = re.compile(
     r"AWSLogs/(?:o-[a-z0-9]+/)?(?P<account>\d{12})/CloudTrail/(?P<region>[a-z0-9-]+)/"
     r"(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})(?:/|$)"
 )
-_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".csv.gz")
+TRAIL_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".csv.gz")
 
 
 class BadFile(Exception):
@@ -103,7 +103,7 @@ def files_in(root: Path, window: Window) -> tuple[list[Path], int]:
     chosen: list[Path] = []
     skipped = 0
     for path in sorted(root.rglob("*")):
-        if not path.is_file() or not path.name.endswith(_SUFFIXES):
+        if not path.is_file() or not path.name.endswith(TRAIL_SUFFIXES):
             continue
         match = _LAYOUT.search(path.as_posix())
         if match:
@@ -124,6 +124,12 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         raw = path.read_bytes()
     except OSError as exc:
         raise BadFile(f"cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    return inflate(raw, limit)
+
+
+def inflate(raw: bytes, limit: int = MAX_FILE_BYTES) -> bytes:
+    """``raw`` inflated when it is gzip (as is when not); `BadFile` when corrupt, truncated or
+    inflating past ``limit``. Files and S3 objects alike."""
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
@@ -138,7 +144,7 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     return bytes(data)
 
 
-def records_of(path: Path, data: bytes) -> Iterator[dict[str, Any] | BadFile]:
+def records_of(path: PurePath, data: bytes) -> Iterator[dict[str, Any] | BadFile]:
     """Every record of one file's content, in order; a record that is not an object is a
     `BadFile` with its index (1-based) and the rest go on."""
     name = path.name.removesuffix(".gz")

@@ -1,0 +1,103 @@
+"""Where a trail is read from, behind one door: ``open_trail(spec)`` gives a `Trail` whose
+``read(principal, window)`` is the one `Aggregate`, whatever the source; what follows the
+aggregate (events -> permissions, evidence, the policy) never asks where it came from.
+
+    a folder or file            LocalTrail    files_in -> scan (worker processes)
+    s3://bucket/prefix/         S3Trail       date prefixes in the window -> objects, threads
+    athena://table?database=..  AthenaTrail   one aggregating query, run server-side
+    lookup-events               LookupTrail   CloudTrail's LookupEvents API (management events)
+
+A source that fails in part (a prefix without access, a corrupt object, a failed query) records
+the failure in ``Aggregate.errors`` with its URI and reads the rest; only a spec that names no
+source at all is a `UsageError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from policygen.errors import UsageError
+from policygen.trail.aggregate import Aggregate, Principal, scan
+from policygen.trail.read import Window, files_in
+
+Progress = Callable[[Aggregate], None]
+
+
+class Trail(Protocol):
+    """A source of CloudTrail records (or of their aggregate)."""
+
+    @property
+    def where(self) -> str:
+        """The source as the user named it (a path, an s3:// or athena:// URI): errors and
+        evidence locations are given relative to it."""
+        ...
+
+    def read(
+        self, principal: Principal, window: Window, progress: Progress | None = None, census: bool = False
+    ) -> Aggregate:
+        """The aggregate of ``principal``'s calls in ``window``; failures in ``errors``. With
+        ``census``, also the data events per event source of every principal
+        (`Aggregate.data_sources`), where the source can tell."""
+        ...
+
+
+@dataclass(frozen=True)
+class LocalTrail:
+    """A folder (read recursively) or one file of CloudTrail logs on this machine."""
+
+    root: Path
+    jobs: int | None = None
+
+    @property
+    def where(self) -> str:
+        return str(self.root)
+
+    def read(
+        self, principal: Principal, window: Window, progress: Progress | None = None, census: bool = False
+    ) -> Aggregate:
+        paths, skipped = files_in(self.root, window)
+
+        def counted(total: Aggregate) -> None:
+            total.files_planned = len(paths)
+            if progress is not None:
+                progress(total)
+
+        aggregate = scan(paths, principal, window, jobs=self.jobs, progress=counted, census=census)
+        aggregate.files_planned = len(paths)
+        aggregate.files_skipped_by_layout = skipped
+        return aggregate
+
+
+_S3 = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<prefix>.*))?$")
+
+
+def open_trail(
+    spec: str,
+    *,
+    jobs: int | None = None,
+    regions: tuple[str, ...] = (),
+) -> Trail:
+    """The trail ``spec`` names: ``s3://bucket/prefix/``, ``athena://table?database=...``,
+    ``lookup-events``, or a local folder or file. ``regions``: the API regions for
+    ``lookup-events`` (the trail regions asked for)."""
+    if spec.startswith("s3://"):
+        match = _S3.match(spec)
+        if match is None:
+            raise UsageError(
+                f"--cloudtrail {spec}: not an S3 URI of a bucket (s3://bucket/AWSLogs/... ; "
+                "bucket names are 3-63 lower-case letters, digits, dots and hyphens)"
+            )
+        from policygen.trail.s3 import S3Trail
+
+        return S3Trail(match["bucket"], match["prefix"] or "")
+    root = Path(spec)
+    if not root.exists():
+        raise UsageError(
+            f"--cloudtrail {spec}: no such file or folder "
+            "(or give s3://bucket/prefix/, athena://table?database=db, lookup-events)"
+        )
+    return LocalTrail(root, jobs)

@@ -21,6 +21,7 @@ from policygen.errors import ConfigError, PolicygenError, StrictModeError, Usage
 from policygen.evidence.cloudtrail import CloudTrailSource
 from policygen.extract import default_cache_dir
 from policygen.fit import PolicyKind
+from policygen.model import Only
 from policygen.options import DeployOptions, Options
 from policygen.pipeline import generate as run_generate
 from policygen.project import FunctionFailure, generate_project
@@ -250,6 +251,16 @@ def main() -> None:
     "--trail-region", "trail_regions", multiple=True, help="Read only these regions' trail folders."
 )
 @click.option(
+    "--only",
+    "only",
+    type=click.Choice([o.value for o in Only]),
+    default=Only.BOTH.value,
+    show_default=True,
+    help="With --cloudtrail: both grants what the code needs and what the trail shows; observed grants only "
+    "what the trail shows the role used; code only what the code and deployment need. What is left out is "
+    "listed as unresolved with why.",
+)
+@click.option(
     "--quiet", is_flag=True, help="No --cloudtrail progress line on stderr (it is shown on a terminal only)."
 )
 @click.option(
@@ -289,6 +300,7 @@ def generate(
     since: str | None,
     until: str | None,
     trail_regions: tuple[str, ...],
+    only: str,
     quiet: bool,
     observed: Path | None,
 ) -> None:
@@ -298,6 +310,8 @@ def generate(
     serverless.yml or Terraform files: then each function it declares gets its own policy.
     """
     try:
+        if only != Only.BOTH.value and cloudtrail is None:
+            raise UsageError(f"--only {only} narrows a policy by its access history: give --cloudtrail DIR")
         inputs = deployment_values(
             env_pairs, env_file, stack_name, parameter_overrides, stage, tf_vars, var_file, code_only
         )
@@ -319,6 +333,7 @@ def generate(
             deploy=inputs.deploy,
             sources=trail_sources(cloudtrail, trail_role, since, until, trail_regions, jobs, quiet)
             + observed_sources(observed),
+            only=Only(only),
         )
         project = None if code_only else generate_project(path, options)
         failures: tuple[FunctionFailure, ...] = ()

@@ -255,6 +255,35 @@ class Permission:
     evidence: tuple[Evidence, ...] = ()
 
 
+class Only(enum.StrEnum):
+    """Which permissions a policy made with access history grants (``generate --only``)."""
+
+    BOTH = "both"  # the union: what the code needs and what the trail shows
+    OBSERVED = "observed"  # only what the trail shows the role used
+    CODE = "code"  # only what the code (and the deployment) needs; observed-only ones reported
+
+
+class HistoryLabel(enum.StrEnum):
+    """How a function's access history bears on one permission."""
+
+    BOTH = "in-code-and-observed"
+    NEVER_OBSERVED = "in-code-never-observed"  # a rare path, dead code, or a call the trail does not log
+    OBSERVED_ONLY = "observed-only"  # code the analysis could not pin down, or a path it does not see
+
+
+@dataclass(frozen=True, order=True)
+class History:
+    """How the trail bears on the permission ``action`` on ``resource``: ``label``, and ``why``
+    (which reason it is, for a permission never observed; what it explains, for one observed
+    only); ``explains``: the code's unresolved or widened calls an observed-only one accounts for."""
+
+    action: Action
+    resource: Arn
+    label: HistoryLabel
+    why: str
+    explains: tuple[Location, ...] = ()
+
+
 @dataclass(frozen=True)
 class Statement:
     sid: str
@@ -333,6 +362,8 @@ class Result:
     documents: tuple[Policy, ...] = ()
     fit_notes: tuple[str, ...] = ()
     other_principals: tuple[OtherPrincipal, ...] = ()  # calls made with other credentials
+    # with access history (CloudTrail): how the trail bears on each permission, and why
+    history: tuple[History, ...] = ()
 
     @property
     def clean(self) -> bool:

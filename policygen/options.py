@@ -11,7 +11,7 @@ from pathlib import Path
 
 from policygen.evidence import EvidenceSource
 from policygen.fit import PolicyKind
-from policygen.model import Target
+from policygen.model import Only, Target
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class Options:
     # Evidence beyond the code and the deployment file (CloudTrail, recorded calls), asked about
     # every function after those two, in this order.
     sources: tuple[EvidenceSource, ...] = ()
+    # With access history among the sources: the union (both), or only what it observed / only
+    # what the code needs (what is left out is reported, not dropped).
+    only: Only = Only.BOTH
     # Projects (`generate_project`): which function, and how to read the deployment files.
     function: str | None = None
     deploy: DeployOptions = field(default_factory=DeployOptions)

@@ -14,10 +14,11 @@ from pathlib import Path
 from policygen.discover import normalize_handler
 from policygen.errors import StrictModeError
 from policygen.evidence import Findings, Subject, texts
+from policygen.evidence.cloudtrail import AccessHistory, review
 from policygen.evidence.code import CodeSource
 from policygen.evidence.deployment import DeploymentSource
 from policygen.fit import fit
-from policygen.model import CodeBundle, Result
+from policygen.model import CodeBundle, History, Result
 from policygen.options import Options
 from policygen.synthesize import merge_permissions, synthesize
 
@@ -44,20 +45,30 @@ def analyse(subject: Subject, options: Options) -> Result:
     others = [DeploymentSource().collect(subject), *(source.collect(subject) for source in options.sources)]
     found = Findings.merge([code.findings, *others])
     permissions = merge_permissions(found.permissions)
+    widenings = tuple(sorted(set(found.widenings)))
+    unresolved = found.unresolved
+    history: tuple[History, ...] = ()
+    trail = next((s for s in options.sources if isinstance(s, AccessHistory)), None)
+    if trail is not None:  # how the access history bears on each permission; --only narrows
+        permissions, history, left_out = review(subject, permissions, widenings, unresolved, trail, options.only)
+        granted = {(p.action, p.resource) for p in permissions}
+        widenings = tuple(w for w in widenings if (w.action, w.resource) in granted)
+        unresolved += left_out
     policy = synthesize(permissions)
     fitted = fit(policy, options.policy_kind)
     result = Result(
         code.analysis,
         policy,
         permissions,
-        tuple(sorted(set(found.widenings))),
-        tuple(sorted(set(found.unresolved), key=lambda u: (u.location, u.reason, u.detail))),
+        widenings,
+        tuple(sorted(set(unresolved), key=lambda u: (u.location, u.reason, u.detail))),
         code.unreachable,
         subject.target,
         tuple(sorted(set(found.errors), key=lambda e: (e.path, e.line, e.message))),
         fitted.documents,
         fitted.notes,
         code.other_principals,
+        history,
     )
     if options.strict and (result.unresolved or result.errors):
         raise StrictModeError(_strict_message(result))

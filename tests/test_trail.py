@@ -455,3 +455,114 @@ def test_cli_generate_cloudtrail_quiet_and_no_progress_off_a_terminal(trail: Pat
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, result.output
         assert "trail files" not in result.stderr  # CliRunner's stderr is no terminal
+
+
+DYNAMIC = """
+import os
+
+import boto3
+
+table = boto3.resource("dynamodb").Table("orders")
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    table.put_item(Item={"pk": event["id"]})
+    if event.get("purge"):
+        table.delete_item(Key={"pk": event["id"]})  # rare: never in the trail
+    s3.get_object(Bucket="orders-archive-123456789012", Key="incoming/2026/11/" + event["id"] + ".json")
+    boto3.client("sqs").send_message(QueueUrl=os.environ["OUT_QUEUE"], MessageBody="x")  # widened
+    boto3.client(event["service"]).decrypt(CiphertextBlob=b"x")  # service computed at run time
+    boto3.client("dynamodb").create_backup(TableName="orders", BackupName="b")  # management, rare
+"""
+
+
+def _report(code: Path, trail: Path, *extra: str) -> tuple[int, dict[str, dict[str, object]], dict[str, object]]:
+    args = [
+        "generate", str(code), "--region", fx.REGION, "--account", fx.ACCOUNT, "--no-cache",
+        "--format", "json-report", "--cloudtrail", str(trail), "--trail-role", fx.ROLE, *extra,
+    ]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    doc = json.loads(result.stdout) if result.stdout else {}
+    return result.exit_code, {f"{p['action']} {p['resource']}": p for p in doc.get("permissions", [])}, doc
+
+
+def test_never_observed_says_whether_the_trail_logs_that_call_at_all(trail: Path, tmp_path: Path) -> None:
+    code = tmp_path / "orders-fn"
+    code.mkdir()
+    (code / "app.py").write_text(DYNAMIC)
+    table = f"arn:aws:dynamodb:{fx.REGION}:{fx.ACCOUNT}:table/orders"
+    status, by, _ = _report(code, trail)
+    assert status == 0
+    delete = by[f"dynamodb:DeleteItem {table}"]
+    assert delete["history"] == "in-code-never-observed"
+    assert "logs dynamodb.amazonaws.com data events" in str(delete["history_why"])  # so: rare or dead
+    backup = by[f"dynamodb:CreateBackup {table}"]
+    assert "a management event" in str(backup["history_why"])
+    # the same code against a trail without data events (the default): S3 and DynamoDB item
+    # calls cannot appear in it, and the report says so rather than calling them rare
+    management = tmp_path / "management"
+    management.mkdir()
+    kept = [r for r in fx.records(480) if r["eventCategory"] != "Data"]
+    (management / "trail.json").write_text(json.dumps({"Records": kept}))
+    status, by, _ = _report(code, management)
+    assert status == 0
+    why = str(by[f"dynamodb:DeleteItem {table}"]["history_why"])
+    assert "no data event of dynamodb.amazonaws.com at all" in why
+    assert by[f"dynamodb:PutItem {table}"]["history"] == "in-code-never-observed"
+    get = by[f"s3:GetObject arn:aws:s3:::{fx.BUCKET}/incoming/2026/11/*.json"]
+    assert "no data event of s3.amazonaws.com" in str(get["history_why"])
+
+
+def test_observed_only_points_to_the_code_calls_it_explains(trail: Path, tmp_path: Path) -> None:
+    code = tmp_path / "orders-fn"
+    code.mkdir()
+    (code / "app.py").write_text(DYNAMIC)
+    status, by, _ = _report(code, trail)
+    assert status == 0
+    sqs = by[f"sqs:SendMessage arn:aws:sqs:{fx.REGION}:{fx.ACCOUNT}:orders-events"]
+    assert sqs["history"] == "observed-only"
+    assert sqs["explains"] == ["app.py:15"]  # the send_message whose queue URL is not known
+    kms = by[f"kms:Decrypt {fx.KEY}"]
+    assert kms["explains"] == ["app.py:16"]  # .decrypt() on a client whose service is computed
+    assert "could not pin down" in str(kms["history_why"])
+    metrics = by["cloudwatch:PutMetricData *"]
+    assert metrics["history"] == "observed-only" and "explains" not in metrics
+    assert "no call in the code accounts for it" in str(metrics["history_why"])
+    # evidence from the trail carries the event id, its time and the count
+    evidence = [e for e in sqs["evidence"] if e["kind"] == "cloudtrail"]  # type: ignore[attr-defined]
+    first = next(r for r in fx.records(480, step=timedelta(minutes=7)) if r["eventName"] == "SendMessage")
+    assert evidence == [
+        {
+            "kind": "cloudtrail",
+            "source": f"{trail} event {first['eventID']} at {first['eventTime']}",
+            "detail": "sqs.amazonaws.com SendMessage x30",
+        }
+    ]
+
+
+def test_only_observed_and_only_code_narrow_the_policy_and_report_what_they_leave_out(
+    trail: Path, tmp_path: Path
+) -> None:
+    code = tmp_path / "orders-fn"
+    code.mkdir()
+    (code / "app.py").write_text(DYNAMIC)
+    table = f"arn:aws:dynamodb:{fx.REGION}:{fx.ACCOUNT}:table/orders"
+    queue = f"arn:aws:sqs:{fx.REGION}:{fx.ACCOUNT}:orders-events"
+    _, union, _ = _report(code, trail)
+    status, observed, doc = _report(code, trail, "--only", "observed")
+    assert status == 0
+    assert f"dynamodb:PutItem {table}" in observed and f"sqs:SendMessage {queue}" in observed
+    assert f"dynamodb:DeleteItem {table}" not in observed
+    assert all(p["history"] != "in-code-never-observed" for p in observed.values())
+    left = [u["reason"] for u in doc["unresolved"]]  # type: ignore[attr-defined]
+    assert any(r.startswith(f"not granted (--only observed): dynamodb:DeleteItem on {table}") for r in left)
+    status, code_only, doc = _report(code, trail, "--only", "code")
+    assert status == 0
+    assert f"dynamodb:DeleteItem {table}" in code_only and f"sqs:SendMessage {queue}" not in code_only
+    assert all(p["history"] != "observed-only" for p in code_only.values())
+    assert set(code_only) | set(observed) == set(union)
+    left = [u["reason"] for u in doc["unresolved"]]  # type: ignore[attr-defined]
+    assert any(r.startswith(f"not granted (--only code): sqs:SendMessage on {queue}") for r in left)
+    bad = CliRunner().invoke(main, ["generate", str(code), "--no-cache", "--only", "observed"])
+    assert bad.exit_code == 2 and "--cloudtrail" in bad.output

@@ -13,20 +13,161 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
+from policygen import mapping
 from policygen.evidence import Findings, Subject
-from policygen.model import Evidence, EvidenceKind, FileError, Location, Permission, Unresolved
+from policygen.model import (
+    Action,
+    Evidence,
+    EvidenceKind,
+    FileError,
+    History,
+    HistoryLabel,
+    Location,
+    Only,
+    Permission,
+    Unresolved,
+    Widening,
+)
 from policygen.trail import Aggregate, Principal, Trail, TrailPermissions, Window, permissions
+from policygen.trail.permissions import table
 
 
-def history(permission: Permission) -> str:
-    """How the trail bears on a permission: ``in-code-and-observed``, ``observed-only`` (code the
-    static analysis could not pin down, or a path it does not see), or ``in-code-never-observed``
-    (a rare path, dead code, or a call the trail does not log: data events are off by default)."""
+def label(permission: Permission) -> HistoryLabel:
+    """How the trail bears on a permission: seen in both, in code never observed, observed only."""
     kinds = {e.kind for e in permission.evidence}
     if EvidenceKind.CLOUDTRAIL in kinds:
-        return "in-code-and-observed" if len(kinds) > 1 else "observed-only"
-    return "in-code-never-observed"
+        return HistoryLabel.BOTH if len(kinds) > 1 else HistoryLabel.OBSERVED_ONLY
+    return HistoryLabel.NEVER_OBSERVED
+
+
+@runtime_checkable
+class AccessHistory(Protocol):
+    """An evidence source that read a function's access history and can say why a permission
+    the code needs does not appear in it."""
+
+    def unobserved(self, subject: Subject, action: Action) -> str: ...
+
+
+def data_event_source(action: Action) -> str | None:
+    """The eventSource whose data events hold ``action``'s calls; None: a management event."""
+    for host, actions in table()["data_events"].items():
+        if action in actions:
+            return f"{host}.amazonaws.com"
+    return None
+
+
+def unobserved_reason(action: Action, aggregate: Aggregate) -> str:
+    """Why the trail read shows no call of ``action`` by the role: the trail does not log such
+    calls at all (no data event of that source in the files read), or it would have."""
+    if aggregate.matched == 0:
+        return (
+            "the trail read holds no call of this role at all: check the role ARN or session name, "
+            "the window (--since/--until) and --trail-region"
+        )
+    source = data_event_source(action)
+    if source is None:
+        return "a management event, which the trail logs: a rare path, dead code, or not in the window"
+    seen = aggregate.data_sources.get(source, 0)
+    if seen == 0:
+        return (
+            f"the trail holds no data event of {source} at all (data events are logged only where the "
+            "trail's event selectors ask for them): the call may be made and not logged"
+        )
+    return f"the trail logs {source} data events ({seen} in the files read), none of this call: a rare path or dead code"
+
+
+def _unresolved_call(detail: str) -> tuple[str | None, str] | None:
+    """(IAM prefix or None when the service is unknown, operation) of a code call's label."""
+    client, dot, method = detail.partition(".")
+    if not dot or not method.strip("()"):
+        return None
+    operation = "".join(p[:1].upper() + p[1:] for p in method.strip("()").split("_"))
+    if not client:
+        return None, operation
+    doc = mapping.sdk_service(client)
+    return (str(doc["iam_prefix"]) if doc else client), operation
+
+
+def explained(
+    permission: Permission, widenings: tuple[Widening, ...], unresolved: tuple[Unresolved, ...]
+) -> tuple[str, tuple[Location, ...]]:
+    """For a permission observed only: the code's widened or unresolved calls of its action (else
+    of its service) that it may account for, and a sentence saying so."""
+    prefix, _, operation = permission.action.partition(":")
+    exact: set[Location] = set()
+    service: set[Location] = set()
+    for widening in widenings:
+        if widening.action == permission.action and not widening.location.is_event:
+            exact.add(widening.location)
+    for item in unresolved:
+        if item.location.is_event:
+            continue
+        call = _unresolved_call(item.detail)
+        if call is None:
+            continue
+        call_prefix, call_operation = call
+        if call_operation == operation and call_prefix in (None, prefix):
+            exact.add(item.location)
+        elif call_prefix == prefix:
+            service.add(item.location)
+    found = tuple(sorted(exact or service))
+    if not found:
+        return (
+            "no call in the code accounts for it: a path the analysis does not see, a library's call, "
+            "or another user of the role",
+            (),
+        )
+    which = "its action" if exact else f"the {prefix} service"
+    return (
+        f"the trail shows what {len(found)} call(s) of {which} the code could not pin down did "
+        f"({', '.join(str(f) for f in found[:5])})",
+        found,
+    )
+
+
+def review(
+    subject: Subject,
+    permissions: tuple[Permission, ...],
+    widenings: tuple[Widening, ...],
+    unresolved: tuple[Unresolved, ...],
+    source: AccessHistory,
+    only: Only,
+) -> tuple[tuple[Permission, ...], tuple[History, ...], tuple[Unresolved, ...]]:
+    """Each permission's history, and the permissions ``only`` keeps: those left out are
+    reported (as unresolved, with their history), never dropped silently."""
+    histories: list[History] = []
+    kept: list[Permission] = []
+    left_out: list[Unresolved] = []
+    for permission in permissions:
+        kind = label(permission)
+        explains: tuple[Location, ...]
+        if kind is HistoryLabel.NEVER_OBSERVED:
+            why, explains = source.unobserved(subject, permission.action), ()
+        elif kind is HistoryLabel.OBSERVED_ONLY:
+            why, explains = explained(permission, widenings, unresolved)
+        else:
+            why, explains = "", ()
+        histories.append(History(permission.action, permission.resource, kind, why, explains))
+        trail_only = kind is HistoryLabel.OBSERVED_ONLY and not any(
+            e.kind is not EvidenceKind.CLOUDTRAIL for e in permission.evidence
+        )
+        if (only is Only.OBSERVED and kind is HistoryLabel.NEVER_OBSERVED) or (
+            only is Only.CODE and trail_only
+        ):
+            first = min(permission.evidence, key=lambda e: e.sort_key())
+            left_out.append(
+                Unresolved(
+                    f"not granted (--only {only.value}): {permission.action} on {permission.resource}, "
+                    f"{kind.value}: {why}",
+                    first.location,
+                    first.detail,
+                )
+            )
+            continue
+        kept.append(permission)
+    return tuple(kept), tuple(histories), tuple(left_out)
 
 
 @dataclass
@@ -56,6 +197,9 @@ class CloudTrailSource:
             aggregate = self.trail.read(principal, self.window, report, census=True)
             self._cache[principal] = (aggregate, permissions(aggregate))
         return self._cache[principal]
+
+    def unobserved(self, subject: Subject, action: Action) -> str:
+        return unobserved_reason(action, self.read(self.principal(subject))[0])
 
     def collect(self, subject: Subject) -> Findings:
         aggregate, found = self.read(self.principal(subject))

@@ -28,9 +28,14 @@ def render(result: Result) -> str:
     lines.append("")
     lines.append("Why each permission is granted:")
     by_action: dict[str, list[str]] = collections.defaultdict(list)
+    history = {(h.action, h.resource): h for h in result.history}
     for permission in result.permissions:
         sources = ", ".join(str(e) for e in permission.evidence)
         by_action[permission.action].append(f"    {permission.resource}  <- {sources}")
+        found = history.get((permission.action, permission.resource))
+        if found is not None:  # access history: how the trail bears on it
+            why = f": {found.why}" if found.why else ""
+            by_action[permission.action].append(f"      [{found.label.value}{why}]")
     for action in sorted(by_action):
         lines.append(f"  {action}")
         lines.extend(by_action[action])

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from policygen.evidence.cloudtrail import history
-from policygen.model import EvidenceKind, Permission, Result, SdkCall, Widening
+from policygen.model import Permission, Result, SdkCall, Widening
 from policygen.render.json_policy import policy_document
 
 REPORT_SCHEMA = 1
@@ -19,8 +18,6 @@ def _call(call: SdkCall) -> dict[str, Any]:
 
 def as_dict(result: Result) -> dict[str, Any]:
     analysis = result.analysis
-    # With access history (any permission the trail saw), each permission says how it bears on it.
-    trail = any(e.kind is EvidenceKind.CLOUDTRAIL for p in result.permissions for e in p.evidence)
     doc: dict[str, Any] = {
         "schema": REPORT_SCHEMA,
         "root": analysis.root,
@@ -42,9 +39,15 @@ def as_dict(result: Result) -> dict[str, Any]:
         "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
         "unreachable_calls": [_call(c) for c in result.unreachable],
     }
-    if trail:
-        for entry, permission in zip(doc["permissions"], result.permissions, strict=True):
-            entry["history"] = history(permission)
+    if result.history:  # with access history, each permission says how the trail bears on it
+        by = {(h.action, h.resource): h for h in result.history}
+        for entry in doc["permissions"]:
+            found = by[(entry["action"], entry["resource"])]
+            entry["history"] = found.label.value
+            if found.why:
+                entry["history_why"] = found.why
+            if found.explains:
+                entry["explains"] = [str(where) for where in found.explains]
     if result.other_principals:
         # Calls made with other credentials: what each of those principals needs, kept out of
         # the function's own policy above.

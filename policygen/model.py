@@ -402,6 +402,9 @@ class FunctionConfig:
     destinations: tuple[Destination, ...] = ()
     kms_key: Text | None = None
     log_group: Text | None = None
+    # the execution role's ARN, as far as the deployment file knows it (a generated role name
+    # has holes); None: not known
+    role_arn: Text | None = None
 
 
 @dataclass(frozen=True)

@@ -220,3 +220,21 @@ def _write(root: Path, batch: list[dict[str, Any]]) -> Path:
 
 if __name__ == "__main__":
     write_trail(Path(sys.argv[1]), int(sys.argv[2]), per_file=120)
+
+
+def as_principal(
+    records: Iterator[dict[str, Any]] | list[dict[str, Any]], role_name: str, session: str, rename: str = ""
+) -> list[dict[str, Any]]:
+    """The records, as made by another function: its execution role ``role_name`` (no path),
+    its session ``session`` (the deployed function's name), its own resources (``orders`` in
+    their names becomes ``rename``, when given)."""
+    out = []
+    for n, record in enumerate(records):
+        text = json.dumps({**record, "eventID": _id(n, session)})
+        text = text.replace(ROLE, f"arn:aws:iam::{ACCOUNT}:role/{role_name}")
+        text = text.replace(f"assumed-role/{FUNCTION}-role-x1y2z3/{FUNCTION}", f"assumed-role/{role_name}/{session}")
+        text = text.replace(f'"{FUNCTION}-role-x1y2z3"', f'"{role_name}"').replace(f":{FUNCTION}\"", f':{session}"')
+        if rename:
+            text = text.replace("orders", rename)
+        out.append(json.loads(text))
+    return out

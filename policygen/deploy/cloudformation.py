@@ -284,6 +284,7 @@ def _function(
         destinations=(*_destinations(config, ctx, logical), *events.destinations),
         kms_key=_first(resolve(config["KmsKeyArn"], ctx)) if config.get("KmsKeyArn") else None,
         log_group=_log_group(config, ctx),
+        role_arn=_role_arn(config, logical, is_sam, ctx),
     )
     return FunctionSpec(
         name=logical,
@@ -655,6 +656,18 @@ def _destinations(config: Mapping[str, Any], ctx: Context, logical: str) -> list
             )
             out.append(_destination({**target, "Destination": {"Fn::GetAtt": [generated, "Arn"]}}, ctx, name))
     return out
+
+
+def _role_arn(config: Mapping[str, Any], logical: str, is_sam: bool, ctx: Context) -> Text | None:
+    """The execution role's ARN: the ``Role`` given (an ARN, or !GetAtt of a role in the
+    template), or the role SAM creates (``<stack>-<LogicalId>Role-<suffix>``, holes and all)."""
+    role = config.get("Role")
+    if role is None and is_sam:
+        role = {"Fn::GetAtt": [f"{logical}Role", "Arn"]}
+    if role is None:
+        return None
+    texts = resolve(role, ctx)
+    return texts[0] if len(texts) == 1 else None
 
 
 def _role_reference(config: Mapping[str, Any], logical: str, is_sam: bool) -> str | None:

@@ -170,6 +170,7 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
             in (True, "Active", "true"),
             event_sources=tuple(sources),
             destinations=tuple(_destinations(config, ctx, names)),
+            role_arn=_role_arn(config.get("role") or role, ctx),
         )  # fmt: skip
         specs.append(
             FunctionSpec(
@@ -190,6 +191,19 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
             )
         )
     return specs
+
+
+def _role_arn(role: Any, ctx: Context) -> Text | None:
+    """The execution role's ARN: an ARN given, a role of ``resources`` named, or the one the
+    Framework creates (``<service>-<stage>-<region>-lambdaRole``)."""
+    if isinstance(role, str) and not role.startswith("arn:"):
+        role = {"Fn::GetAtt": [role, "Arn"]}
+    elif not isinstance(role, str | Text | dict) or (isinstance(role, dict) and "statements" in role):
+        role = {"Fn::GetAtt": ["IamRoleLambdaExecution", "Arn"]}
+    if isinstance(role, Text):
+        return role
+    texts = resolve(role, ctx)
+    return texts[0] if len(texts) == 1 else None
 
 
 def _mapping(value: Any) -> dict[str, Any]:

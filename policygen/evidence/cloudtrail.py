@@ -11,6 +11,7 @@ function (Lambda names its execution role's sessions after the function).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -27,6 +28,7 @@ from policygen.model import (
     Location,
     Only,
     Permission,
+    Text,
     Unresolved,
     Widening,
 )
@@ -186,10 +188,9 @@ class CloudTrailSource:
     def kind(self) -> EvidenceKind:
         return EvidenceKind.CLOUDTRAIL
 
-    def principal(self, subject: Subject) -> Principal:
-        if self.role_arn:
-            return Principal(self.role_arn)
-        return Principal(session_name=subject.name)
+    def principal(self, subject: Subject) -> Principal | str:
+        """Whose calls are the function's (`whose`); a str: why none can be told apart."""
+        return whose(subject, self.role_arn)
 
     def read(self, principal: Principal) -> tuple[Aggregate, TrailPermissions]:
         if principal not in self._cache:
@@ -199,11 +200,18 @@ class CloudTrailSource:
         return self._cache[principal]
 
     def unobserved(self, subject: Subject, action: Action) -> str:
-        return unobserved_reason(action, self.read(self.principal(subject))[0])
+        principal = self.principal(subject)
+        if isinstance(principal, str):
+            return f"no access history was read for this function: {principal}"
+        return unobserved_reason(action, self.read(principal)[0])
 
     def collect(self, subject: Subject) -> Findings:
-        aggregate, found = self.read(self.principal(subject))
+        principal = self.principal(subject)
         where = self.trail.where
+        if isinstance(principal, str):
+            return Findings(unresolved=(Unresolved(f"CloudTrail: not matched: {principal}", _declared(subject)),))
+        aggregate, found = self.read(principal)
+        notes = _matched_note(subject, principal, aggregate)
         granted = [
             Permission(
                 o.action,
@@ -233,5 +241,103 @@ class CloudTrailSource:
             Unresolved(f"{n.event} x{n.count}: {n.reason}", Location.event(where, n.example), n.event)
             for n in found.not_mapped
         ]
+        unresolved += [Unresolved(n, _declared(subject)) for n in notes]
         errors = [FileError(e.path, e.record, e.message) for e in aggregate.errors]
         return Findings(tuple(granted), found.widenings, tuple(unresolved), tuple(errors))
+
+
+MIN_KNOWN = 4  # a known part shorter than this tells no function apart
+
+
+def whose(subject: Subject, role_arn: str | None) -> Principal | str:
+    """The principal whose calls are ``subject``'s: by the role ARN (``--trail-role``, else the
+    deployment's when it is known) and by the session name Lambda gives the role's sessions,
+    the deployed function name. A name the deployment generates (``<stack>-<LogicalId>-<suffix>``)
+    is matched on its known parts; a str says why nothing can be matched."""
+    config = subject.deployment.config if subject.deployment is not None else None
+    if config is None:  # a bare code folder: its sessions are named after the folder
+        return Principal(role_arn) if role_arn else Principal(session_name=subject.name)
+    name = config.name.known
+    session_pattern, session_hint = _pattern(config.name) if name is None else (None, None)
+    role = role_arn or (config.role_arn.known if config.role_arn is not None else None)
+    role_pattern = role_hint = None
+    if role is None and config.role_arn is not None:
+        role_pattern, role_hint = _pattern(config.role_arn, after="role/")
+    if session_hint is None:
+        session_pattern = None  # no known part: the session says nothing
+    if role_hint is None:
+        role_pattern = None
+    if not (role or name or session_pattern or role_pattern):
+        return (
+            f"neither the role's ARN nor the deployed function name ({_shown(config.name)}) has a known part "
+            "to match the trail's sessions on; give --trail-role ARN (or --stack-name/--stage)"
+        )
+    return Principal(role, name, role_pattern, session_pattern, session_hint or role_hint)
+
+
+def _pattern(text: Text, after: str = "") -> tuple[str, str | None]:
+    """A regular expression for the values ``text`` can take (a hole or a ``*`` stands for any
+    run of characters) and its longest known part (past ``after``: the distinctive part of an
+    ARN), None when shorter than `MIN_KNOWN`."""
+    regex: list[str] = []
+    known: list[str] = []
+    seen = "" if after else None
+    for part in text.parts:
+        if isinstance(part, str):
+            for i, piece in enumerate(part.split("*")):
+                if i:
+                    regex.append(".+")
+                regex.append(re.escape(piece))
+                if seen is None:
+                    known.append(piece)
+                else:
+                    seen += piece
+                    if after in seen:
+                        tail = seen.split(after, 1)[1]
+                        known.append(tail)
+                        seen = None
+        else:
+            regex.append(".+")
+            if seen is not None:
+                seen += "\0"  # a hole before the distinctive part: what follows it still counts
+    longest = max(known, key=len, default="")
+    return "".join(regex), longest if len(longest) >= MIN_KNOWN else None
+
+
+def _shown(text: Text) -> str:
+    return "".join(p if isinstance(p, str) else "*" for p in text.parts)
+
+
+def _declared(subject: Subject) -> Location:
+    config = subject.deployment.config if subject.deployment is not None else None
+    return config.source if config is not None else Location(subject.name, 0)
+
+
+def _matched_note(subject: Subject, principal: Principal, aggregate: Aggregate) -> list[str]:
+    """What was matched, when the deployment generates the names: the user checks it."""
+    config = subject.deployment.config if subject.deployment is not None else None
+    if not (principal.session_pattern or principal.role_pattern):
+        if config is None or aggregate.matched:
+            return []
+        by = " of ".join(
+            f"{label} {value}"
+            for label, value in (("sessions named", principal.session_name), ("role", principal.role_arn))
+            if value
+        )
+        return [f"CloudTrail: not matched: no call in the trail is by {by} (check --stage/--stack-name or --trail-role)"]
+    parts = []
+    if config is not None and principal.session_pattern:
+        parts.append(f"sessions named {_shown(config.name)}")
+    if config is not None and config.role_arn is not None and principal.role_pattern:
+        parts.append(f"role {_shown(config.role_arn)}")
+    what = " of ".join(parts)
+    if not aggregate.identities:
+        return [
+            f"CloudTrail: not matched: no call in the trail is by {what} (the deployed names are generated; "
+            "give --stack-name, or --trail-role ARN)"
+        ]
+    seen = ", ".join(f"{arn} x{count}" for arn, count in sorted(aggregate.identities.items()))
+    return [
+        f"CloudTrail: the deployed names are generated, so this function's calls are those by {what}: {seen}; "
+        "check these are this function's"
+    ]

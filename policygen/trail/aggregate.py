@@ -7,6 +7,7 @@ as they are read.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -37,26 +38,48 @@ DENIED = frozenset(
 @dataclass(frozen=True)
 class Principal:
     """Whose calls to keep: the execution role's ARN (paths included) and/or the session name
-    Lambda gives the role's sessions (the function's name)."""
+    Lambda gives the role's sessions (the function's name). Where a deployment generates the
+    names (``<stack>-<LogicalId>-<suffix>``), ``role_pattern`` and ``session_pattern`` are
+    regular expressions over the known parts, and ``hint`` the known part the byte search
+    looks for. Every constraint given must hold."""
 
     role_arn: str | None = None
     session_name: str | None = None
+    role_pattern: str | None = None
+    session_pattern: str | None = None
+    hint: str | None = None
 
     def needles(self) -> tuple[bytes, ...]:
-        out = []
-        if self.role_arn:
-            out.append(self.role_arn.encode())
+        if self.role_arn:  # every record of the principal holds each of these: one suffices
+            return (self.role_arn.encode(),)
         if self.session_name:
-            out.append(f'/{self.session_name}"'.encode())
-        return tuple(out)
+            return (f'/{self.session_name}"'.encode(),)
+        return (self.hint.encode(),) if self.hint else ()
 
     def matches(self, identity: dict[str, Any]) -> bool:
         issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}).get("arn")
-        if self.role_arn and issuer == self.role_arn:
-            return not self.session_name or _session(identity) == self.session_name
-        if self.session_name and not self.role_arn:
-            return identity.get("type") == "AssumedRole" and _session(identity) == self.session_name
-        return False
+        if self.role_arn and issuer != self.role_arn:
+            return False
+        if self.role_pattern and not (isinstance(issuer, str) and _full(self.role_pattern, issuer)):
+            return False
+        if self.session_name or self.session_pattern:
+            if identity.get("type") != "AssumedRole":
+                return False
+            session = _session(identity)
+            if self.session_name and session != self.session_name:
+                return False
+            if self.session_pattern and not _full(self.session_pattern, session):
+                return False
+        return bool(self.role_arn or self.session_name or self.role_pattern or self.session_pattern)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _full(pattern: str, text: str) -> bool:
+    return _compiled(pattern).fullmatch(text) is not None
 
 
 def _session(identity: dict[str, Any]) -> str:
@@ -65,6 +88,7 @@ def _session(identity: dict[str, Any]) -> str:
 
 
 Key = tuple[str, str, str, str, str, tuple[tuple[str, str], ...]]
+MAX_IDENTITIES = 64  # a role's sessions are few (Lambda names them after the function): kept bounded
 
 
 @dataclass
@@ -134,6 +158,8 @@ class Aggregate:
     errors: list[RecordError] = field(default_factory=list)
     # per event source, the data events (of any principal) in the files read
     data_sources: dict[str, int] = field(default_factory=dict)
+    # the identities (userIdentity.arn: role and session) whose calls matched, with their counts
+    identities: dict[str, int] = field(default_factory=dict)
 
     def add(self, record: dict[str, Any]) -> None:
         key, s3_key = call_key(record)
@@ -145,6 +171,9 @@ class Aggregate:
         else:
             seen.add(time, event_id, s3_key)
         self.matched += 1
+        identity = str((record.get("userIdentity") or {}).get("arn") or "")
+        if identity in self.identities or len(self.identities) < MAX_IDENTITIES:
+            self.identities[identity] = self.identities.get(identity, 0) + 1
 
     def merge(self, other: Aggregate) -> None:
         for key, seen in other.calls.items():
@@ -161,6 +190,9 @@ class Aggregate:
         self.errors.extend(other.errors)
         for source, count in other.data_sources.items():
             self.data_sources[source] = self.data_sources.get(source, 0) + count
+        for identity, count in other.identities.items():
+            if identity in self.identities or len(self.identities) < MAX_IDENTITIES:
+                self.identities[identity] = self.identities.get(identity, 0) + count
 
     def sorted_calls(self) -> list[tuple[Key, Seen]]:
         return sorted(self.calls.items())

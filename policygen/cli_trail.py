@@ -94,6 +94,7 @@ def report_document(aggregate: Aggregate, found: TrailPermissions) -> dict[str, 
             {"event": n.event, "reason": n.reason, "count": n.count, "example_event_id": n.example}
             for n in found.not_mapped
         ],
+        "identities": [{"arn": arn, "calls": count} for arn, count in sorted(aggregate.identities.items())],
         "counts": {
             "files": aggregate.files,
             "files_skipped_by_layout": aggregate.files_skipped_by_layout,
@@ -135,6 +136,9 @@ def report_text(doc: dict[str, Any]) -> str:
             f"{n['event']} x{n['count']}: {n['reason']} (e.g. {n['example_event_id']})"
             for n in doc["not_mapped"]
         ]
+    if doc["identities"]:
+        lines.append("# whose calls (role and session)")
+        lines += [f"{i['arn']} x{i['calls']}" for i in doc["identities"]]
     lines.append("# counts")
     lines += [f"{k}: {v}" for k, v in doc["counts"].items()]
     return "\n".join(lines) + "\n"

@@ -306,6 +306,9 @@ def test_cli_trail_json_report(trail: Path, tmp_path: Path) -> None:
     assert "secretsmanager:GetSecretValue" not in actions  # denied: proposed, not granted
     assert [m["action"] for m in doc["missing"]] == ["secretsmanager:GetSecretValue"]
     assert doc["counts"]["calls_of_the_role"] == 360
+    session = f"arn:aws:sts::{fx.ACCOUNT}:assumed-role/{fx.FUNCTION}-role-x1y2z3/{fx.FUNCTION}"
+    assert doc["identities"] == [{"arn": session, "calls": 360}]
+    assert doc["counts"]["records"] == 480
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 0 and json.loads(out.read_text()) == doc
 

@@ -176,3 +176,9 @@ def test_serverless_names_are_known_offline_and_other_stages_are_apart(tmp_path:
         for p in by["refund"]["permissions"]  # type: ignore[attr-defined]
     }
     assert history["dynamodb:PutItem"] == "in-code-never-observed"
+    service = [
+        p["history_why"]  # type: ignore[index]
+        for p in by["refund"]["permissions"]  # type: ignore[attr-defined]
+        if p["action"] == "logs:PutLogEvents"  # type: ignore[index]
+    ]
+    assert service and "the Lambda service's use of the role" in service[0]

@@ -129,6 +129,12 @@ def explained(
     )
 
 
+SERVICE_USE = (
+    "the Lambda service's use of the role (logs, traces, pollers, destinations), not the code's: not all of "
+    "it is logged under the role, so its absence says little"
+)
+
+
 def review(
     subject: Subject,
     permissions: tuple[Permission, ...],
@@ -145,7 +151,11 @@ def review(
     for permission in permissions:
         kind = label(permission)
         explains: tuple[Location, ...]
-        if kind is HistoryLabel.NEVER_OBSERVED:
+        if kind is HistoryLabel.NEVER_OBSERVED and {e.kind for e in permission.evidence} == {
+            EvidenceKind.DEPLOYMENT
+        }:
+            why, explains = SERVICE_USE, ()
+        elif kind is HistoryLabel.NEVER_OBSERVED:
             why, explains = source.unobserved(subject, permission.action), ()
         elif kind is HistoryLabel.OBSERVED_ONLY:
             why, explains = explained(permission, widenings, unresolved)

@@ -569,3 +569,26 @@ def test_only_observed_and_only_code_narrow_the_policy_and_report_what_they_leav
     assert any(r.startswith(f"not granted (--only code): sqs:SendMessage on {queue}") for r in left)
     bad = CliRunner().invoke(main, ["generate", str(code), "--no-cache", "--only", "observed"])
     assert bad.exit_code == 2 and "--cloudtrail" in bad.output
+
+
+def test_callers_past_the_bound_keep_exact_counts_whatever_the_merge_order() -> None:
+    from policygen.trail.aggregate import MAX_IDENTITIES
+
+    parts = []
+    for n in range(3):
+        part = Aggregate()
+        for i in range(MAX_IDENTITIES + 10):
+            part._identity(f"arn:aws:sts::1:assumed-role/r/s{(i * 7 + n) % 90:02d}", 1)
+        parts.append(part)
+    forward, backward = Aggregate(), Aggregate()
+    for part in parts:
+        forward.merge(part)
+    for part in reversed(parts):
+        backward.merge(part)
+    assert forward.identities == backward.identities and len(forward.identities) == MAX_IDENTITIES
+    everything: dict[str, int] = {}
+    for n in range(3):
+        for i in range(MAX_IDENTITIES + 10):
+            name = f"arn:aws:sts::1:assumed-role/r/s{(i * 7 + n) % 90:02d}"
+            everything[name] = everything.get(name, 0) + 1
+    assert forward.identities == {k: everything[k] for k in sorted(everything)[:MAX_IDENTITIES]}

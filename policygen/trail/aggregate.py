@@ -8,11 +8,12 @@ as they are read.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import re
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -171,9 +172,14 @@ class Aggregate:
         else:
             seen.add(time, event_id, s3_key)
         self.matched += 1
-        identity = str((record.get("userIdentity") or {}).get("arn") or "")
-        if identity in self.identities or len(self.identities) < MAX_IDENTITIES:
-            self.identities[identity] = self.identities.get(identity, 0) + 1
+        self._identity(str((record.get("userIdentity") or {}).get("arn") or ""), 1)
+
+    def _identity(self, identity: str, count: int) -> None:
+        """Count a caller's calls; past `MAX_IDENTITIES` only the first in sort order are kept,
+        which keeps the counts kept exact whatever order the files are merged in."""
+        self.identities[identity] = self.identities.get(identity, 0) + count
+        if len(self.identities) > MAX_IDENTITIES:
+            del self.identities[max(self.identities)]
 
     def merge(self, other: Aggregate) -> None:
         for key, seen in other.calls.items():
@@ -191,8 +197,7 @@ class Aggregate:
         for source, count in other.data_sources.items():
             self.data_sources[source] = self.data_sources.get(source, 0) + count
         for identity, count in other.identities.items():
-            if identity in self.identities or len(self.identities) < MAX_IDENTITIES:
-                self.identities[identity] = self.identities.get(identity, 0) + count
+            self._identity(identity, count)
 
     def sorted_calls(self) -> list[tuple[Key, Seen]]:
         return sorted(self.calls.items())
@@ -373,8 +378,31 @@ def count_record(
     out.add(record)
 
 
-def _scan_one(args: tuple[Path, Principal, Window, int, bool]) -> Aggregate:
+Task = tuple[Path, Principal, Window, int, bool]
+CHUNK = 16  # files per task sent to a worker
+
+
+def _scan_one(args: Task) -> Aggregate:
     return scan_file(*args)
+
+
+def _scan_many(chunk: list[Task]) -> list[Aggregate]:
+    return [scan_file(*args) for args in chunk]
+
+
+def _chunks(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
+    while chunk := list(itertools.islice(tasks, size)):
+        yield chunk
+
+
+def _merge_done(
+    total: Aggregate, done: set[Future[list[Aggregate]]], progress: Callable[[Aggregate], None] | None
+) -> None:
+    for future in done:
+        for part in future.result():
+            total.merge(part)
+            if progress is not None:
+                progress(total)
 
 
 def scan(
@@ -389,20 +417,28 @@ def scan(
 ) -> Aggregate:
     """The aggregate of all ``paths``, read in ``jobs`` processes (default: every core); with
     ``census``, also the data events per event source of every principal (see `scan_file`)."""
-    todo = [(p, principal, window, limit, census) for p in paths]
+    paths = paths if isinstance(paths, list) else list(paths)
+    todo = ((p, principal, window, limit, census) for p in paths)
     total = Aggregate()
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(todo) < 8:
-        parts: Iterable[Aggregate] = map(_scan_one, todo)
-        for part in parts:
+    if workers <= 1 or len(paths) < 8:
+        for part in map(_scan_one, todo):
             total.merge(part)
             if progress is not None:
                 progress(total)
     else:
+        # A few chunks in flight per worker, not every file submitted at once: the main
+        # process holds as much for 5M records as for 1M. Merging is order-free.
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for part in pool.map(_scan_one, todo, chunksize=16):
-                total.merge(part)
-                if progress is not None:
-                    progress(total)
+            pending: set[Future[list[Aggregate]]] = set()
+            chunks = _chunks(todo, CHUNK)
+            for chunk in chunks:
+                pending.add(pool.submit(_scan_many, chunk))
+                if len(pending) >= 4 * workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    _merge_done(total, done, progress)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                _merge_done(total, done, progress)
     total.errors.sort(key=lambda e: (e.path, e.record, e.message))
     return total

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from policygen.project import generate_project
 from policygen.regions import check_target
 from policygen.render.diff import as_json, as_text
 from policygen.render.markdown import as_markdown
-from policygen.render.sarif import as_sarif
+from policygen.render.sarif import Files, as_sarif
 
 
 def _common(f: Callable[..., None]) -> Callable[..., None]:
@@ -82,6 +83,32 @@ _OUTPUT = click.option(
 class _Analysed:
     functions: list[tuple[str, FunctionSpec | None, Result]]
     errors: bool  # some function could not be analysed (reported on stderr)
+    path: Path  # PATH as given
+
+    def files(self, anchor: Path | None) -> dict[str, Files]:
+        """Where each function's files are from here (the folder SARIF paths are relative to)."""
+        root = _from_here(self.path)
+        out = {}
+        for name, spec, result in self.functions:
+            code = posixpath.normpath(posixpath.join(root, spec.code_dir)) if spec else root
+            out[name] = Files(
+                project=root,
+                code=code,
+                declared=spec.source if spec else "",
+                anchor=_from_here(anchor) if anchor else "",
+                permissions=result.permissions,
+            )
+        return out
+
+
+def _from_here(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it (as code scanning wants)."""
+    if path.is_absolute():
+        try:
+            return path.relative_to(Path.cwd()).as_posix() or "."
+        except ValueError:
+            return path.as_posix()
+    return path.as_posix()
 
 
 def _analyse(
@@ -112,10 +139,13 @@ def _analyse(
             raise UsageError(
                 f"--function {function}: {path} has no SAM/CloudFormation template, serverless.yml or Terraform files"
             )
-        return _Analysed([(path.resolve().name, None, run_generate(path, options))], False)
+        return _Analysed([(path.resolve().name, None, run_generate(path, options))], False, path)
     for failure in project.failures:
         click.echo(f"policygen: error: {failure.spec.name}: not analysed: {failure.message}", err=True)
-    return _Analysed([(f.spec.name, f.spec, f.result) for f in project.functions], bool(project.failures))
+    functions: list[tuple[str, FunctionSpec | None, Result]] = [
+        (f.spec.name, f.spec, f.result) for f in project.functions
+    ]
+    return _Analysed(functions, bool(project.failures), path)
 
 
 def _given(files: tuple[Path, ...], role: str | None) -> Current | None:
@@ -185,7 +215,8 @@ def diff_command(
             continue
         diffs.append(diff_function(name, result, current))
     if diffs:
-        _emit(_render_diffs(diffs, fmt), output)
+        files = analysed.files(current_files[0] if current_files else None)
+        _emit(_render_diffs(diffs, fmt, files), output)
     if code:
         sys.exit(code)
 
@@ -290,18 +321,19 @@ def check_command(
     if fmt == "markdown":
         text = as_markdown(verdicts=verdicts)
     elif fmt == "sarif":
-        text = as_sarif(verdicts=verdicts)
+        anchor = baseline_dir / BASELINE_FILE if baseline_dir else (current_files or (None,))[0]
+        text = as_sarif(verdicts=verdicts, files=analysed.files(anchor))
     else:
         text = _check_json(verdicts, code) if fmt == "json" else _check_text(verdicts, code)
     _emit(text, output)
     sys.exit(int(code))
 
 
-def _render_diffs(diffs: list[FunctionDiff], fmt: str) -> str:
+def _render_diffs(diffs: list[FunctionDiff], fmt: str, files: dict[str, Files]) -> str:
     if fmt == "markdown":
         return as_markdown(diffs)
     if fmt == "sarif":
-        return as_sarif(diffs)
+        return as_sarif(diffs, files=files)
     return as_json(diffs) if fmt == "json" else as_text(diffs)
 
 

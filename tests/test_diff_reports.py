@@ -108,7 +108,9 @@ def test_check_in_sarif_and_markdown(tmp_path):
     code, policy = setup(tmp_path)
     out = tmp_path / ".policygen"
     assert run("baseline", "update", str(code), "--out", str(out)).exit_code == 0
-    (code / "app.py").write_text(HANDLER.replace("    return", "    TABLE.delete_item(Key={'id': 1})\n    return"))
+    (code / "app.py").write_text(
+        HANDLER.replace("    return", "    TABLE.delete_item(Key={'id': 1})\n    return")
+    )
     result = run("check", str(code), "--baseline", str(out), "--current", str(policy), "--format", "sarif")
     assert result.exit_code == 4 | 1
     log = json.loads(result.stdout)
@@ -117,3 +119,102 @@ def test_check_in_sarif_and_markdown(tmp_path):
     md = run("check", str(code), "--baseline", str(out), "--current", str(policy), "--format", "markdown")
     assert "**new:**" in md.stdout
     assert "table_open" in [t.type for t in MarkdownIt().enable("table").parse(md.stdout)]
+
+
+def _prints_and_lines(log: dict) -> tuple[list[str], list[tuple[str, str, int]]]:
+    results = log["runs"][0]["results"]
+    prints = sorted(r["partialFingerprints"]["policygen/v1"] for r in results)
+    lines = sorted(
+        (
+            r["ruleId"],
+            loc["physicalLocation"]["artifactLocation"]["uri"],
+            loc["physicalLocation"]["region"]["startLine"],
+        )
+        for r in results
+        for loc in r.get("locations", [])
+    )
+    return prints, lines
+
+
+def test_policy_file_findings_keep_their_fingerprints_when_the_file_moves_down(tmp_path):
+    code, policy = setup(tmp_path)
+    before = run("diff", str(code), "--current", str(policy), "--format", "sarif")
+    policy.write_text("\n\n" + policy.read_text())  # two blank lines above the document
+    after = run("diff", str(code), "--current", str(policy), "--format", "sarif")
+    prints_before, lines_before = _prints_and_lines(json.loads(before.stdout))
+    prints_after, lines_after = _prints_and_lines(json.loads(after.stdout))
+    assert prints_before == prints_after
+    moved = [(rule, uri, n + 2 if uri.endswith("current.json") else n) for rule, uri, n in lines_before]
+    assert sorted(moved) == lines_after and any(uri.endswith("current.json") for _, uri, _ in lines_after)
+
+
+TARGET = ("--region", "us-east-1", "--account", "123456789012")
+SAM = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties: {TableName: orders}
+  PutFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/put/
+      Handler: app.handler
+      Runtime: python3.12
+      Environment:
+        Variables:
+          TABLE_NAME: !Ref Orders
+          KEY_ARN: arn:aws:kms:us-east-1:123456789012:key/k
+      Policies:
+        - DynamoDBCrudPolicy:
+            TableName: !Ref Orders
+        - Statement:
+            - Effect: Allow
+              Action: s3:*
+              Resource: "*"
+"""
+
+
+def test_template_findings_are_at_the_statement_lines_from_the_working_directory(tmp_path, monkeypatch):
+    """In a project, each finding's path is from the working directory (the repository root in
+    CI) and its line is the template statement that grants, or the code that needs; a blank
+    line added at the top moves the lines, not the fingerprints."""
+    project = tmp_path / "app"
+    (project / "src" / "put").mkdir(parents=True)
+    (project / "src" / "put" / "app.py").write_text(HANDLER)
+    (project / "template.yaml").write_text(SAM)
+    monkeypatch.chdir(tmp_path)
+    logs = []
+    for top in ("", "\n"):
+        (project / "template.yaml").write_text(top + SAM)
+        result = run("diff", "app", "--stack-name", "shop", *TARGET, "--format", "sarif")
+        assert result.exit_code == 0, result.stderr
+        logs.append(json.loads(result.stdout))
+    jsonschema.validate(logs[0], SCHEMA)
+    (prints, lines), (prints_after, lines_after) = map(_prints_and_lines, logs)
+    assert prints == prints_after
+    by_rule: dict[str, set[tuple[str, int]]] = {}
+    for rule, uri, line in lines:
+        by_rule.setdefault(rule, set()).add((uri, line))
+    assert by_rule["missing-permission"] == {("app/src/put/app.py", 10)}  # kms.decrypt
+    # DynamoDBCrudPolicy (named at line 17) grants PutItem on the table's indexes too and the
+    # reads; the inline s3:* statement starts at line 20; the logs actions come from
+    # AWSLambdaBasicExecutionRole, which SAM attaches to the function declared at line 7.
+    assert ("app/template.yaml", 17) in by_rule["widened-grant"]
+    assert ("app/template.yaml", 7) in by_rule["widened-grant"]
+    assert {("app/template.yaml", 17), ("app/template.yaml", 20)} <= by_rule["excess-grant"]
+    assert all(
+        line + (0 if rule == "missing-permission" else 1) == after
+        for (rule, _, line), (_, _, after) in zip(lines, lines_after, strict=True)
+    )
+
+
+def test_every_golden_sarif_validates():
+    goldens = sorted((Path(__file__).parent.parent / "examples").glob("*/expected/gate/*.sarif"))
+    assert len(goldens) >= 6
+    for path in goldens:
+        log = json.loads(path.read_text())
+        jsonschema.validate(log, SCHEMA)
+        for result in log["runs"][0]["results"]:
+            assert result["locations"], (path.name, result["message"]["text"])
+            uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            assert (Path(__file__).parent.parent / uri).is_file(), (path.name, uri)

@@ -107,7 +107,7 @@ def document(raw: Mapping[str, Any], ctx: Context, label: str, name: str, errors
         where = _line(listed[index], _line(raw, 0)) if index < len(listed) else _line(raw, 0)
         errors.append(f"{label}:{where}: {name} {message}")
 
-    return declared_statements(statements, name, _patterns(ctx), on_error=failed)
+    return declared_statements(statements, name, _patterns(ctx), on_error=failed, file=label, line=_line(raw, 0))
 
 
 def _patterns(ctx: Context) -> Callable[[Any], list[str]]:

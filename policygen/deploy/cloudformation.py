@@ -706,7 +706,7 @@ def _deployed_policy(
         if not isinstance(policy, dict):
             continue
         if "Statement" in policy:
-            statements.extend(_statements(policy["Statement"], ctx, f"Inline{index}"))
+            statements.extend(_statements(policy["Statement"], ctx, f"Inline{index}", _line_of(policy)))
             continue
         for name, parameters in policy.items():
             definition = _sam_policy_templates().get(name)
@@ -714,10 +714,10 @@ def _deployed_policy(
                 continue
             local = dict(parameters) if isinstance(parameters, dict) else {}
             expanded = _substitute(definition["Definition"], local)
-            statements.extend(_statements(expanded.get("Statement", []), ctx, name))
+            statements.extend(_statements(expanded.get("Statement", []), ctx, name, _line_of(policy)))
     if is_sam and config.get("Role") is None:  # SAM creates the role: what it adds by itself
-        for label, raw in _sam_role_statements(config, logical):
-            statements.extend(_statements([raw], ctx, label))
+        for label, raw, line in _sam_role_statements(config, logical):
+            statements.extend(_statements([raw], ctx, label, line))
     return PolicyDocument(tuple(statements)) if statements else None
 
 
@@ -729,7 +729,7 @@ _SAM_DESTINATION_ACTIONS = {
 }
 
 
-def _sam_role_statements(config: Mapping[str, Any], logical: str) -> list[tuple[str, dict[str, Any]]]:
+def _sam_role_statements(config: Mapping[str, Any], logical: str) -> list[tuple[str, dict[str, Any], int]]:
     """What SAM itself adds to the role it creates, beyond ``Policies``: sending to the
     ``DeadLetterQueue``, to ``EventInvokeConfig`` destinations of a given ``Type`` (the
     destination, or the queue or topic SAM creates when none is given) and to the ``OnFailure``
@@ -738,9 +738,8 @@ def _sam_role_statements(config: Mapping[str, Any], logical: str) -> list[tuple[
     dlq = config.get("DeadLetterQueue")
     if isinstance(dlq, dict) and dlq.get("Type") in ("SQS", "SNS") and dlq.get("TargetArn"):
         action = _SAM_DESTINATION_ACTIONS[dlq["Type"]]
-        out.append(
-            ("DeadLetterQueuePolicy", {"Effect": "Allow", "Action": action, "Resource": dlq["TargetArn"]})
-        )
+        statement = {"Effect": "Allow", "Action": action, "Resource": dlq["TargetArn"]}
+        out.append(("DeadLetterQueuePolicy", statement, _line_of(dlq)))
     invoke = config.get("EventInvokeConfig")
     destinations = (invoke.get("DestinationConfig") if isinstance(invoke, dict) else None) or {}
     for outcome in ("OnSuccess", "OnFailure"):
@@ -757,7 +756,7 @@ def _sam_role_statements(config: Mapping[str, Any], logical: str) -> list[tuple[
                 "Action": _SAM_DESTINATION_ACTIONS[target["Type"]],
                 "Resource": resource,
             }
-            out.append((f"EventInvokeConfig{outcome}Policy", statement))
+            out.append((f"EventInvokeConfig{outcome}Policy", statement, _line_of(target)))
     events = config.get("Events")
     for event_name, event in sorted(events.items()) if isinstance(events, dict) else ():
         properties = event.get("Properties") if isinstance(event, dict) else None
@@ -770,15 +769,12 @@ def _sam_role_statements(config: Mapping[str, Any], logical: str) -> list[tuple[
         if failure_type in ("SQS", "SNS"):
             action = _SAM_DESTINATION_ACTIONS[failure_type]
             statement = {"Effect": "Allow", "Action": action, "Resource": target}
-            out.append((f"{name}OnFailurePolicy", statement))
+            out.append((f"{name}OnFailurePolicy", statement, _line_of(failure)))
         elif failure_type == "S3":  # the payload as an object under the bucket, and listing it
             objects = {"Fn::Join": ["/", [target, "*"]]}
-            out.append(
-                (f"{name}OnFailurePolicy", {"Effect": "Allow", "Action": "s3:PutObject", "Resource": objects})
-            )
-            out.append(
-                (f"{name}OnFailurePolicy", {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": target})
-            )
+            for action, resource in (("s3:PutObject", objects), ("s3:ListBucket", target)):
+                statement = {"Effect": "Allow", "Action": action, "Resource": resource}
+                out.append((f"{name}OnFailurePolicy", statement, _line_of(failure)))
     return out
 
 
@@ -793,5 +789,14 @@ def _substitute(value: Any, parameters: Mapping[str, Any]) -> Any:
     return value
 
 
-def _statements(raw: Any, ctx: Context, label: str) -> list[PolicyStatement]:
-    return declared_statements(raw, label, lambda resource: [t.pattern() for t in resolve(resource, ctx)])
+def _statements(raw: Any, ctx: Context, label: str, line: int = 0) -> list[PolicyStatement]:
+    """Statements the template writes (at their lines in it) or a SAM policy template expands to
+    (at ``line``, where the template names it)."""
+    return declared_statements(
+        raw, label, lambda resource: [t.pattern() for t in resolve(resource, ctx)], file=ctx.path, line=line
+    )
+
+
+def _line_of(value: Any) -> int:
+    """The template line a mapping read from it starts on (0 for one built here)."""
+    return int(getattr(value, "line", 0) or 0)

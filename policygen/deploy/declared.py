@@ -10,13 +10,14 @@ when the reader asks (``on_error``), reported with its index and what is wrong.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from policygen.errors import PolicyError
 from policygen.model import DeclaredPolicy
-from policygen.policy.document import PolicyStatement, parse_statement
+from policygen.policy.document import Origin, PolicyStatement, parse_statement
 
 
 @dataclass
@@ -40,7 +41,12 @@ def declared_statements(
     patterns_of: Callable[[Any], Iterable[str]],
     clean: Callable[[Any], Any] = _same,
     on_error: Callable[[int, str], None] | None = None,
+    file: str = "",
+    line: int = 0,
 ) -> list[PolicyStatement]:
+    """``file``: the deployment file the statements are written in; each statement's origin is
+    then its line there (a mapping read with positions knows it), else ``line`` (where the policy
+    that expands to them is named, as a SAM policy template)."""
     out = []
     for index, statement in enumerate(raw if isinstance(raw, list) else [raw]):
         if not isinstance(statement, dict):
@@ -66,5 +72,8 @@ def declared_statements(
             if on_error is not None:
                 on_error(index, exc.message)
             continue
+        if file:
+            at = int(getattr(statement, "line", 0) or line)
+            parsed = dataclasses.replace(parsed, origin=Origin(label, index, at, file))
         out.append(parsed)
     return out

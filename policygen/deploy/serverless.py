@@ -380,5 +380,7 @@ def _value(value: Any, ctx: Context) -> Text:
 
 def _policy(statements: Any, ctx: Context) -> PolicyDocument | None:
     raw = statements if isinstance(statements, list) else []
-    out = declared_statements(raw, "Sls", lambda resource: [t.pattern() for t in resolve(resource, ctx)])
+    out = declared_statements(
+        raw, "Sls", lambda resource: [t.pattern() for t in resolve(resource, ctx)], file=ctx.path
+    )
     return PolicyDocument(tuple(out)) if out else None

@@ -55,14 +55,19 @@ class Effect(enum.Enum):
 
 @dataclass(frozen=True, order=True)
 class Origin:
-    """Where a statement was read: the source (file or template label), its index in the
-    document's ``Statement`` list, and its line when the source had positions (else 0)."""
+    """Where a statement was read: the source (a policy file, or a label naming a policy within a
+    deployment file), its index in the document's ``Statement`` list, and its line when the source
+    had positions (else 0). ``file``: the deployment file the labelled policy is written in (the
+    line is then that file's), as its reader names it; empty when ``source`` is the file."""
 
     source: str
     index: int
     line: int = 0
+    file: str = ""
 
     def __str__(self) -> str:
+        if self.file:
+            return f"{self.file}:{self.line} {self.source} Statement[{self.index}]"
         return (
             f"{self.source}:{self.line} Statement[{self.index}]"
             if self.line

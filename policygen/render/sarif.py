@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Sequence
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from policygen import __version__
 from policygen.gate import FunctionDiff, Verdict
-from policygen.model import Location, Permission
+from policygen.model import EvidenceKind, Location, Permission
 from policygen.policy.document import PolicyStatement
+from policygen.policy.patterns import VariableView, matches, resource_pattern
 from policygen.render.diff import excess_groups
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -28,7 +30,31 @@ RULES = {
     "excess-grant": ("warning", "The current policy grants actions the code never needs."),
 }
 _LEVEL_OF_ACCESS = {"Permissions management": "error", "Write": "warning", "Tagging": "warning"}
-_PATH_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+)$")
+
+
+@dataclass(frozen=True)
+class Files:
+    """Where one function's files are, so that each finding's location is a path from the folder
+    SARIF's URIs are relative to (the repository root, where code scanning runs): deployment-file
+    paths (templates, their statements' lines) are relative to ``project``, code paths to ``code``.
+    ``declared``: where the deployment declares the function (``template.yaml:46``, relative to
+    ``project``), for grants from policies written elsewhere (an AWS managed policy attached);
+    ``anchor``: a file for findings with no line of their own (the baseline file, for new
+    privilege the code doesn't explain). ``permissions``: what the function needs, with evidence,
+    to locate new privilege at the code that needs it."""
+
+    project: str = ""
+    code: str = ""
+    declared: str = ""
+    anchor: str = ""
+    permissions: tuple[Permission, ...] = ()
+
+
+def _uri(base: str, path: str) -> str:
+    path = path.replace("\\", "/")
+    if not base or posixpath.isabs(path):
+        return path
+    return posixpath.normpath(posixpath.join(base.replace("\\", "/"), path))
 
 
 def _fingerprint(*parts: str) -> str:
@@ -36,32 +62,62 @@ def _fingerprint(*parts: str) -> str:
 
 
 def _physical(path: str, line: int) -> dict[str, Any]:
-    where: dict[str, Any] = {"artifactLocation": {"uri": path.replace("\\", "/")}}
+    where: dict[str, Any] = {"artifactLocation": {"uri": path}}
     if line > 0:
         where["region"] = {"startLine": line}
     return {"physicalLocation": where}
 
 
-def _of_permission(permission: Permission) -> list[dict[str, Any]]:
-    seen = []
-    for evidence in permission.evidence:
+def _of_permission(permission: Permission, files: Files) -> list[dict[str, Any]]:
+    """The code (or template) lines that need ``permission``: the first three, code first."""
+    seen: list[tuple[str, int]] = []
+    for evidence in sorted(permission.evidence, key=lambda e: e.kind is EvidenceKind.DEPLOYMENT):
         location: Location = evidence.location
-        if location.path and not location.is_event and (location.path, location.line) not in seen:
-            seen.append((location.path, location.line))
+        if not location.path or location.is_event:
+            continue
+        if evidence.kind is EvidenceKind.DEPLOYMENT or "!" in location.path:
+            # a template line, or a file inside an archive: the archive, in the project
+            where = (_uri(files.project, location.path.split("!", 1)[0]), location.line)
+            if "!" in location.path:
+                where = (where[0], 0)
+        else:
+            where = (_uri(files.code, location.path), location.line)
+        if where not in seen:
+            seen.append(where)
     return [_physical(p, line) for p, line in seen[:3]]
 
 
-def _of_statement(statement: PolicyStatement, sources: Sequence[str]) -> list[dict[str, Any]]:
+def _of_declaration(files: Files) -> list[dict[str, Any]]:
+    path, _, line = files.declared.rpartition(":")
+    if path and line.isdigit():
+        return [_physical(_uri(files.project, path), int(line))]
+    return [_physical(files.anchor, 0)] if files.anchor else []
+
+
+def _of_statement(statement: PolicyStatement, files: Files) -> list[dict[str, Any]]:
+    """The line of the statement that grants: in the deployment file that writes it, in the policy
+    file given, or (a policy written elsewhere, as an AWS managed one) where the function is
+    declared."""
     origin = statement.origin
+    if origin is not None and origin.file:
+        return [_physical(_uri(files.project, origin.file), origin.line)]
     if origin is not None and origin.line > 0:
-        return [_physical(origin.source, origin.line)]
-    for source in ([origin.source] if origin else []) + list(sources):
-        match = _PATH_LINE.match(source)
-        if match and not source.startswith("arn:"):
-            return [_physical(match["path"], int(match["line"]))]
-        if source.endswith((".json", ".yaml", ".yml", ".tf")):
-            return [_physical(source, 0)]
-    return []
+        return [_physical(origin.source.replace("\\", "/"), origin.line)]
+    return _of_declaration(files)
+
+
+def _of_new(verdict: Verdict, files: Files) -> list[dict[str, Any]]:
+    """Where the code needs the new privilege: the evidence of the needed permissions of that
+    action whose resource covers the example; else the function's declaration or the anchor."""
+    assert verdict.new is not None
+    action, example = (verdict.new.action or "").lower(), verdict.new.resource or ""
+    out: list[dict[str, Any]] = []
+    for permission in files.permissions:
+        if permission.action.lower() == action and matches(
+            resource_pattern(permission.resource), example, VariableView.WIDE
+        ):
+            out.extend(x for x in _of_permission(permission, files) if x not in out)
+    return out[:3] or _of_declaration(files)
 
 
 def _statement_key(statement: PolicyStatement) -> str:
@@ -78,9 +134,8 @@ def _result(rule: str, level: str, text: str, locations: list[dict[str, Any]], *
     return out
 
 
-def _diff_results(item: FunctionDiff) -> list[dict[str, Any]]:
+def _diff_results(item: FunctionDiff, files: Files) -> list[dict[str, Any]]:
     results = []
-    sources = item.current.sources
     for m in item.diff.missing:
         p = m.permission
         results.append(
@@ -88,7 +143,7 @@ def _diff_results(item: FunctionDiff) -> list[dict[str, Any]]:
                 "missing-permission",
                 "error",
                 f"{item.name}: {p.action} on {p.resource} is needed and {m.decision.outcome.value} by the current policy",
-                _of_permission(p),
+                _of_permission(p, files),
                 item.name,
                 p.action,
                 p.resource,
@@ -101,7 +156,7 @@ def _diff_results(item: FunctionDiff) -> list[dict[str, Any]]:
                 "widened-grant",
                 "warning",
                 f"{item.name}: {w.action} is granted on {granted} and needed only on {', '.join(w.needed)}",
-                _of_statement(w.statements[0], sources) if w.statements else [],
+                _of_statement(w.statements[0], files) if w.statements else _of_declaration(files),
                 item.name,
                 w.action,
                 *sorted(_statement_key(s) for s in w.statements),
@@ -114,7 +169,7 @@ def _diff_results(item: FunctionDiff) -> list[dict[str, Any]]:
                 _LEVEL_OF_ACCESS.get(level.label, "note"),
                 f"{item.name}: {len(actions)} {level.label} action(s) granted and never needed: {', '.join(actions[:10])}"
                 + (" ..." if len(actions) > 10 else ""),
-                _of_statement(statement, sources),
+                _of_statement(statement, files),
                 item.name,
                 level.label,
                 _statement_key(statement),
@@ -123,8 +178,15 @@ def _diff_results(item: FunctionDiff) -> list[dict[str, Any]]:
     return results
 
 
-def as_sarif(diffs: Sequence[FunctionDiff] = (), verdicts: Sequence[Verdict] = ()) -> str:
+def as_sarif(
+    diffs: Sequence[FunctionDiff] = (),
+    verdicts: Sequence[Verdict] = (),
+    files: Mapping[str, Files] | None = None,
+) -> str:
+    """The SARIF log; ``files`` (by function name) place each finding in the repository (without
+    it, paths are as the readers give them: code relative to its folder, templates to theirs)."""
     results: list[dict[str, Any]] = []
+    where = files or {}
     for v in verdicts:
         if v.new is not None and not v.new:
             results.append(
@@ -133,13 +195,13 @@ def as_sarif(diffs: Sequence[FunctionDiff] = (), verdicts: Sequence[Verdict] = (
                     "error",
                     f"{v.name}: the synthesized policy allows {v.new.action} on {v.new.resource}, which the baseline "
                     "does not: approve it with `policygen baseline update`",
-                    [],
+                    _of_new(v, where.get(v.name, Files())),
                     v.name,
                     v.new.action or "",
                 )
             )
     for item in [*diffs, *(v.diff for v in verdicts if v.diff is not None)]:
-        results.extend(_diff_results(item))
+        results.extend(_diff_results(item, where.get(item.name, Files())))
     rules = [
         {"id": rule, "shortDescription": {"text": text}, "defaultConfiguration": {"level": level}}
         for rule, (level, text) in RULES.items()

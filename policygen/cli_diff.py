@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import posixpath
 import sys
 from collections.abc import Callable
@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from policygen import __version__
-from policygen.cli import EXIT_ERRORS, _emit, deployment_inputs, deployment_values, write_atomic
+from policygen.cli import EXIT_ERRORS, deployment_inputs, deployment_values, write_atomic
 from policygen.errors import PolicygenError, UsageError
 from policygen.extract import default_cache_dir
 from policygen.gate import (
@@ -22,7 +22,6 @@ from policygen.gate import (
     Current,
     Exit,
     FunctionDiff,
-    Verdict,
     declared,
     diff_function,
     merge,
@@ -37,7 +36,7 @@ from policygen.pipeline import generate as run_generate
 from policygen.policy.document import from_generated
 from policygen.project import generate_project
 from policygen.regions import check_target
-from policygen.render.diff import as_json, as_text
+from policygen.render.diff import as_json, as_text, check_json, check_text
 from policygen.render.markdown import as_markdown
 from policygen.render.sarif import Files, as_sarif
 
@@ -74,9 +73,55 @@ _ROLE = click.option(
     metavar="NAME",
     help="The current policy of a deployed IAM role (inline and attached policies), read with boto3.",
 )
-_OUTPUT = click.option(
-    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE (atomically)."
-)
+
+
+def _report_options(f: Callable[..., None]) -> Callable[..., None]:
+    """How the report is written: its format, where, and whether the text is coloured."""
+    for option in reversed(
+        [
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["text", "json", "markdown", "sarif"]),
+                default="text",
+                show_default=True,
+                help="text: for a terminal; json: for machines; markdown: a pull-request comment; "
+                "sarif: SARIF 2.1.0 for code scanning.",
+            ),
+            click.option(
+                "-o",
+                "--output",
+                type=click.Path(path_type=Path, dir_okay=False),
+                help="Write to FILE (atomically).",
+            ),
+            click.option(
+                "--color/--no-color",
+                "color",
+                default=None,
+                help="Colour the text report (default: on a terminal, unless NO_COLOR is set).",
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def _colored(color: bool | None, fmt: str, output: Path | None) -> bool:
+    """Colour only text, and by default only on a terminal without NO_COLOR (no-color.org)."""
+    if fmt != "text":
+        return False
+    if color is not None:
+        return color
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def _show(text: str, output: Path | None, color: bool) -> None:
+    if output is not None:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False, color=color)
 
 
 @dataclass(frozen=True)
@@ -169,17 +214,14 @@ def _current(given: Current | None, name: str, spec: FunctionSpec | None) -> Cur
 @_common
 @_CURRENT
 @_ROLE
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown", "sarif"]),
-    default="text",
-    show_default=True,
-    help="text: for a terminal; json: for machines; markdown: a pull-request comment; sarif: SARIF 2.1.0 for code scanning.",
-)
-@_OUTPUT
+@_report_options
 def diff_command(
-    current_files: tuple[Path, ...], current_role: str | None, fmt: str, output: Path | None, **analyse: Any
+    current_files: tuple[Path, ...],
+    current_role: str | None,
+    fmt: str,
+    output: Path | None,
+    color: bool | None,
+    **analyse: Any,
 ) -> None:
     """Compare what the code under PATH needs with the policy it has: missing (denied at run
     time), excess (granted, never needed, most powerful first) and widened permissions.
@@ -216,7 +258,8 @@ def diff_command(
         diffs.append(diff_function(name, result, current))
     if diffs:
         files = analysed.files(current_files[0] if current_files else None)
-        _emit(_render_diffs(diffs, fmt, files), output)
+        painted = _colored(color, fmt, output)
+        _show(_render_diffs(diffs, fmt, files, painted), output, painted)
     if code:
         sys.exit(code)
 
@@ -270,15 +313,7 @@ def baseline_update(out: Path, **analyse: Any) -> None:
 @click.option(
     "--max-excess", type=click.IntRange(0), help="Fail when the current policy grants more unneeded actions."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown", "sarif"]),
-    default="text",
-    show_default=True,
-    help="text: for a terminal; json: for machines; markdown: a pull-request comment; sarif: SARIF 2.1.0 for code scanning.",
-)
-@_OUTPUT
+@_report_options
 def check_command(
     baseline_dir: Path | None,
     current_files: tuple[Path, ...],
@@ -286,6 +321,7 @@ def check_command(
     max_excess: int | None,
     fmt: str,
     output: Path | None,
+    color: bool | None,
     **analyse: Any,
 ) -> None:
     """The CI gate. Exit code, a bitmask: 0 pass; 1 the code needs a permission the current
@@ -318,68 +354,21 @@ def check_command(
         verdicts.append(verdict(name, result, baseline, current, max_excess))
     for v in verdicts:
         code |= v.exit
+    painted = _colored(color, fmt, output)
     if fmt == "markdown":
         text = as_markdown(verdicts=verdicts)
     elif fmt == "sarif":
         anchor = baseline_dir / BASELINE_FILE if baseline_dir else (current_files or (None,))[0]
         text = as_sarif(verdicts=verdicts, files=analysed.files(anchor))
     else:
-        text = _check_json(verdicts, code) if fmt == "json" else _check_text(verdicts, code)
-    _emit(text, output)
+        text = check_json(verdicts, code) if fmt == "json" else check_text(verdicts, code, painted)
+    _show(text, output, painted)
     sys.exit(int(code))
 
 
-def _render_diffs(diffs: list[FunctionDiff], fmt: str, files: dict[str, Files]) -> str:
+def _render_diffs(diffs: list[FunctionDiff], fmt: str, files: dict[str, Files], color: bool) -> str:
     if fmt == "markdown":
         return as_markdown(diffs)
     if fmt == "sarif":
         return as_sarif(diffs, files=files)
-    return as_json(diffs) if fmt == "json" else as_text(diffs)
-
-
-def _check_text(verdicts: list[Verdict], code: Exit) -> str:
-    lines = []
-    for v in verdicts:
-        if v.new is None:
-            lines.append(f"{v.name}: baseline not checked")
-        elif v.new:
-            lines.append(f"{v.name}: no new privilege over the baseline")
-        else:
-            lines.append(
-                f"{v.name}: NEW PRIVILEGE over the baseline: {v.new.action} on {v.new.resource} (approve with `policygen baseline update`)"
-            )
-        if v.diff is None:
-            lines.append(f"{v.name}: no current policy: missing permissions not checked")
-        else:
-            for m in v.diff.diff.missing:
-                lines.append(
-                    f"{v.name}: MISSING {m.permission.action} on {m.permission.resource}: {m.decision.outcome.value}"
-                )
-            excess = len({e.action.lower() for e in v.diff.diff.excess})
-            lines.append(
-                f"{v.name}: {excess} excess action(s){' (over --max-excess)' if v.excess_over else ''}"
-            )
-    lines.append(
-        f"exit {int(code)}: " + (", ".join((f.name or "").lower() for f in Exit if f and f in code) or "pass")
-    )
-    return "\n".join(lines) + "\n"
-
-
-def _check_json(verdicts: list[Verdict], code: Exit) -> str:
-    body: dict[str, Any] = {"exit": int(code), "functions": {}}
-    for v in verdicts:
-        body["functions"][v.name] = {
-            "new_privilege": None
-            if v.new is None
-            else (None if v.new else {"action": v.new.action, "resource": v.new.resource}),
-            "baseline_checked": v.new is not None,
-            "missing": None
-            if v.diff is None
-            else [
-                {"action": m.permission.action, "resource": m.permission.resource}
-                for m in v.diff.diff.missing
-            ],
-            "excess_actions": None if v.diff is None else len({e.action.lower() for e in v.diff.diff.excess}),
-            "excess_over_threshold": v.excess_over,
-        }
-    return json.dumps(body, indent=2) + "\n"
+    return as_json(diffs) if fmt == "json" else as_text(diffs, color)

@@ -4,8 +4,13 @@ declared roles, and bad input (exit 2, the file and position named, nothing on s
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from policygen.cli import main
@@ -180,3 +185,66 @@ Resources:
         "logs:CreateLogStream",
         "logs:PutLogEvents",
     }
+
+
+# -- colour: on a terminal, never in a pipe or a file, NO_COLOR honoured, --color/--no-color force
+ESC = "\x1b["
+
+
+def _missing_case(tmp_path: Path) -> list[str]:
+    policy = current(tmp_path, [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}])
+    (tmp_path / "fn").mkdir(exist_ok=True)
+    (tmp_path / "fn" / "app.py").write_text(
+        HANDLER.replace("put_item", "put_item(Item={})\n    boto3.client('sns').publish")
+    )
+    return [str(tmp_path / "fn"), "--current", str(policy), "--no-cache"]
+
+
+def test_text_is_plain_when_not_a_terminal_and_coloured_when_forced(tmp_path):
+    args = _missing_case(tmp_path)
+    plain = CliRunner().invoke(main, ["diff", *args], color=True)
+    assert plain.exit_code == 0 and "MISSING" in plain.stdout and ESC not in plain.stdout
+    forced = CliRunner().invoke(main, ["diff", *args, "--color"], color=True)
+    assert f"{ESC}31m{ESC}1m  MISSING" in forced.stdout  # red, bold
+    assert click.unstyle(forced.stdout) == plain.stdout
+    check = CliRunner().invoke(main, ["check", *args, "--color"], color=True)
+    assert check.exit_code == 1 and f"{ESC}31m{ESC}1mexit 1: missing" in check.stdout
+    for fmt in ("json", "markdown", "sarif"):  # machine formats are never painted
+        assert (
+            ESC
+            not in CliRunner().invoke(main, ["diff", *args, "--format", fmt, "--color"], color=True).stdout
+        )
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """Run the CLI with its stdout on a pseudo-terminal, as a user's shell would."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "policygen", *args],
+            stdout=follower,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **env},
+            check=False,
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once everything is read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    return b"".join(chunks).decode()
+
+
+def test_a_terminal_gets_colour_unless_no_color_is_set(tmp_path):
+    args = ["diff", *_missing_case(tmp_path)]
+    assert ESC in _on_a_terminal(args, {"NO_COLOR": ""})
+    assert ESC not in _on_a_terminal(args, {"NO_COLOR": "1"})
+    assert ESC not in _on_a_terminal([*args, "--no-color"], {"NO_COLOR": ""})

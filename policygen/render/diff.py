@@ -1,5 +1,6 @@
-"""The diff of functions against their current policy, for people (plain text) and machines
-(JSON). Deterministic: everything is sorted by the diff or here."""
+"""The diff of functions against their current policy and the gate's verdicts, for people (plain
+text, coloured when asked: the CLI asks on a terminal) and machines (JSON). Deterministic:
+everything is sorted by the diff or here."""
 
 from __future__ import annotations
 
@@ -7,12 +8,24 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from policygen.gate import FunctionDiff
+import click
+
+from policygen.gate import Exit, FunctionDiff, Verdict
 from policygen.policy.diff import AccessLevel, Excess, breadth
 from policygen.policy.document import Origin, PolicyStatement, statement_json
 
 DIFF_SCHEMA = 1
 _SHOWN = 8  # excess actions named per statement and level in the text output
+# How each access level's excess is painted: the powers that let a role grow itself stand out.
+_LEVEL_STYLE: dict[AccessLevel, dict[str, Any]] = {
+    AccessLevel.PERMISSIONS_MANAGEMENT: {"fg": "red", "bold": True},
+    AccessLevel.WRITE: {"fg": "yellow"},
+    AccessLevel.TAGGING: {"fg": "yellow"},
+}
+
+
+def _paint(text: str, color: bool, **style: Any) -> str:
+    return click.style(text, **style) if color else text
 
 
 def _where(statement: PolicyStatement) -> str:
@@ -83,13 +96,16 @@ def as_json(diffs: Sequence[FunctionDiff]) -> str:
     return json.dumps(out, indent=2, sort_keys=False) + "\n"
 
 
-def as_text(diffs: Sequence[FunctionDiff]) -> str:
+def as_text(diffs: Sequence[FunctionDiff], color: bool = False) -> str:
     lines: list[str] = []
     for item in diffs:
         d, s = item.diff, item.diff.score
-        lines.append(f"== {item.name} ==  current: {', '.join(item.current.sources) or '(none)'}")
+        title = _paint(f"== {item.name} ==", color, bold=True)
+        lines.append(f"{title}  current: {', '.join(item.current.sources) or '(none)'}")
         for unknown in item.current.unknown:
-            lines.append(f"  ! not compared, the comparison is incomplete: {unknown}")
+            lines.append(
+                _paint(f"  ! not compared, the comparison is incomplete: {unknown}", color, fg="yellow")
+            )
         lines.append(
             f"  {len(d.missing)} missing, {len({e.action.lower() for e in d.excess})} excess actions, "
             f"{len(d.widened)} widened; least privilege {s.by_action:.1%} by action "
@@ -97,27 +113,89 @@ def as_text(diffs: Sequence[FunctionDiff]) -> str:
             f"({s.needed_pairs}/{s.granted_pairs})"
         )
         if d.missing:
-            lines.append("  MISSING (the call would be denied at run time):")
+            lines.append(
+                _paint("  MISSING (the call would be denied at run time):", color, fg="red", bold=True)
+            )
             for m in d.missing:
                 why = m.decision.outcome.value
                 if m.decision.statements:
                     why += " by " + "; ".join(_where(x) for x in m.decision.statements)
-                lines.append(f"    - {m.permission.action} on {m.permission.resource}: {why}")
+                action = _paint(f"{m.permission.action} on {m.permission.resource}", color, fg="red")
+                lines.append(f"    - {action}: {why}")
                 for statement, reason in m.decision.set_aside:
                     lines.append(f"        {_where(statement)} {reason}")
         if d.widened:
-            lines.append("  WIDENED (granted on more resources than needed):")
+            lines.append(
+                _paint("  WIDENED (granted on more resources than needed):", color, fg="yellow", bold=True)
+            )
             for w in d.widened:
                 granted = "; ".join(f"{_where(x)} on {', '.join(x.resources)}" for x in w.statements)
-                lines.append(f"    - {w.action}: granted by {granted}; needed on {', '.join(w.needed)}")
+                action = _paint(w.action, color, fg="yellow")
+                lines.append(f"    - {action}: granted by {granted}; needed on {', '.join(w.needed)}")
                 for r in w.replacement:
-                    lines.append(f"        replace with: {json.dumps(statement_json(r), sort_keys=False)}")
+                    replacement = json.dumps(statement_json(r), sort_keys=False)
+                    lines.append(f"        replace with: {_paint(replacement, color, fg='green')}")
         if d.excess:
-            lines.append("  EXCESS (granted, never needed; most powerful first):")
+            lines.append(_paint("  EXCESS (granted, never needed; most powerful first):", color, bold=True))
             for statement, level, actions in excess_groups(d.excess):
                 shown = ", ".join(actions[:_SHOWN]) + (
                     f", ... {len(actions) - _SHOWN} more" if len(actions) > _SHOWN else ""
                 )
-                lines.append(f"    - {level.label}: {len(actions)} from {_where(statement)}: {shown}")
+                label = _paint(f"{level.label}: {len(actions)}", color, **_LEVEL_STYLE.get(level, {}))
+                lines.append(f"    - {label} from {_where(statement)}: {shown}")
         lines.append("")
     return "\n".join(lines)
+
+
+def check_text(verdicts: Sequence[Verdict], code: Exit, color: bool = False) -> str:
+    """`policygen check`'s verdicts for people: new privilege, missing, excess, the exit code."""
+    lines = []
+    for v in verdicts:
+        if v.new is None:
+            lines.append(f"{v.name}: baseline not checked")
+        elif v.new:
+            lines.append(f"{v.name}: {_paint('no new privilege', color, fg='green')} over the baseline")
+        else:
+            new = _paint(
+                f"NEW PRIVILEGE over the baseline: {v.new.action} on {v.new.resource}",
+                color,
+                fg="red",
+                bold=True,
+            )
+            lines.append(f"{v.name}: {new} (approve with `policygen baseline update`)")
+        if v.diff is None:
+            lines.append(f"{v.name}: no current policy: missing permissions not checked")
+        else:
+            for m in v.diff.diff.missing:
+                missing = _paint(
+                    f"MISSING {m.permission.action} on {m.permission.resource}", color, fg="red", bold=True
+                )
+                lines.append(f"{v.name}: {missing}: {m.decision.outcome.value}")
+            excess = len({e.action.lower() for e in v.diff.diff.excess})
+            over = _paint(" (over --max-excess)", color, fg="red") if v.excess_over else ""
+            lines.append(f"{v.name}: {excess} excess action(s){over}")
+    failed = ", ".join((f.name or "").lower() for f in Exit if f and f in code)
+    lines.append(
+        _paint(f"exit {int(code)}: {failed or 'pass'}", color, fg="red" if code else "green", bold=True)
+    )
+    return "\n".join(lines) + "\n"
+
+
+def check_json(verdicts: Sequence[Verdict], code: Exit) -> str:
+    body: dict[str, Any] = {"exit": int(code), "functions": {}}
+    for v in verdicts:
+        body["functions"][v.name] = {
+            "new_privilege": None
+            if v.new is None
+            else (None if v.new else {"action": v.new.action, "resource": v.new.resource}),
+            "baseline_checked": v.new is not None,
+            "missing": None
+            if v.diff is None
+            else [
+                {"action": m.permission.action, "resource": m.permission.resource}
+                for m in v.diff.diff.missing
+            ],
+            "excess_actions": None if v.diff is None else len({e.action.lower() for e in v.diff.diff.excess}),
+            "excess_over_threshold": v.excess_over,
+        }
+    return json.dumps(body, indent=2) + "\n"

@@ -356,7 +356,7 @@ def check_command(
         code |= v.exit
     painted = _colored(color, fmt, output)
     if fmt == "markdown":
-        text = as_markdown(verdicts=verdicts)
+        text = as_markdown(verdicts=verdicts, code=code)
     elif fmt == "sarif":
         anchor = baseline_dir / BASELINE_FILE if baseline_dir else (current_files or (None,))[0]
         text = as_sarif(verdicts=verdicts, files=analysed.files(anchor))

@@ -117,8 +117,35 @@ def test_check_in_sarif_and_markdown(tmp_path):
     jsonschema.validate(log, SCHEMA)
     assert "new-privilege" in {r["ruleId"] for r in log["runs"][0]["results"]}
     md = run("check", str(code), "--baseline", str(out), "--current", str(policy), "--format", "markdown")
-    assert "**new:**" in md.stdout
-    assert "table_open" in [t.type for t in MarkdownIt().enable("table").parse(md.stdout)]
+    assert md.exit_code == 4 | 1
+    tokens = MarkdownIt().enable("table").parse(md.stdout)
+    inline = [t.content for t in tokens if t.type == "inline"]
+    # The verdict and what each bit of its exit code means, before anything else.
+    assert inline[1] == "**Failed** (exit 5 = 1 + 4):"
+    assert inline[2].startswith("1: the code needs a permission the current policy lacks")
+    assert inline[3].startswith("4: the synthesized policy grants access the baseline didn't")
+    # One table of counts: new privilege, missing, widened, excess, score.
+    header = inline[inline.index("Function") : inline.index("Function") + 6]
+    assert header == [
+        "Function",
+        "New privilege",
+        "Missing",
+        "Widened",
+        "Excess actions",
+        "Least privilege (actions, pairs)",
+    ]
+    row = inline[inline.index("fn") : inline.index("fn") + 6]
+    assert row[1] == "**yes:** `dynamodb:DeleteItem`" and row[2] == "**1**"
+    assert any(c.startswith("**New privilege** over the baseline: `dynamodb:DeleteItem`") for c in inline)
+    # The long lists are collapsed, with their counts in the summary, and listed whole inside.
+    html = [t.content for t in tokens if t.type == "html_block"]
+    summaries = [h for h in html if "<summary>" in h]
+    assert any("<b>Excess</b>:" in h and "Permissions management" in h for h in summaries)
+    assert any("Exit codes of <code>policygen check</code>" in h for h in summaries)
+    excess_cells = [c for c in inline if c.startswith("s3:") and "," in c]
+    assert excess_cells and "more" not in " ".join(excess_cells)  # not cut short
+    rendered = MarkdownIt().enable("table").render(md.stdout)
+    assert rendered.count("<details>") == rendered.count("</details>") == 2
 
 
 def _prints_and_lines(log: dict) -> tuple[list[str], list[tuple[str, str, int]]]:
@@ -218,3 +245,16 @@ def test_every_golden_sarif_validates():
             assert result["locations"], (path.name, result["message"]["text"])
             uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             assert (Path(__file__).parent.parent / uri).is_file(), (path.name, uri)
+
+
+def test_every_golden_markdown_renders():
+    goldens = sorted((Path(__file__).parent.parent / "examples").glob("*/expected/gate/*.md"))
+    assert len(goldens) >= 6
+    for path in goldens:
+        text = path.read_text()
+        tokens = MarkdownIt().enable("table").parse(text)
+        assert [t.type for t in tokens][:3] == ["heading_open", "inline", "heading_close"], path.name
+        assert "table_open" in [t.type for t in tokens], path.name  # the counts
+        html = MarkdownIt().enable("table").render(text)
+        assert html.count("<details>") == html.count("</details>"), path.name
+        assert "|" not in "".join(t.content for t in tokens if t.type == "inline" and t.content.startswith("|"))

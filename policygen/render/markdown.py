@@ -43,7 +43,8 @@ def _verdict_lines(code: Exit) -> list[str]:
     if not code:
         return ["**Passed** (exit 0): no missing permission and no new privilege.", ""]
     failed = [bit for bit in Exit if bit and bit in code]
-    lines = [f"**Failed** (exit {int(code)} = {' + '.join(str(int(b)) for b in failed)}):", ""]
+    sum_of = f" = {' + '.join(str(int(b)) for b in failed)}" if len(failed) > 1 else ""
+    lines = [f"**Failed** (exit {int(code)}{sum_of}):", ""]
     lines += [f"- {int(bit)}: {EXIT_MEANING[bit]}" for bit in failed]
     return [*lines, ""]
 

@@ -45,7 +45,7 @@ class PolicyError(PolicygenError):
     template value already parsed); the message then names the statement index instead."""
 
     def __init__(self, source: str, message: str, line: int = 0, column: int = 0) -> None:
-        where = f"{source}:{line}:{column}" if line else source
+        where = (f"{source}:{line}:{column}" if column else f"{source}:{line}") if line else source
         super().__init__(f"{where}: {message}")
         self.source = source
         self.line = line

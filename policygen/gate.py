@@ -20,7 +20,14 @@ from policygen.errors import PolicyError
 from policygen.model import DeclaredPolicy, FunctionSpec, Result
 from policygen.policy import managed
 from policygen.policy.diff import Diff, diff
-from policygen.policy.document import PolicyDocument, from_generated, parse_policy, parse_policy_text, to_json
+from policygen.policy.document import (
+    PolicyDocument,
+    from_generated,
+    load_json,
+    parse_policy,
+    parse_policy_text,
+    to_json,
+)
 from policygen.policy.evaluate import (
     ActionCatalog,
     Bounded,
@@ -71,15 +78,20 @@ def read_policy_file(path: Path) -> Current:
         raise PolicyError(str(path), f"cannot read the current policy: {exc}") from exc
     documents = parse_policy_text(text, str(path))
     for document in documents:
-        for pattern, statement in unknown_actions(document):
-            origin = statement.origin
-            raise PolicyError(
-                str(path),
-                f"Statement[{origin.index if origin else '?'}]: action {pattern!r} matches no action the IAM "
-                "data knows (a typo, or an action newer than policygen's data): correct it or remove it",
-                origin.line if origin else 0,
-            )
+        _known_actions(document, str(path))
     return Current(documents, (str(path),))
+
+
+def _known_actions(document: PolicyDocument, path: str, where: str = "") -> None:
+    """A `PolicyError` at the first action pattern of ``document`` the IAM data doesn't know."""
+    for pattern, statement in unknown_actions(document):
+        origin = statement.origin
+        raise PolicyError(
+            path,
+            f"{where}Statement[{origin.index if origin else '?'}]: action {pattern!r} matches no action the IAM "
+            "data knows (a typo, or an action newer than policygen's data): correct it or remove it",
+            origin.line if origin else 0,
+        )
 
 
 def declared(spec: FunctionSpec) -> Current | None:
@@ -192,10 +204,7 @@ def read_baseline(folder: Path) -> dict[str, PolicyDocument]:
             str(path),
             f"cannot read the baseline ({exc}): create it with `policygen baseline update PATH --out {folder}`",
         ) from exc
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyError(str(path), f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from exc
+    raw = load_json(text, str(path))
     if (
         not isinstance(raw, dict)
         or not isinstance(raw.get("schema"), int)
@@ -210,10 +219,11 @@ def read_baseline(folder: Path) -> dict[str, PolicyDocument]:
         )
     if raw["schema"] < 1:
         raise PolicyError(str(path), f"baseline schema {raw['schema']} is not one policygen wrote")
-    return {
-        name: parse_policy(document, f"{path} functions.{name}")
-        for name, document in sorted(raw["functions"].items())
-    }
+    out = {}
+    for name, document in sorted(raw["functions"].items()):
+        out[name] = parse_policy(document, str(path), text)
+        _known_actions(out[name], str(path), f"functions.{name} ")
+    return out
 
 
 def new_privilege(

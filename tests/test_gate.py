@@ -197,3 +197,45 @@ def test_condition_only_changes():
     before = PolicyDocument((*allow().statements, deny))
     found = new_privilege(before, allow(), catalog=CATALOG)
     assert not found and list(map(_same, found.when)) == [_same(NO_MFA)]
+
+
+def test_a_baseline_statement_that_is_wrong_is_named_with_its_line(tmp_path):
+    code, out = function(tmp_path), tmp_path / ".policygen"
+    assert invoke("baseline", "update", str(code), "--out", str(out)).exit_code == 0
+    path = out / BASELINE_FILE
+    written = path.read_text()
+    line = [x.strip() for x in written.splitlines()].index('"dynamodb:PutItem"') + 1
+    path.write_text(written.replace('"dynamodb:PutItem"', '"dynamodb:PutItme"'))
+    typo = invoke("check", str(code), "--baseline", str(out))
+    assert typo.exit_code == 2 and typo.stdout == ""
+    statement_line = line - 4  # the statement's "{", four lines above its action
+    assert f"{path}:{statement_line}: functions.fn Statement[0]: action 'dynamodb:PutItme' matches no action" in (
+        typo.stderr
+    )
+    path.write_text(written.replace('"Effect": "Allow"', '"Effect": "Alow"'))
+    effect = invoke("check", str(code), "--baseline", str(out))
+    assert effect.exit_code == 2 and f"{path}:{statement_line}:" in effect.stderr and "Alow" in effect.stderr
+
+
+BROKEN_TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Handler: app.handler
+      Policies: [
+        - DynamoDBCrudPolicy
+"""
+
+
+def test_an_unreadable_template_is_an_input_error_naming_its_line(tmp_path):
+    function(tmp_path)
+    (tmp_path / "template.yaml").write_text(BROKEN_TEMPLATE)
+    for command in ("diff", "check"):
+        result = invoke(command, str(tmp_path))
+        assert result.exit_code == 2 and result.stdout == "", command
+        assert "template.yaml:9: invalid YAML" in result.stderr and "Traceback" not in result.stderr
+    (tmp_path / "template.yaml").write_bytes(b"Resources:\n  Fn: \xff\xfe\n")
+    result = invoke("check", str(tmp_path))
+    assert result.exit_code == 2 and "template.yaml: not UTF-8 text" in result.stderr

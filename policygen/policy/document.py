@@ -344,9 +344,9 @@ def _same(value: Any) -> Any:
     return value
 
 
-def parse_policy_text(text: str, path: str) -> tuple[PolicyDocument, ...]:
-    """A JSON file holding one policy document, or a list of them (as policygen writes a policy
-    split to fit IAM's limits). Errors name ``path`` with the line and column."""
+def load_json(text: str, path: str) -> Any:
+    """JSON text whose objects remember where they are in ``text`` (for `parse_policy` to name
+    the line and column of what is wrong). Invalid JSON is a `PolicyError` with its position."""
     try:
         raw, end = _positioned_decoder().raw_decode(text, len(text) - len(text.lstrip()))
     except json.JSONDecodeError as exc:
@@ -354,6 +354,13 @@ def parse_policy_text(text: str, path: str) -> tuple[PolicyDocument, ...]:
     if text[end:].strip():
         line, column = _line_column(text, end + len(text[end:]) - len(text[end:].lstrip()))
         raise PolicyError(path, "not valid JSON: extra data after the document", line, column)
+    return raw
+
+
+def parse_policy_text(text: str, path: str) -> tuple[PolicyDocument, ...]:
+    """A JSON file holding one policy document, or a list of them (as policygen writes a policy
+    split to fit IAM's limits). Errors name ``path`` with the line and column."""
+    raw = load_json(text, path)
     reader = _Reader(path, text, None, _same, strict=True)
     if isinstance(raw, list):
         if not raw:
@@ -365,9 +372,10 @@ def parse_policy_text(text: str, path: str) -> tuple[PolicyDocument, ...]:
     return (reader.document(raw),)
 
 
-def parse_policy(raw: Any, source: str) -> PolicyDocument:
-    """An already parsed policy document (from a template, a managed policy, an API response)."""
-    return _Reader(source, None, None, _same, strict=True).document(raw)
+def parse_policy(raw: Any, source: str, text: str | None = None) -> PolicyDocument:
+    """An already parsed policy document (from a template, a managed policy, an API response);
+    with the ``text`` `load_json` read it from, errors and statements have their lines."""
+    return _Reader(source, text, None, _same, strict=True).document(raw)
 
 
 def parse_statement(

@@ -4,6 +4,7 @@ this package that prints or exits; `policygen.cli` adds these commands to its gr
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -97,6 +98,17 @@ def record(out: Path, packages: tuple[Path, ...], command: tuple[str, ...]) -> N
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also keep the recorded calls in this file.",
 )
+@click.option(
+    "--observe-only",
+    is_flag=True,
+    help="Do not enforce the policy during the run: let every call through and judge them after.",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report (each call of the function, both judges' verdicts) to this file.",
+)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def verify(
     path: Path,
@@ -108,16 +120,22 @@ def verify(
     env_file: Path | None,
     policy_file: Path | None,
     observed_out: Path | None,
+    observe_only: bool,
+    report_file: Path | None,
     command: tuple[str, ...],
 ) -> None:
-    """Run COMMAND (after `--`) and check every AWS call the function under PATH makes in it against
-    the policy policygen synthesizes for PATH (or --policy FILE). Test set-up calls are not judged.
-    Exit 0: the policy held; 1: a call was denied (or the command failed); 2: errors."""
+    """Run COMMAND (after `--`) with the policy policygen synthesizes for PATH (or --policy FILE)
+    enforced on the function's AWS calls: a call the policy denies fails, where it is made, with the
+    AccessDenied error the service would answer. Test set-up calls are never enforced. Where the
+    tests use moto, moto's own IAM check judges each call too. Exit 0: the policy held; 1: a call
+    was denied (or the command failed); 2: errors."""
     from policygen.cli import parse_env_pairs, read_env_file, write_atomic
     from policygen.options import Options
     from policygen.pipeline import generate
     from policygen.policy.document import parse_policy, parse_policy_text
-    from policygen.record.verify import Status, judge
+    from policygen.record.enforce import VerifySession
+    from policygen.record.report import call_reports, render
+    from policygen.record.verify import Judged, Status, judge
     from policygen.regions import check_target
     from policygen.render.json_policy import policy_document
 
@@ -138,22 +156,44 @@ def verify(
             result = generate(path, Options(target=target, handler=handler, environment=environment))
             documents = (parse_policy(policy_document(result.policy), "the synthesized policy"),)
             source = "the synthesized policy"
-        recording = run_record(command, (path,))
+        session = VerifySession(documents, target, path.resolve().name, enforce=not observe_only)
+        recording = run_record(command, (path,), session=session)
         if observed_out is not None:
             write_atomic(observed_out, observed.to_json(recording))
         verdict = judge(recording, documents, target)
+        reports = call_reports(recording, documents, target, session)
+        if report_file is not None:
+            write_atomic(report_file, render(reports, source, not observe_only, verdict.setup_calls))
     except PolicygenError as exc:
         click.echo(f"policygen: error: {exc}", err=True)
         sys.exit(EXIT_ERRORS)
     for check in verdict.denials:
         call = check.call
+        stopped = (
+            "\n    enforced: the call failed with AccessDenied where it was made"
+            if session.was_stopped(call)
+            else ""
+        )
         click.echo(
             f"policygen: DENIED {check.action} on {check.resource}\n"
             f"    test: {call.test or '(not run by pytest)'}\n"
             f"    call: {call.label} at {call.site}\n"
-            f"    missing from {source}: {check.action} on {check.resource}",
+            f"    missing from {source}: {check.action} on {check.resource}{stopped}",
             err=True,
         )
+    for report in reports:
+        if report.judged is Judged.DISAGREE:
+            click.echo(
+                f"policygen: WARNING: policygen's evaluator and moto DISAGREE on {report.call.label} "
+                f"at {report.call.site}:\n    "
+                + "\n    ".join(
+                    [f"policygen: {c.action} on {c.resource}: {c.status.value}" for c in report.checks]
+                    + list(report.notes)
+                ),
+                err=True,
+            )
+    for call, reason in sorted(session.unenforced.items()):
+        click.echo(f"policygen: warning: not enforced: {call.label} at {call.site}: {reason}", err=True)
     for check in verdict.checks:
         if check.status is Status.CONDITIONAL:
             click.echo(
@@ -170,6 +210,13 @@ def verify(
         f"policygen: {judged} distinct call(s) of the function judged on {len(verdict.checks)} permission(s): "
         f"{len(verdict.denials)} denied; {len(verdict.not_judged)} not judged; "
         f"{verdict.setup_calls} test set-up call(s) not enforced",
+        err=True,
+    )
+    tally = Counter(r.judged for r in reports)
+    click.echo(
+        "policygen: judged by: "
+        + "; ".join(f"{judged.value}: {tally.get(judged, 0)}" for judged in Judged)
+        + ("" if not observe_only else " (observe only: nothing was enforced during the run)"),
         err=True,
     )
     code = 0

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from policygen.errors import UsageError
 from policygen.record import hook
@@ -43,7 +43,8 @@ def _test_id(raw: Any) -> str | None:
     return node or raw
 
 
-def _call(raw: dict[str, Any], cwd: Path) -> RecordedCall:
+def call_of(raw: dict[str, Any], cwd: Path) -> RecordedCall:
+    """One call as the recorder wrote it (a JSON line), its paths relative to ``cwd``."""
     stack = tuple(_frame(f, cwd) for f in raw.get("frames", []))
     parameters = []
     for name, value in sorted(raw.get("parameters", {}).items()):
@@ -86,7 +87,9 @@ def collect(lines: str, cwd: Path, source: str) -> tuple[RecordedCall, ...]:
             continue
         try:
             raw = json.loads(line)
-            call = _call(raw, cwd)
+            if not isinstance(raw, dict) or "service" not in raw:
+                continue  # a verdict line (verify), not a call
+            call = call_of(raw, cwd)
         except (ValueError, KeyError, TypeError) as exc:
             raise RecordingError(f"{source}:{number}: a recorded call is unreadable ({exc})") from None
         counts[call] += 1
@@ -96,15 +99,28 @@ def collect(lines: str, cwd: Path, source: str) -> tuple[RecordedCall, ...]:
     return tuple(out)
 
 
+class Session(Protocol):
+    """What `verify` adds to a recording run (`policygen.record.enforce.VerifySession`)."""
+
+    def start(self, folder: Path, cwd: Path) -> dict[str, str]:
+        """Set up in the run's private folder; the environment variables the child gets."""
+        ...
+
+    def stop(self, lines: str, cwd: Path) -> None:
+        """The run is over: read what the child wrote besides its calls."""
+        ...
+
+
 def record(
     command: Sequence[str],
     roots: Sequence[Path],
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
+    session: Session | None = None,
 ) -> Recording:
     """Run ``command`` (its output goes to this process's stdout/stderr) and return every botocore
     call its Python processes made. The command's failure is recorded, not raised: failing tests
-    still show which calls they made."""
+    still show which calls they made. ``session`` (verify) judges the calls during the run."""
     if not command:
         raise UsageError(
             "no command to run: give it after `--`, e.g. `policygen record --out FILE -- pytest`"
@@ -129,13 +145,22 @@ def record(
         environment["PYTHONPATH"] = tmp + (os.pathsep + existing if existing else "")
         environment[hook.RECORD_FILE] = str(calls_file)
         environment[hook.ROOTS] = os.pathsep.join(str(r.resolve()) for r in roots)
+        for name in (hook.SOCKET, hook.POLICY):  # only verify's own session sets these
+            environment.pop(name, None)
+        if session is not None:
+            environment.update(session.start(folder, where))
+        lines = ""
         try:
             completed = subprocess.run(list(command), cwd=where, env=environment, check=False)
         except OSError as exc:
             raise UsageError(
                 f"cannot run {command[0]!r}: {exc.strerror or exc}; check the command after `--`"
             ) from None
-        calls = collect(calls_file.read_text(encoding="utf-8"), where, str(calls_file))
+        finally:
+            lines = calls_file.read_text(encoding="utf-8")
+            if session is not None:
+                session.stop(lines, where)
+        calls = collect(lines, where, str(calls_file))
     return Recording(
         command=tuple(command),
         exit_code=completed.returncode,

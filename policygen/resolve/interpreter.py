@@ -44,6 +44,7 @@ from policygen.resolve.values import (
     CollectionV,
     CredentialsV,
     DictV,
+    DynamicSdkMethod,
     External,
     FuncKey,
     FuncRef,
@@ -1124,6 +1125,9 @@ class Frame:
             return self.call_one(func.func, func.args + args, given, line, star)
         if isinstance(func, External):
             return self.call_external(func.qualname, args, kwargs, line)
+        if isinstance(func, DynamicSdkMethod):
+            self.dynamic_sdk_call(func, line)
+            return unknown("the result of an SDK method whose name is computed at run time")
         if isinstance(func, SdkMethod):
             if isinstance(func.receiver, DictV | Str | CredentialsV):
                 return self.builtin_method(func.receiver, func.name, args, kwargs)
@@ -1285,9 +1289,42 @@ class Frame:
             return one(Str(Text((Hole(f"str.{name}()"),))))
         return unknown("method")
 
+    def sdk_getattr(self, objects: Values, names: Values) -> Values | None:
+        """``getattr(client, name)``: the method itself when the name is known, else a method
+        whose name is computed at run time (reported where it is called). None: not an SDK object."""
+        sdk_objects = [v for v in objects if isinstance(v, ClientV | ResourceV)]
+        if not sdk_objects:
+            return None
+        out: list[Values] = []
+        for name in texts(names):
+            for value in sdk_objects:
+                known = name.known
+                if known is not None:
+                    out.append(self.attribute(value, known))
+                else:
+                    out.append(one(DynamicSdkMethod(value, name)))
+        return union(*out) if out else None
+
+    def dynamic_sdk_call(self, func: DynamicSdkMethod, line: int) -> None:
+        receiver = func.receiver
+        owner = receiver.service if isinstance(receiver, ClientV | ResourceV) else None
+        pattern = func.name.pattern()
+        what = f"{owner or 'an AWS'} {'client' if isinstance(receiver, ClientV) else 'resource'}"
+        self.unresolved_here(
+            f"a method of {what} whose name is computed at run time (getattr(..., '{pattern}'), "
+            f"{'; '.join(h.reason for h in func.name.holes)}): which operation runs is unknown, "
+            "nothing is granted for it",
+            Location(self.path, line),
+            f"{owner or '?'}.{pattern}",
+        )
+
     def call_external(
         self, qualname: str, args: tuple[Values, ...], kwargs: dict[str | None, Values], line: int
     ) -> Values:
+        if qualname == "builtins.getattr" and len(args) >= 2:
+            found = self.sdk_getattr(args[0], args[1])
+            if found is not None:
+                return found
         if qualname in {"os.getenv", "os.environ.get"}:
             if not args:
                 return unknown("environment")

@@ -171,6 +171,15 @@ class SdkMethod:
     passed: bool = False  # handed to a helper (``retry(client.put_object, Bucket=...)``): recorded there
 
 
+@dataclass(frozen=True)
+class DynamicSdkMethod:
+    """``getattr(s3, f"{mode}_object")``: a method of an SDK object whose name is computed at run
+    time. Calling it is reported as unresolved (which operation runs is unknown), never granted."""
+
+    receiver: Value
+    name: Text
+
+
 Value = (
     Unknown
     | Str
@@ -194,6 +203,7 @@ Value = (
     | BatchWriterV
     | WrapperV
     | SdkMethod
+    | DynamicSdkMethod
     | CredentialsV
 )
 Values = frozenset[Value]

@@ -332,7 +332,7 @@ def generate(
             function=function,
             deploy=inputs.deploy,
             sources=trail_sources(cloudtrail, trail_role, since, until, trail_regions, jobs, quiet)
-            + observed_sources(observed),
+            + observed_sources(observed, None if code_only else path),
             only=Only(only),
         )
         project = None if code_only else generate_project(path, options)
@@ -471,6 +471,11 @@ def _summary(result: object) -> None:
         )
     if result.unresolved:
         click.echo(f"policygen: {len(result.unresolved)} item(s) unresolved; see --explain", err=True)
+    if result.recorded_matches:
+        from policygen.render.explain import recorded_match_lines
+
+        for line in recorded_match_lines(result):
+            click.echo(f"policygen: {line}", err=True)
 
 
 from policygen.cli_trail import trail  # noqa: E402  (it imports helpers from here)

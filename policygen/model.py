@@ -345,6 +345,17 @@ class OtherPrincipal:
     widenings: tuple[Widening, ...]
 
 
+@dataclass(frozen=True, order=True)
+class RecordedMatch:
+    """A gap of the static analysis (a call it left unresolved, a resource it widened) at a call
+    site where the user's recorded tests made calls (``generate --observed``): what they made there."""
+
+    kind: str  # "unresolved" or "widened"
+    location: Location
+    what: str  # the unresolved reason, or "<action> on <widened ARN>"
+    observed: tuple[tuple[str, str], ...]  # (action, resource) the recording saw at that call site
+
+
 @dataclass(frozen=True)
 class Result:
     """The whole outcome of `policygen.generate`."""
@@ -364,6 +375,7 @@ class Result:
     other_principals: tuple[OtherPrincipal, ...] = ()  # calls made with other credentials
     # with access history (CloudTrail): how the trail bears on each permission, and why
     history: tuple[History, ...] = ()
+    recorded_matches: tuple[RecordedMatch, ...] = ()  # static gaps the recorded tests resolved
 
     @property
     def clean(self) -> bool:

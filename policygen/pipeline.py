@@ -9,6 +9,7 @@ Rendering is left to the caller (`policygen.render`). Nothing here prints or exi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from policygen.discover import normalize_handler
@@ -70,6 +71,11 @@ def analyse(subject: Subject, options: Options) -> Result:
         code.other_principals,
         history,
     )
+    if options.sources:
+        from policygen.record.source import match
+
+        matches = match(result.unresolved, result.widenings, result.permissions)
+        result = replace(result, recorded_matches=matches)
     if options.strict and (result.unresolved or result.errors):
         raise StrictModeError(_strict_message(result))
     return result

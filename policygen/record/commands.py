@@ -3,14 +3,20 @@ this package that prints or exits; `policygen.cli` adds these commands to its gr
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from policygen.errors import PolicygenError, UsageError
+from policygen.model import Result
+from policygen.options import Options
 from policygen.record import observed
+from policygen.record.observed import FUNCTION, RecordedCall
+from policygen.record.project import Entry, attributed, entries_of, functions
 from policygen.record.run import record as run_record
 from policygen.record.source import RecordedSource
 
@@ -18,14 +24,40 @@ EXIT_FAILED = 1
 EXIT_ERRORS = 2
 
 
-def observed_sources(path: Path | None) -> tuple[RecordedSource, ...]:
-    """``generate --observed FILE``: the recording as an evidence source (none without the flag)."""
+def observed_sources(path: Path | None, project: Path | None = None) -> tuple[RecordedSource, ...]:
+    """``generate --observed FILE``: the recording as an evidence source (none without the flag).
+    ``project``: the folder analysed, whose functions' handlers tell apart functions sharing code."""
     if path is None:
         return ()
-    return (RecordedSource(observed.read(path), str(path)),)
+    found = functions(project) if project is not None else None
+    return (RecordedSource(observed.read(path), str(path), entries=entries_of(found or ())),)
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+class _CommandAfterDashes(click.Command):
+    """Everything after ``--`` is the command to run, whatever it looks like; before it, the
+    options and an optional PATH. Without ``--`` every argument is the command, as before."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            at = args.index("--")
+            ctx.meta["policygen.command"] = tuple(args[at + 1 :])
+            args = args[:at]
+        return super().parse_args(ctx, args)
+
+
+def _split(ctx: click.Context, arguments: tuple[str, ...]) -> tuple[Path | None, tuple[str, ...]]:
+    """(PATH, COMMAND): PATH only when the command came after ``--``."""
+    command = ctx.meta.get("policygen.command")
+    if command is None:
+        command, arguments = arguments, ()
+    if not command:
+        raise UsageError("no command to run: give it after `--`, e.g. `policygen record --out FILE -- pytest`")
+    if len(arguments) > 1:
+        raise UsageError(f"one PATH before `--`, got {len(arguments)}: {' '.join(arguments)}")
+    return (Path(arguments[0]) if arguments else None), tuple(command)
+
+
+@click.command(cls=_CommandAfterDashes, context_settings={"ignore_unknown_options": True})
 @click.option(
     "--out",
     "out",
@@ -42,14 +74,35 @@ def observed_sources(path: Path | None) -> tuple[RecordedSource, ...]:
     help="The analysed code folder (repeatable; default: the current directory). Calls with a frame "
     "there (test files excluded) are the function's; the others are test set-up.",
 )
-@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
-def record(out: Path, packages: tuple[Path, ...], command: tuple[str, ...]) -> None:
+@click.option(
+    "--function",
+    help="With a project PATH: record only this function's calls as the function's (default: every function's).",
+)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def record(
+    ctx: click.Context, out: Path, packages: tuple[Path, ...], function: str | None, arguments: tuple[str, ...]
+) -> None:
     """Run COMMAND (after `--`) and record every AWS API call its Python processes make through
-    botocore: service, operation, the parameters naming resources, and the call site."""
+    botocore: service, operation, the parameters naming resources, and the call site.
+
+    `policygen record [PATH] [--function F] -- COMMAND`: PATH is the code folder (as --package), or
+    a SAM/CloudFormation, Serverless or Terraform project whose functions' code folders are
+    recorded (each call attributed to its function by folder, and by handler where they share one)."""
     from policygen.cli import write_atomic
 
     try:
-        recording = run_record(command, packages or (Path("."),))
+        path, command = _split(ctx, arguments)
+        roots = list(packages)
+        if path is not None:
+            found = functions(path, function)
+            if found is not None:
+                roots.extend(f.code for f in found)
+            else:
+                roots.append(path)
+        elif function is not None:
+            raise UsageError(f"--function {function}: give the project folder as PATH before `--`")
+        recording = run_record(command, tuple(dict.fromkeys(roots)) or (Path("."),))
         out.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(out, observed.to_json(recording))
     except PolicygenError as exc:
@@ -76,6 +129,7 @@ def record(out: Path, packages: tuple[Path, ...], command: tuple[str, ...]) -> N
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--handler", help="The Lambda handler as MODULE.FUNCTION (as for generate).")
+@click.option("--function", help="With a project PATH: the function to verify (required if it declares several).")
 @click.option("--region", default="*", show_default=True, help="Region for resource ARNs (as for generate).")
 @click.option(
     "--account", default="*", show_default=True, help="Account id for resource ARNs (as for generate)."
@@ -113,6 +167,7 @@ def record(out: Path, packages: tuple[Path, ...], command: tuple[str, ...]) -> N
 def verify(
     path: Path,
     handler: str | None,
+    function: str | None,
     region: str,
     account: str,
     partition: str,
@@ -130,8 +185,6 @@ def verify(
     tests use moto, moto's own IAM check judges each call too. Exit 0: the policy held; 1: a call
     was denied (or the command failed); 2: errors."""
     from policygen.cli import parse_env_pairs, read_env_file, write_atomic
-    from policygen.options import Options
-    from policygen.pipeline import generate
     from policygen.policy.document import parse_policy, parse_policy_text
     from policygen.record.enforce import VerifySession
     from policygen.record.report import call_reports, render
@@ -141,6 +194,23 @@ def verify(
 
     try:
         target = check_target(partition, region, account)
+        environment = read_env_file(env_file) if env_file else {}
+        environment.update(parse_env_pairs(env_pairs))
+        options = Options(target=target, handler=handler, environment=environment, function=function)
+        every = functions(path)
+        chosen = functions(path, function) if every is not None else None
+        belongs = None
+        code_dir, name = path, path.resolve().name
+        if chosen is not None and every is not None:
+            if len(chosen) != 1:
+                names = ", ".join(f.name for f in chosen)
+                raise UsageError(f"{path}: {len(chosen)} functions ({names}); choose one with --function NAME")
+            code_dir, name, own, cwd = chosen[0].code, chosen[0].name, chosen[0].entry, Path.cwd()
+            entries = entries_of(every)
+            belongs = functools.partial(_belongs, cwd=cwd, code=code_dir, own=own, entries=entries)
+            options = replace(options, function=name)
+        elif function is not None:
+            raise UsageError(f"--function {function}: {path} has no SAM/CloudFormation template, serverless.yml or Terraform files")
         if policy_file is not None:
             try:
                 text = policy_file.read_text(encoding="utf-8")
@@ -151,15 +221,18 @@ def verify(
             documents = parse_policy_text(text, str(policy_file))
             source = str(policy_file)
         else:
-            environment = read_env_file(env_file) if env_file else {}
-            environment.update(parse_env_pairs(env_pairs))
-            result = generate(path, Options(target=target, handler=handler, environment=environment))
+            result = _synthesized(path, options, chosen is not None)
             documents = (parse_policy(policy_document(result.policy), "the synthesized policy"),)
-            source = "the synthesized policy"
-        session = VerifySession(documents, target, path.resolve().name, enforce=not observe_only)
-        recording = run_record(command, (path,), session=session)
+            source = "the synthesized policy" + (f" of {name}" if chosen is not None else "")
+        session = VerifySession(documents, target, name, enforce=not observe_only, belongs=belongs)
+        recording = run_record(command, (code_dir,), session=session)
         if observed_out is not None:
             write_atomic(observed_out, observed.to_json(recording))
+        others = 0
+        if belongs is not None:  # calls made under another function's handler, in shared code
+            kept = tuple(c for c in recording.calls if c.origin != FUNCTION or belongs(c))
+            others = len(recording.calls) - len(kept)
+            recording = replace(recording, calls=kept)
         verdict = judge(recording, documents, target)
         reports = call_reports(recording, documents, target, session)
         if report_file is not None:
@@ -192,6 +265,11 @@ def verify(
                 ),
                 err=True,
             )
+    if others:
+        click.echo(
+            f"policygen: {others} distinct call(s) made in {code_dir} under another function's handler: not {name}'s, not judged",
+            err=True,
+        )
     for call, reason in sorted(session.unenforced.items()):
         click.echo(f"policygen: warning: not enforced: {call.label} at {call.site}: {reason}", err=True)
     for check in verdict.checks:
@@ -240,3 +318,23 @@ def verify(
         code |= EXIT_FAILED
     if code:
         sys.exit(code)
+
+
+def _belongs(call: RecordedCall, *, cwd: Path, code: Path, own: Entry | None, entries: frozenset[Entry]) -> bool:
+    return attributed(call, cwd, code, own, entries)
+
+
+def _synthesized(path: Path, options: Options, project: bool) -> Result:
+    """The policy policygen synthesizes for the one function verified (of the project, if one)."""
+    from policygen.pipeline import generate
+    from policygen.project import generate_project
+
+    if not project:
+        return generate(path, options)
+    found = generate_project(path, options)
+    assert found is not None  # `functions` found the deployment files
+    if found.failures:
+        raise UsageError(found.failures[0].message)
+    if len(found.functions) != 1:
+        raise UsageError(f"{path}: choose the function to verify with --function NAME")
+    return found.functions[0].result

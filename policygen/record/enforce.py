@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import socketserver
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,15 @@ class VerifySession:
     """One verify run: enforcement (unless ``enforce`` is off) and moto's judgement."""
 
     def __init__(
-        self, documents: Sequence[PolicyDocument], target: Target, name: str, *, enforce: bool = True
+        self,
+        documents: Sequence[PolicyDocument],
+        target: Target,
+        name: str,
+        *,
+        enforce: bool = True,
+        belongs: Callable[[RecordedCall], bool] | None = None,
     ) -> None:
+        self.belongs = belongs  # None: every call with a frame in the code is the function's
         self.documents = tuple(documents)
         self.target = target
         self.principal = principal(target, name)
@@ -62,6 +69,8 @@ class VerifySession:
     def decide(self, raw: dict[str, Any]) -> dict[str, Any]:
         """The answer to the child's question about one call (a recorder entry)."""
         call = call_of(raw, self.cwd)
+        if self.belongs is not None and not self.belongs(call):
+            return {"deny": False}  # another function's call (a project's functions sharing code)
         found = check_call(call, self.documents, self.target)
         if isinstance(found, NotJudged):
             return {"deny": False}

@@ -9,13 +9,23 @@ the call site, labelled "observed in tests". A recorded call names the one resou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from policygen.evidence import Findings, Subject
 from policygen.mapping import Unmapped
-from policygen.model import Evidence, EvidenceKind, Location, Permission, Unresolved
+from policygen.model import (
+    Evidence,
+    EvidenceKind,
+    Location,
+    Permission,
+    RecordedMatch,
+    Unresolved,
+    Widening,
+)
 from policygen.record.observed import RecordedCall, Recording
+from policygen.record.project import Entry, attributed, entry_of
 from policygen.record.verify import needed
 
 LABEL = "observed in tests"
@@ -26,10 +36,13 @@ class RecordedSource:
 
     kind = EvidenceKind.RECORDED
 
-    def __init__(self, recording: Recording, path: str, cwd: Path | None = None) -> None:
+    def __init__(
+        self, recording: Recording, path: str, cwd: Path | None = None, entries: frozenset[Entry] = frozenset()
+    ) -> None:
         self.recording = recording
         self.path = path  # the recording file, for messages
         self.cwd = (cwd or Path.cwd()).resolve()  # what the recording's relative paths are relative to
+        self.entries = entries  # a project's handlers: functions sharing a folder are told apart by them
 
     def _site_in(self, call: RecordedCall, subject: Subject) -> str | None:
         """The call site's path relative to the subject's code folder (as code evidence names
@@ -47,8 +60,11 @@ class RecordedSource:
         unresolved: list[Unresolved] = []
         for call in self.recording.function_calls:
             path = self._site_in(call, subject)
-            if path is None or call.site is None:
+            if path is None or call.site is None or not isinstance(subject.code, Path):
                 continue
+            own = entry_of(subject.code, subject.handler)
+            if not attributed(call, self.cwd, subject.code, own, self.entries):
+                continue  # made under another function's handler in a folder they share
             where = Location(path, call.site.line)
             test = f", {call.test}" if call.test else ""
             found = needed(call, subject.target)
@@ -58,3 +74,27 @@ class RecordedSource:
             evidence = (Evidence(EvidenceKind.RECORDED, where, f"{LABEL}: {call.label}{test}"),)
             permissions.extend(replace(p, evidence=evidence) for p in found)
         return Findings(permissions=tuple(permissions), unresolved=tuple(unresolved))
+
+
+def match(
+    unresolved: Sequence[Unresolved], widenings: Sequence[Widening], permissions: Sequence[Permission]
+) -> tuple[RecordedMatch, ...]:
+    """The static analysis's unresolved calls and widened resources, matched by call site
+    (file:line) to what the recorded tests made there: ``getattr(s3, f"{mode}_object")(...)``
+    unresolved at app.py:32 is resolved by the recording as s3:DeleteObject on the object deleted."""
+    seen: dict[Location, set[tuple[str, str]]] = {}
+    for permission in permissions:
+        for evidence in permission.evidence:
+            if evidence.kind is EvidenceKind.RECORDED:
+                seen.setdefault(evidence.location, set()).add((permission.action, permission.resource))
+    out: list[RecordedMatch] = []
+    for item in unresolved:
+        if item.reason.startswith(LABEL) or item.location not in seen:
+            continue  # a recorded call that maps to nothing is not a static gap
+        out.append(RecordedMatch("unresolved", item.location, item.reason, tuple(sorted(seen[item.location]))))
+    for widening in widenings:
+        observed = sorted(r for r in seen.get(widening.location, ()) if r[0] == widening.action)
+        if observed:
+            what = f"{widening.action} on {widening.resource}"
+            out.append(RecordedMatch("widened", widening.location, what, tuple(observed)))
+    return tuple(sorted(set(out)))

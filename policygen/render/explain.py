@@ -54,6 +54,11 @@ def render(result: Result) -> str:
         for u in result.unresolved:
             detail = f" [{u.detail}]" if u.detail else ""
             lines.append(f"  {u.location}: {u.reason}{detail}")
+    if result.recorded_matches:
+        lines.append("")
+        lines.append("Resolved by recording (the tests' calls at a call site the static analysis could not pin down):")
+        for line in recorded_match_lines(result):
+            lines.append(f"  {line}")
     if result.errors:
         lines.append("")
         lines.append("Files that could not be analysed:")
@@ -72,3 +77,12 @@ def render(result: Result) -> str:
             why = f" ({call.note})" if "never runs" in call.note else ""
             lines.append(f"  {call.location}: {call.label}{why}")
     return "\n".join(lines) + "\n"
+
+
+def recorded_match_lines(result: Result) -> list[str]:
+    """``unresolved at app.py:32 (...), resolved by recording as s3:DeleteObject on arn:...``."""
+    out = []
+    for m in result.recorded_matches:
+        seen = "; ".join(f"{action} on {resource}" for action, resource in m.observed)
+        out.append(f"{m.kind} at {m.location} ({m.what}), resolved by recording as {seen}")
+    return out

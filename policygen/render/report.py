@@ -48,6 +48,17 @@ def as_dict(result: Result) -> dict[str, Any]:
                 entry["history_why"] = found.why
             if found.explains:
                 entry["explains"] = [str(where) for where in found.explains]
+    if result.recorded_matches:
+        # generate --observed: the static gaps the recorded tests made calls at, and what they made
+        doc["resolved_by_recording"] = [
+            {
+                "kind": m.kind,
+                "location": str(m.location),
+                "static": m.what,
+                "observed": [{"action": a, "resource": r} for a, r in m.observed],
+            }
+            for m in result.recorded_matches
+        ]
     if result.other_principals:
         # Calls made with other credentials: what each of those principals needs, kept out of
         # the function's own policy above.

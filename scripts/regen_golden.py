@@ -4,12 +4,23 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from golden import EXAMPLES, GATE_CASES, GATE_FORMATS, OUTPUTS, gate_golden, run_example, run_gate  # noqa: E402
+from golden import (  # noqa: E402
+    EXAMPLES,
+    GATE_CASES,
+    GATE_FORMATS,
+    OUTPUTS,
+    RECORDED,
+    gate_golden,
+    run_example,
+    run_gate,
+    run_recorded,
+)
 
 
 def main() -> int:
@@ -25,6 +36,12 @@ def main() -> int:
             path.parent.mkdir(exist_ok=True)
             path.write_text(run_gate(case, fmt))
         print(f"wrote {gate_golden(case, '*').relative_to(ROOT)}")
+    expected = RECORDED / "expected"
+    expected.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in run_recorded(Path(tmp)).items():
+            (expected / name).write_text(text)
+    print(f"wrote {expected.relative_to(ROOT)}")
     return 0
 
 

@@ -474,7 +474,7 @@ def _summary(result: object) -> None:
     if result.recorded_matches:
         from policygen.render.explain import recorded_match_lines
 
-        for line in recorded_match_lines(result):
+        for line in recorded_match_lines(result.recorded_matches):
             click.echo(f"policygen: {line}", err=True)
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import click
 
 from policygen.errors import PolicygenError, UsageError
-from policygen.model import Result
+from policygen.model import RecordedMatch, Result, Target
 from policygen.options import Options
 from policygen.record import observed
-from policygen.record.observed import FUNCTION, RecordedCall
+from policygen.record.observed import FUNCTION, RecordedCall, Recording
 from policygen.record.project import Entry, attributed, entries_of, functions
 from policygen.record.run import record as run_record
 from policygen.record.source import RecordedSource
@@ -190,6 +190,7 @@ def verify(
     from policygen.record.report import call_reports, render
     from policygen.record.verify import Judged, Status, judge
     from policygen.regions import check_target
+    from policygen.render.explain import recorded_match_lines
     from policygen.render.json_policy import policy_document
 
     try:
@@ -211,6 +212,7 @@ def verify(
             options = replace(options, function=name)
         elif function is not None:
             raise UsageError(f"--function {function}: {path} has no SAM/CloudFormation template, serverless.yml or Terraform files")
+        result = None
         if policy_file is not None:
             try:
                 text = policy_file.read_text(encoding="utf-8")
@@ -235,8 +237,9 @@ def verify(
             recording = replace(recording, calls=kept)
         verdict = judge(recording, documents, target)
         reports = call_reports(recording, documents, target, session)
+        gaps = _gaps(result, recording, code_dir, name, target)
         if report_file is not None:
-            write_atomic(report_file, render(reports, source, not observe_only, verdict.setup_calls))
+            write_atomic(report_file, render(reports, source, not observe_only, verdict.setup_calls, gaps))
     except PolicygenError as exc:
         click.echo(f"policygen: error: {exc}", err=True)
         sys.exit(EXIT_ERRORS)
@@ -270,6 +273,8 @@ def verify(
             f"policygen: {others} distinct call(s) made in {code_dir} under another function's handler: not {name}'s, not judged",
             err=True,
         )
+    for line in recorded_match_lines(gaps):
+        click.echo(f"policygen: {line}", err=True)
     for call, reason in sorted(session.unenforced.items()):
         click.echo(f"policygen: warning: not enforced: {call.label} at {call.site}: {reason}", err=True)
     for check in verdict.checks:
@@ -338,3 +343,30 @@ def _synthesized(path: Path, options: Options, project: bool) -> Result:
     if len(found.functions) != 1:
         raise UsageError(f"{path}: choose the function to verify with --function NAME")
     return found.functions[0].result
+
+
+def _gaps(
+    result: Result | None, recording: Recording, code: Path, name: str, target: Target
+) -> tuple[RecordedMatch, ...]:
+    """The synthesized policy's unresolved calls and widened resources, matched by call site to
+    the calls the run made there (none with --policy: no analysis to match)."""
+    from policygen.evidence import Subject
+    from policygen.record.source import match
+
+    if result is None:
+        return ()
+    subject = Subject(name=name, code=code.resolve(), handler=None, environment={}, target=target)
+    found = RecordedSource(recording, "the run").collect(subject)
+    where = code.resolve()
+    return tuple(
+        replace(m, location=replace(m.location, path=_shown(where / m.location.path)))
+        for m in match(result.unresolved, result.widenings, found.permissions)
+    )
+
+
+def _shown(path: Path) -> str:
+    """A path as the recording shows call sites: relative to the current directory when under it."""
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

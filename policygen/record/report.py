@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from policygen.model import Target
+from policygen.model import RecordedMatch, Target
 from policygen.policy.document import PolicyDocument
 from policygen.record.enforce import VerifySession
 from policygen.record.observed import Recording
 from policygen.record.verify import CallReport, Judged, Status, check_call, compare
+from policygen.render.explain import recorded_match_lines
 
 
 def call_reports(
@@ -46,8 +47,15 @@ def counts(reports: Sequence[CallReport]) -> Counter[Judged]:
     return Counter(r.judged for r in reports)
 
 
-def render(reports: Sequence[CallReport], source: str, enforced: bool, setup_calls: int) -> str:
-    """The report, one block per distinct call of the function, then the tallies."""
+def render(
+    reports: Sequence[CallReport],
+    source: str,
+    enforced: bool,
+    setup_calls: int,
+    gaps: Sequence[RecordedMatch] = (),
+) -> str:
+    """The report, one block per distinct call of the function, then the static analysis's gaps
+    the run's calls resolved (``gaps``), then the tallies."""
     lines = [
         f"policygen verify: {source}, "
         + ("enforced during the run" if enforced else "observed only (judged after the run)"),
@@ -67,6 +75,10 @@ def render(reports: Sequence[CallReport], source: str, enforced: bool, setup_cal
         for note in report.notes:
             lines.append(f"    {note}")
         lines.append(f"    judged by: {report.judged.value}")
+        lines.append("")
+    if gaps:
+        lines.append("Gaps of the static analysis, matched by call site to the calls this run made:")
+        lines.extend(f"  {line}" for line in recorded_match_lines(gaps))
         lines.append("")
     tally = counts(reports)
     total = len(reports)

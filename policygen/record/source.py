@@ -82,19 +82,22 @@ def match(
     """The static analysis's unresolved calls and widened resources, matched by call site
     (file:line) to what the recorded tests made there: ``getattr(s3, f"{mode}_object")(...)``
     unresolved at app.py:32 is resolved by the recording as s3:DeleteObject on the object deleted."""
-    seen: dict[Location, set[tuple[str, str]]] = {}
+    seen: dict[tuple[str, int], set[tuple[str, str]]] = {}  # (file, line): columns are not recorded
     for permission in permissions:
         for evidence in permission.evidence:
             if evidence.kind is EvidenceKind.RECORDED:
-                seen.setdefault(evidence.location, set()).add((permission.action, permission.resource))
+                where = (evidence.location.path, evidence.location.line)
+                seen.setdefault(where, set()).add((permission.action, permission.resource))
     out: list[RecordedMatch] = []
     for item in unresolved:
-        if item.reason.startswith(LABEL) or item.location not in seen:
+        observed = seen.get((item.location.path, item.location.line))
+        if item.reason.startswith(LABEL) or not observed:
             continue  # a recorded call that maps to nothing is not a static gap
-        out.append(RecordedMatch("unresolved", item.location, item.reason, tuple(sorted(seen[item.location]))))
+        out.append(RecordedMatch("unresolved", item.location, item.reason, tuple(sorted(observed))))
     for widening in widenings:
-        observed = sorted(r for r in seen.get(widening.location, ()) if r[0] == widening.action)
-        if observed:
+        where = (widening.location.path, widening.location.line)
+        observed_here = sorted(r for r in seen.get(where, ()) if r[0] == widening.action)
+        if observed_here:
             what = f"{widening.action} on {widening.resource}"
-            out.append(RecordedMatch("widened", widening.location, what, tuple(observed)))
+            out.append(RecordedMatch("widened", widening.location, what, tuple(observed_here)))
     return tuple(sorted(set(out)))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import collections
+from collections.abc import Sequence
 
-from policygen.model import Result
+from policygen.model import RecordedMatch, Result
 
 MAX_EXCLUDED_SHOWN = 10
 
@@ -56,8 +57,8 @@ def render(result: Result) -> str:
             lines.append(f"  {u.location}: {u.reason}{detail}")
     if result.recorded_matches:
         lines.append("")
-        lines.append("Resolved by recording (the tests' calls at a call site the static analysis could not pin down):")
-        for line in recorded_match_lines(result):
+        lines.append("Matched to recordings (the tests' calls at call sites the static analysis could not pin down):")
+        for line in recorded_match_lines(result.recorded_matches):
             lines.append(f"  {line}")
     if result.errors:
         lines.append("")
@@ -79,10 +80,14 @@ def render(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
-def recorded_match_lines(result: Result) -> list[str]:
-    """``unresolved at app.py:32 (...), resolved by recording as s3:DeleteObject on arn:...``."""
+def recorded_match_lines(matches: Sequence[RecordedMatch]) -> list[str]:
+    """``unresolved at app.py:32 (...), resolved by recording as s3:DeleteObject on arn:...``; for
+    a widened resource, the resources the recorded calls at its call site used."""
     out = []
-    for m in result.recorded_matches:
+    for m in matches:
         seen = "; ".join(f"{action} on {resource}" for action, resource in m.observed)
-        out.append(f"{m.kind} at {m.location} ({m.what}), resolved by recording as {seen}")
+        if m.kind == "unresolved":
+            out.append(f"unresolved at {m.location} ({m.what}), resolved by recording as {seen}")
+        else:
+            out.append(f"widened at {m.location} ({m.what}); the recorded calls there used {seen}")
     return out

@@ -251,7 +251,9 @@ def diff_command(
                 else "no deployment files declare a role"
             )
             click.echo(
-                f"policygen: error: {name}: {where}: give the current policy with --current FILE", err=True
+                f"policygen: error: {name}: {where}: give the current policy with --current FILE "
+                "or --current-role NAME",
+                err=True,
             )
             code |= EXIT_ERRORS
             continue

@@ -57,10 +57,6 @@ class Current:
             return self.documents
         return Bounded(self.documents, self.boundary)
 
-    @property
-    def complete(self) -> bool:
-        return not self.unknown
-
 
 @dataclass(frozen=True)
 class FunctionDiff:

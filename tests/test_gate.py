@@ -239,3 +239,44 @@ def test_an_unreadable_template_is_an_input_error_naming_its_line(tmp_path):
     (tmp_path / "template.yaml").write_bytes(b"Resources:\n  Fn: \xff\xfe\n")
     result = invoke("check", str(tmp_path))
     assert result.exit_code == 2 and "template.yaml: not UTF-8 text" in result.stderr
+
+
+def test_a_condition_the_baseline_had_and_the_code_now_drops_is_new_privilege(tmp_path):
+    code, out = function(tmp_path), tmp_path / ".policygen"
+    assert invoke("baseline", "update", str(code), "--out", str(out)).exit_code == 0
+    baseline = json.loads((out / BASELINE_FILE).read_text())
+    [statement] = baseline["functions"]["fn"]["Statement"]
+    statement["Condition"] = {"StringEquals": {"aws:SourceVpc": ["vpc-1"]}}  # approved only from the VPC
+    (out / BASELINE_FILE).write_text(json.dumps(baseline))
+    failed = invoke("check", str(code), "--baseline", str(out))
+    assert failed.exit_code == Exit.NEW_PRIVILEGE, failed.stdout
+    assert "NEW PRIVILEGE over the baseline: dynamodb:PutItem" in failed.stdout
+    # The synthesized grant with the same condition (or more) is not new.
+    assert new_privilege(
+        PolicyDocument((replace(allow().statements[0], conditions=(VPC,)),)),
+        PolicyDocument((replace(allow().statements[0], conditions=(VPC, MFA)),)),
+        catalog=CATALOG,
+    )
+    found = new_privilege(
+        PolicyDocument((replace(allow().statements[0], conditions=(MFA, VPC)),)),
+        PolicyDocument((replace(allow().statements[0], conditions=(NO_MFA, VPC)),)),
+        catalog=CATALOG,
+    )
+    assert not found and {c.key for c in found.when} == {"aws:MultiFactorAuthPresent", "aws:SourceVpc"}
+
+
+def test_check_reports_the_conditions_under_which_privilege_is_new():
+    from policygen.gate import Verdict
+    from policygen.render.diff import check_json, check_text
+
+    found = new_privilege(
+        PolicyDocument((replace(allow().statements[0], conditions=(MFA,)),)),
+        PolicyDocument((replace(allow().statements[0], conditions=(NO_MFA,)),)),
+        catalog=CATALOG,
+    )
+    verdict = Verdict("fn", found, None, False)
+    text = check_text([verdict], verdict.exit)
+    assert "NEW PRIVILEGE over the baseline: s3:GetObject on" in text
+    assert "when Bool aws:MultiFactorAuthPresent ['false']" in text
+    body = json.loads(check_json([verdict], verdict.exit))
+    assert body["functions"]["fn"]["new_privilege"]["when"] == {"Bool": {"aws:MultiFactorAuthPresent": ["false"]}}

@@ -39,6 +39,13 @@ def doc(action: str, resource: str = "*") -> str:
 
 
 @pytest.fixture
+def aws_managed_policies(monkeypatch):
+    """moto's IAM with the AWS managed policies in it, attachable as in a real account (slower:
+    asked for before ``iam`` by the tests that need it)."""
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+
+@pytest.fixture
 def iam(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -156,3 +163,19 @@ def test_diff_against_the_live_role(iam, tmp_path):
     excess = {a for group in body["excess"] for a in group["actions"]}
     assert "dynamodb:DeleteTable" in excess and "s3:GetObject" in excess
     assert [w["action"] for w in body["widened"]] == ["dynamodb:PutItem"]
+
+
+def test_an_attached_aws_managed_policy_is_read_from_the_account(aws_managed_policies, iam, tmp_path):
+    arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    iam.attach_role_policy(RoleName="orders-fn", PolicyArn=arn)
+    current = read_role("orders-fn")
+    assert any(s.startswith(arn) for s in current.sources)
+    actions = {a for d in current.documents for s in d.statements for a in s.actions}
+    assert "logs:PutLogEvents" in actions
+    # As the role's boundary, an AWS managed policy is applied the same way.
+    iam.put_role_permissions_boundary(RoleName="orders-fn", PermissionsBoundary=arn)
+    code, body, stderr = diff_json(tmp_path)
+    assert code == 0, stderr
+    [missing] = body["missing"]
+    assert missing["action"] == "dynamodb:PutItem" and "permissions boundary" in missing["outcome"]
+    assert not any(a.startswith(("dynamodb:", "s3:")) for group in body["excess"] for a in group["actions"])

@@ -460,7 +460,8 @@ def grants_at_least_per_condition(
             catalog=catalog,
         )
         if not found:
-            when = tuple(sorted(context, key=repr))
+            spelled = {_atom(c): c for d in (b, a) for s in d.statements for c in s.conditions}
+            when = tuple(spelled[c] for c in sorted(context, key=repr))  # as the policies write them
             return Containment(False, found.action, found.resource, when)
     return Containment(True)
 

@@ -12,7 +12,7 @@ import click
 
 from policygen.gate import Exit, FunctionDiff, Verdict
 from policygen.policy.diff import AccessLevel, Excess, breadth
-from policygen.policy.document import Origin, PolicyStatement, statement_json
+from policygen.policy.document import Origin, PolicyStatement, condition_json, statement_json
 
 DIFF_SCHEMA = 1
 _SHOWN = 8  # excess actions named per statement and level in the text output
@@ -156,8 +156,10 @@ def check_text(verdicts: Sequence[Verdict], code: Exit, color: bool = False) -> 
         elif v.new:
             lines.append(f"{v.name}: {_paint('no new privilege', color, fg='green')} over the baseline")
         else:
+            # A condition removed or loosened: new under the conditions it names.
+            when = " when " + " and ".join(f"{c.operator} {c.key} {list(c.values)}" for c in v.new.when)
             new = _paint(
-                f"NEW PRIVILEGE over the baseline: {v.new.action} on {v.new.resource}",
+                f"NEW PRIVILEGE over the baseline: {v.new.action} on {v.new.resource}{when if v.new.when else ''}",
                 color,
                 fg="red",
                 bold=True,
@@ -187,7 +189,15 @@ def check_json(verdicts: Sequence[Verdict], code: Exit) -> str:
         body["functions"][v.name] = {
             "new_privilege": None
             if v.new is None
-            else (None if v.new else {"action": v.new.action, "resource": v.new.resource}),
+            else (
+                None
+                if v.new
+                else {
+                    "action": v.new.action,
+                    "resource": v.new.resource,
+                    **({"when": condition_json(v.new.when)} if v.new.when else {}),
+                }
+            ),
             "baseline_checked": v.new is not None,
             "missing": None
             if v.diff is None

@@ -308,11 +308,21 @@ data "aws_iam_policy_document" "base" {
   }
 }
 
-data "aws_iam_policy_document" "table" {
-  source_policy_documents = [data.aws_iam_policy_document.base.json]
+data "aws_iam_policy_document" "narrower" {
   statement {
+    sid       = "Wide"
     actions   = ["dynamodb:*"]
     resources = [aws_dynamodb_table.orders.arn]
+  }
+}
+
+data "aws_iam_policy_document" "table" {
+  source_policy_documents   = [data.aws_iam_policy_document.base.json]
+  override_policy_documents = [data.aws_iam_policy_document.narrower.json]
+  statement {
+    sid       = "Wide"
+    actions   = ["*"]
+    resources = ["*"]
   }
 }
 
@@ -410,6 +420,7 @@ def test_a_terraform_role_is_read_whole_bounded_and_says_what_it_cannot_read(tmp
     excess = excess_of(body)
     # Within the boundary: GetItem (inline), SendMessage (the source document); outside it:
     # the rest of dynamodb:*, s3:GetObject (managed_policy_arns), sqs:ReceiveMessage (attachment).
+    # The override document's "Wide" statement replaced the document's own "*" on "*".
     assert {"dynamodb:GetItem", "sqs:SendMessage"} <= excess
     assert not {"dynamodb:DeleteTable", "s3:GetObject", "sqs:ReceiveMessage"} & excess
     unknown = " | ".join(body["unknown_managed_policies"])
@@ -420,6 +431,58 @@ def test_terraform_without_the_boundary(tmp_path):
     tf = TF.replace("BOUNDARY_ACTIONS", '"*"').replace("  permissions_boundary = aws_iam_policy.boundary.arn\n", "")
     excess = excess_of(one(diff(terraform(tmp_path, tf))))
     assert {"dynamodb:DeleteTable", "s3:GetObject", "sqs:ReceiveMessage", "sqs:SendMessage"} <= excess
+    assert "iam:PassRole" not in excess  # the '*' statement was overridden by its sid
+
+
+REGISTRY = """
+resource "aws_iam_policy" "reads" {
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::b/*" }]
+  })
+}
+
+resource "aws_iam_policy" "boundary" {
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["s3:*", "logs:*"], Resource = "*" }]
+  })
+}
+
+variable "statements" {
+  type = any
+}
+
+module "put" {
+  source        = "terraform-aws-modules/lambda/aws"
+  function_name = "orders-put"
+  handler       = "app.handler"
+  runtime       = "python3.12"
+  source_path   = "${path.module}/src"
+
+  attach_policies    = true
+  number_of_policies = 1
+  policies           = [aws_iam_policy.reads.arn]
+
+  attach_policy_statements = true
+  policy_statements        = var.statements
+
+  role_permissions_boundary = aws_iam_policy.boundary.arn
+  environment_variables = {
+    TABLE_NAME = "orders"
+  }
+}
+"""
+
+
+def test_the_registry_module_policies_of_the_project_its_boundary_and_unset_statements(tmp_path):
+    body = one(diff(terraform(tmp_path, REGISTRY)))
+    # The project's aws_iam_policy is read through the module's policies; the boundary cuts
+    # DynamoDB, which nothing grants anyway: PutItem is missing, not from the boundary alone.
+    assert "s3:GetObject" in excess_of(body)
+    assert [m["action"] for m in body["missing"]] == ["dynamodb:PutItem"]
+    assert any(s.startswith("permissions boundary") for s in body["current"])
+    assert any("policy_statements" in u and "var.statements" in u for u in body["unknown_managed_policies"])
 
 
 def test_a_terraform_boundary_refusing_a_needed_permission(tmp_path):

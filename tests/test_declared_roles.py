@@ -510,3 +510,24 @@ def test_json_report_shows_the_same_comparison_as_diff(tmp_path):
     ]
     assert deployment["permissions_boundary"] == "permissions boundary Boundary"
     assert any("ExternalPolicy" in u for u in deployment["not_compared"])
+
+
+def test_a_malformed_sam_inline_statement_or_serverless_statement_is_an_input_error(tmp_path):
+    sam = SAM.replace(
+        "        - !Ref Extra\n",
+        "        - !Ref Extra\n        - Statement:\n            - Effect: Allow\n              NotAction: s3:GetObject\n"
+        "              Action: s3:PutObject\n              Resource: '*'\n",
+    )
+    (tmp_path / "sam").mkdir()
+    result = diff(project(tmp_path / "sam", sam))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    line = sam.splitlines().index("            - Effect: Allow") + 1
+    assert f"template.yaml:{line}: Inline2 Statement[0]" in result.stderr, result.stderr
+    (tmp_path / "sls").mkdir()
+    sls = serverless(tmp_path / "sls", "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+    text = (sls / "serverless.yml").read_text().replace("Effect: Allow", "Effect: allow")
+    (sls / "serverless.yml").write_text(text)
+    result = diff(sls)
+    line = text.splitlines().index("        - Effect: allow") + 1
+    assert result.exit_code == 2 and f"serverless.yml:{line}: the role's statements: Statement[0]" in result.stderr
+    assert '"allow"' in result.stderr and "Traceback" not in result.stderr

@@ -291,7 +291,7 @@ def _function(
         code_dir=code_dir.relative_to(path.parent.resolve()).as_posix() or ".",
         handler=handler,
         environment=tuple(environment),
-        deployed=_deployed_policy(config, is_sam, ctx, role.statements, logical),
+        deployed=_deployed_policy(config, is_sam, ctx, role, logical),
         kms_keys=(),  # KmsKeyArn encrypts the environment only: a deployment permission (config)
         source=evidence_line,
         notes=tuple(notes),
@@ -694,9 +694,11 @@ def _sam_policy_templates() -> dict[str, Any]:
 
 
 def _deployed_policy(
-    config: Mapping[str, Any], is_sam: bool, ctx: Context, role: list[PolicyStatement], logical: str
+    config: Mapping[str, Any], is_sam: bool, ctx: Context, role: RolePolicies, logical: str
 ) -> PolicyDocument | None:
-    statements: list[PolicyStatement] = list(role)
+    """The role's statements: those of the template's role, then SAM's ``Policies`` (an inline
+    statement IAM would reject goes to ``role.errors``, with its line) and what SAM adds."""
+    statements: list[PolicyStatement] = list(role.statements)
     policies = config.get("Policies") if is_sam else None
     if isinstance(policies, str | dict):
         policies = [policies]
@@ -706,7 +708,7 @@ def _deployed_policy(
         if not isinstance(policy, dict):
             continue
         if "Statement" in policy:
-            statements.extend(_statements(policy["Statement"], ctx, f"Inline{index}", _line_of(policy)))
+            statements.extend(cfn_role.document(policy, ctx, ctx.path, f"Inline{index}", role.errors))
             continue
         for name, parameters in policy.items():
             definition = _sam_policy_templates().get(name)

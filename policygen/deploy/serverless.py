@@ -161,6 +161,7 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
             statements = provider_statements
         elif config.get("iamRoleStatementsInherit"):
             statements = [*provider_statements, *statements]
+        errors: list[str] = []  # statements IAM would reject
         sources, triggers = _event_sources(config, key, Location(label, line), ctx)
         function_config = FunctionConfig(
             name=names[key],
@@ -178,7 +179,7 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
                 code_dir=code_dir,
                 handler=handler_dotted,
                 environment=tuple(environment),
-                deployed=_policy(statements, ctx),
+                deployed=_policy(statements, ctx, errors, label, line),
                 kms_keys=(),
                 source=where,
                 notes=notes + function_notes,
@@ -188,6 +189,7 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
                 config=function_config,
                 boundary=boundary,
                 unknown_policies=tuple(unknown),
+                policy_errors=tuple(errors),
             )
         )
     return specs
@@ -378,9 +380,17 @@ def _value(value: Any, ctx: Context) -> Text:
     return Text((Hole("a value that is not a string"),))
 
 
-def _policy(statements: Any, ctx: Context) -> PolicyDocument | None:
+def _policy(statements: Any, ctx: Context, errors: list[str], label: str, fallback: int) -> PolicyDocument | None:
+    """The role's statements; each one IAM would reject is in ``errors`` (with its line, else
+    the ``fallback`` line)."""
     raw = statements if isinstance(statements, list) else []
     out = declared_statements(
-        raw, "Sls", lambda resource: [t.pattern() for t in resolve(resource, ctx)], file=ctx.path
+        raw,
+        "Sls",
+        lambda resource: [t.pattern() for t in resolve(resource, ctx)],
+        on_error=lambda index, message: errors.append(
+            f"{label}:{getattr(raw[index], 'line', 0) or fallback}: the role's statements: {message}"
+        ),
+        file=ctx.path,
     )
     return PolicyDocument(tuple(out)) if out else None

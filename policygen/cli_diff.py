@@ -71,7 +71,8 @@ _ROLE = click.option(
     "--current-role",
     "current_role",
     metavar="NAME",
-    help="The current policy of a deployed IAM role (inline and attached policies), read with boto3.",
+    help="The current policy of a deployed IAM role, by name or ARN (inline and attached policies, "
+    "under its permissions boundary), read with boto3.",
 )
 
 

@@ -22,10 +22,21 @@ def _document(raw: Any, source: str) -> PolicyDocument:
     return parse_policy(raw, source)
 
 
+def role_name(role: str) -> str:
+    """The role's name from a name or an ARN (``arn:aws:iam::123456789012:role/service/orders-fn``:
+    IAM's role calls take the name, without the path)."""
+    if role.startswith("arn:") and ":role/" in role:
+        return role.rsplit("/", 1)[-1]
+    return role
+
+
 def read_role(role: str, client: Any = None) -> Current:
-    """The role's identity policies; any AWS error is a `PolicyError` naming the role."""
+    """The role's identity policies and boundary (by name or ARN); any AWS error is a
+    `PolicyError` naming the role."""
     import boto3
     import botocore.exceptions
+
+    role = role_name(role)
 
     iam = client or boto3.client("iam")
     documents: list[PolicyDocument] = []

@@ -179,3 +179,9 @@ def test_an_attached_aws_managed_policy_is_read_from_the_account(aws_managed_pol
     [missing] = body["missing"]
     assert missing["action"] == "dynamodb:PutItem" and "permissions boundary" in missing["outcome"]
     assert not any(a.startswith(("dynamodb:", "s3:")) for group in body["excess"] for a in group["actions"])
+
+
+def test_a_role_given_by_its_arn(iam):
+    arn = iam.get_role(RoleName="orders-fn")["Role"]["Arn"]
+    assert read_role(arn).sources == read_role("orders-fn").sources
+    assert read_role("arn:aws:iam::123456789012:role/service/orders-fn").sources[0].startswith("role orders-fn")

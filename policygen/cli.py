@@ -6,6 +6,7 @@ Exit codes (a bitmask, as Fixit's): 0 clean; 1 findings that --strict refuses; 2
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import tempfile
@@ -13,24 +14,25 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 import click
 
 from policygen import __version__
 from policygen.errors import ConfigError, PolicygenError, StrictModeError, UsageError
-from policygen.evidence.cloudtrail import CloudTrailSource
 from policygen.extract import default_cache_dir
 from policygen.fit import PolicyKind
 from policygen.model import Only
 from policygen.options import DeployOptions, Options
-from policygen.pipeline import generate as run_generate
-from policygen.project import FunctionFailure, generate_project
 from policygen.record.commands import observed_sources
 from policygen.record.commands import record as record_command
 from policygen.record.commands import verify as verify_command
 from policygen.regions import check_target
 from policygen.render import Format, RenderOptions, explain, render
-from policygen.render.project import combined, file_name, per_function
+
+if TYPE_CHECKING:
+    from policygen.evidence.cloudtrail import CloudTrailSource
+    from policygen.project import FunctionFailure
 
 EXIT_FINDINGS = 1
 EXIT_ERRORS = 2
@@ -168,7 +170,27 @@ def deployment_values(
     return DeploymentInputs(environment, deploy, code_only)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group some of whose commands are imported only when run (or listed by --help): a trail
+    scan need not import the code analysis (libcst, networkx) first."""
+
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {
+        "diff": ("policygen.cli_diff", "diff_command"),
+        "check": ("policygen.cli_diff", "check_command"),
+        "baseline": ("policygen.cli_diff", "baseline_group"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, attribute = self.lazy[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policygen")
 def main() -> None:
     """Least-privilege IAM policies for Python AWS Lambda functions, from their code."""
@@ -309,6 +331,10 @@ def generate(
     PATH is a function's code folder, or a project with a SAM/CloudFormation template,
     serverless.yml or Terraform files: then each function it declares gets its own policy.
     """
+    from policygen.pipeline import generate as run_generate
+    from policygen.project import generate_project
+    from policygen.render.project import combined, file_name, per_function
+
     try:
         if only != Only.BOTH.value and cloudtrail is None:
             raise UsageError(f"--only {only} narrows a policy by its access history: give --cloudtrail DIR")
@@ -424,6 +450,7 @@ def trail_sources(
     if role and (not role.startswith("arn:") or ":role/" not in role):
         raise UsageError(f"--trail-role {role}: expected a role ARN (arn:aws:iam::123456789012:role/name)")
     from policygen.cli_trail import Progress, window_of
+    from policygen.evidence.cloudtrail import CloudTrailSource
     from policygen.trail import open_trail
 
     window = window_of(since, until, regions, datetime.now(UTC))
@@ -482,10 +509,5 @@ from policygen.cli_trail import trail  # noqa: E402  (it imports helpers from he
 
 main.add_command(trail)
 
-from policygen.cli_diff import baseline_group, check_command, diff_command  # noqa: E402
-
-main.add_command(diff_command)
-main.add_command(check_command)
-main.add_command(baseline_group)
 main.add_command(record_command)
 main.add_command(verify_command)

@@ -287,29 +287,23 @@ def whose(subject: Subject, role_arn: str | None) -> Principal | str:
 
 def _pattern(text: Text, after: str = "") -> tuple[str, str | None]:
     """A regular expression for the values ``text`` can take (a hole or a ``*`` stands for any
-    run of characters) and its longest known part (past ``after``: the distinctive part of an
-    ARN), None when shorter than `MIN_KNOWN`."""
+    run of characters) and its longest known part past ``after`` (in an ARN, what follows
+    ``role/`` tells roles apart; the rest is every role's), None when shorter than `MIN_KNOWN`."""
     regex: list[str] = []
     known: list[str] = []
-    seen = "" if after else None
+    past = not after
     for part in text.parts:
-        if isinstance(part, str):
-            for i, piece in enumerate(part.split("*")):
-                if i:
-                    regex.append(".+")
-                regex.append(re.escape(piece))
-                if seen is None:
-                    known.append(piece)
-                else:
-                    seen += piece
-                    if after in seen:
-                        tail = seen.split(after, 1)[1]
-                        known.append(tail)
-                        seen = None
-        else:
+        if not isinstance(part, str):
             regex.append(".+")
-            if seen is not None:
-                seen += "\0"  # a hole before the distinctive part: what follows it still counts
+            continue
+        for i, piece in enumerate(part.split("*")):
+            if i:
+                regex.append(".+")
+            regex.append(re.escape(piece))
+            if not past and after in piece:
+                piece, past = piece.split(after, 1)[1], True
+            if past:
+                known.append(piece)
     longest = max(known, key=len, default="")
     return "".join(regex), longest if len(longest) >= MIN_KNOWN else None
 

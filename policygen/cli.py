@@ -260,7 +260,8 @@ def main() -> None:
     "--cloudtrail",
     "cloudtrail",
     metavar="SOURCE",
-    help="CloudTrail logs (a folder or file, s3://bucket/prefix/): add the calls the function's role made (access history).",
+    help="CloudTrail logs (a folder or file, s3://bucket/prefix/, athena://TABLE?database=DB, lookup-events): "
+    "add the calls the function's role made (access history).",
 )
 @click.option(
     "--trail-role",
@@ -357,7 +358,9 @@ def generate(
             policy_kind=PolicyKind(policy_type),
             function=function,
             deploy=inputs.deploy,
-            sources=trail_sources(cloudtrail, trail_role, since, until, trail_regions, jobs, quiet)
+            sources=trail_sources(
+                cloudtrail, trail_role, since, until, trail_regions, jobs, quiet, None if region == "*" else region
+            )
             + observed_sources(observed, None if code_only else path),
             only=Only(only),
         )
@@ -439,6 +442,7 @@ def trail_sources(
     regions: tuple[str, ...],
     jobs: int | None,
     quiet: bool = False,
+    api_region: str | None = None,
 ) -> tuple[CloudTrailSource, ...]:
     """The CloudTrail evidence source ``--cloudtrail`` asks for, if any."""
     if cloudtrail is None:
@@ -455,7 +459,7 @@ def trail_sources(
 
     window = window_of(since, until, regions, datetime.now(UTC))
     shown = not quiet and sys.stderr.isatty()
-    trail = open_trail(cloudtrail, jobs=jobs, regions=regions)
+    trail = open_trail(cloudtrail, jobs=jobs, regions=regions, api_region=api_region)
     return (CloudTrailSource(trail, window, role, lambda: Progress(enabled=shown)),)
 
 

@@ -150,7 +150,8 @@ def report_text(doc: dict[str, Any]) -> str:
     "source",
     required=True,
     metavar="SOURCE",
-    help="CloudTrail logs: a folder or file, or s3://bucket/prefix/.",
+    help="CloudTrail logs: a folder or file, s3://bucket/prefix/, 'athena://TABLE?database=DB[&workgroup=WG]', "
+    "or lookup-events (management events of the last 90 days).",
 )
 @click.option("--role", help="The execution role's ARN (paths included).")
 @click.option("--session", "session_name", help="The role session name (Lambda names it after the function).")

@@ -6,7 +6,9 @@ permissions. It reads and aggregates; it knows nothing of the pipeline.
 Sources (`policygen.trail.source`): a local folder (recursive; delivered ``*.json.gz``/``*.json``
 files in the ``AWSLogs/[o-org/]<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/`` layout, whose day
 and region folders outside the window are skipped unopened; JSON lists, JSON Lines, CloudTrail
-Lake/Athena CSV and JSON exports), and the same layout in S3 (`policygen.trail.s3`).
+Lake/Athena CSV and JSON exports), the same layout in S3 (`policygen.trail.s3`), one aggregating
+Athena query over the CloudTrail table (`policygen.trail.athena`), and the LookupEvents API's
+management events (`policygen.trail.lookup`).
 """
 
 from policygen.trail.aggregate import Aggregate, Principal, RecordError, scan, scan_file

@@ -25,7 +25,7 @@ from typing import Any
 
 from policygen.trail.aggregate import Aggregate, Principal, RecordError, scan_data
 from policygen.trail.read import MAX_FILE_BYTES, TRAIL_SUFFIXES, BadFile, Window, inflate
-from policygen.trail.source import Progress
+from policygen.trail.source import NO_CREDENTIALS, Progress
 
 # Where a prefix stands in the layout: the deepest group that matched says what its children are.
 _LEVEL = re.compile(
@@ -261,7 +261,7 @@ def _explain(exc: Exception, needs: str) -> str:
     from botocore.exceptions import ClientError, NoCredentialsError
 
     if isinstance(exc, NoCredentialsError):
-        return "no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID...), or run where a role is"
+        return NO_CREDENTIALS
     if not isinstance(exc, ClientError):
         return f"{exc.__class__.__name__}: {exc}"
     error = exc.response.get("Error", {})

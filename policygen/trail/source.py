@@ -25,6 +25,7 @@ from policygen.trail.aggregate import Aggregate, Principal, scan
 from policygen.trail.read import Window, files_in
 
 Progress = Callable[[Aggregate], None]
+NO_CREDENTIALS = "no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID...), or run where a role is"
 
 
 class Trail(Protocol):
@@ -80,10 +81,26 @@ def open_trail(
     *,
     jobs: int | None = None,
     regions: tuple[str, ...] = (),
+    api_region: str | None = None,
 ) -> Trail:
     """The trail ``spec`` names: ``s3://bucket/prefix/``, ``athena://table?database=...``,
-    ``lookup-events``, or a local folder or file. ``regions``: the API regions for
-    ``lookup-events`` (the trail regions asked for)."""
+    ``lookup-events``, or a local folder or file. ``lookup-events`` asks the API of each of
+    ``regions`` (the trail regions asked for), else of ``api_region``, else of the environment's
+    default region."""
+    if spec == "lookup-events":
+        from policygen.trail.lookup import LookupTrail
+
+        chosen = regions or ((api_region,) if api_region else ()) or _default_region()
+        if not chosen:
+            raise UsageError(
+                "--cloudtrail lookup-events: which region's events? give --trail-region REGION "
+                "(repeatable), or set AWS_REGION"
+            )
+        return LookupTrail(chosen)
+    if spec.startswith("athena://"):
+        from policygen.trail.athena import AthenaTrail, parse_spec
+
+        return AthenaTrail(parse_spec(spec))
     if spec.startswith("s3://"):
         match = _S3.match(spec)
         if match is None:
@@ -101,3 +118,10 @@ def open_trail(
             "(or give s3://bucket/prefix/, athena://table?database=db, lookup-events)"
         )
     return LocalTrail(root, jobs)
+
+
+def _default_region() -> tuple[str, ...]:
+    import boto3
+
+    region = boto3.session.Session().region_name
+    return (region,) if region else ()

@@ -1,0 +1,190 @@
+"""A trail read through CloudTrail's LookupEvents API: the management events of the last 90 days
+of one account, region by region, without a trail or a bucket. Data events (S3 objects, DynamoDB
+items, Lambda Invoke...) are not there: a permission the code needs for one is expected to show as
+never observed.
+
+Each page's ``CloudTrailEvent`` JSON is counted by the local path's `count_record`, so the
+aggregate is the one a delivered file of the same events gives. The API allows two requests per
+second per account and region: requests are paced client-side, and a throttled request is retried
+after an exponential backoff with jitter. Clock, sleep and jitter are injected (tests never sleep).
+
+Whose events: LookupEvents filters by one attribute, not by role ARN. With a session name
+(Lambda names its execution role's sessions after the function) the ``Username`` attribute, which
+CloudTrail sets to the role session name for an assumed role, narrows the pages server-side; the
+role ARN (``sessionIssuer.arn``) is always checked client-side, as for files.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from policygen.trail.aggregate import Aggregate, Principal, RecordError, count_record
+from policygen.trail.read import Window
+from policygen.trail.source import NO_CREDENTIALS, Progress
+
+RETENTION = timedelta(days=90)  # LookupEvents holds the last 90 days
+MIN_INTERVAL = 0.5  # seconds between two requests in one region: 2 per second
+_THROTTLED = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+_TRANSIENT = frozenset(
+    {"InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException"}
+)
+
+
+@dataclass
+class Pacer:
+    """At most one request per ``interval`` seconds; throttled requests wait ``base * 2**n``
+    seconds (capped, with jitter) before trying again, ``retries`` times."""
+
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = random.random
+    interval: float = MIN_INTERVAL
+    base: float = 1.0
+    cap: float = 20.0
+    retries: int = 8
+    _last: float | None = field(default=None, repr=False)
+
+    def wait_turn(self) -> None:
+        if self._last is not None:
+            due = self._last + self.interval - self.clock()
+            if due > 0:
+                self.sleep(due)
+        self._last = self.clock()
+
+    def backoff(self, attempt: int) -> None:
+        """Sleep before retry number ``attempt`` (0-based): half the exponential delay, plus up to
+        as much again at random (spreads clients that were throttled together)."""
+        delay = min(self.cap, self.base * 2**attempt)
+        self.sleep(delay / 2 + self.jitter() * delay / 2)
+
+
+@dataclass
+class LookupTrail:
+    """LookupEvents in ``regions`` (the API regions: CloudTrail answers for its own region)."""
+
+    regions: tuple[str, ...]
+    client_for: Callable[[str], Any] | None = None  # region -> a CloudTrail client; None: boto3
+    pacer_for: Callable[[], Pacer] = Pacer
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    @property
+    def where(self) -> str:
+        return "lookup-events"
+
+    def read(
+        self, principal: Principal, window: Window, progress: Progress | None = None, census: bool = False
+    ) -> Aggregate:
+        """``census`` asks for nothing more: LookupEvents holds no data events at all."""
+        total = Aggregate()
+        now = self.now()
+        start = max(window.since or now - RETENTION, now - RETENTION)
+        end = min(window.until or now, now)
+        if end <= start:
+            message = f"the window ends {end:%Y-%m-%d}, before the 90 days LookupEvents holds: nothing to ask"
+            total.errors.append(RecordError(self.where, 0, message))
+            return total
+        for region in self.regions:
+            client = self.client_for(region) if self.client_for is not None else _client(region)
+            self._read_region(client, region, principal, window, start, end, total, progress)
+        total.errors.sort(key=lambda e: (e.path, e.record, e.message))
+        return total
+
+    def _read_region(
+        self,
+        client: Any,
+        region: str,
+        principal: Principal,
+        window: Window,
+        start: datetime,
+        end: datetime,
+        total: Aggregate,
+        progress: Progress | None,
+    ) -> None:
+        where = f"lookup-events {region}"
+        args: dict[str, Any] = {"StartTime": start, "EndTime": end, "MaxResults": 50}
+        if principal.session_name:
+            args["LookupAttributes"] = [
+                {"AttributeKey": "Username", "AttributeValue": principal.session_name}
+            ]
+        pacer = self.pacer_for()
+        page_number = 0
+        while True:
+            page_number += 1
+            try:
+                page = _request(client, args, pacer)
+            except _Failed as exc:
+                total.errors.append(RecordError(where, 0, f"page {page_number}: {exc}"))
+                return
+            for number, event in enumerate(page.get("Events", ()), start=1):
+                try:
+                    record = json.loads(event.get("CloudTrailEvent") or "")
+                except (json.JSONDecodeError, TypeError):
+                    record = None
+                if not isinstance(record, dict):
+                    total.errors.append(
+                        RecordError(
+                            f"{where} page {page_number}", number, "CloudTrailEvent is not a JSON object"
+                        )
+                    )
+                    continue
+                total.records += 1
+                count_record(total, record, principal, window, f"{where} page {page_number}")
+            if progress is not None:
+                progress(total)
+            token = page.get("NextToken")
+            if not token:
+                return
+            args["NextToken"] = token
+
+
+class _Failed(Exception):
+    pass
+
+
+def _request(client: Any, args: dict[str, Any], pacer: Pacer) -> dict[str, Any]:
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    attempt = 0
+    while True:
+        pacer.wait_turn()
+        try:
+            response: dict[str, Any] = client.lookup_events(**args)
+            return response
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+            if code in _THROTTLED or code in _TRANSIENT:
+                if attempt >= pacer.retries:
+                    raise _Failed(
+                        f"{code} after {attempt} retries; try again later or narrow --since"
+                    ) from None
+                pacer.backoff(attempt)
+                attempt += 1
+                continue
+            if code in ("AccessDenied", "AccessDeniedException", "UnrecognizedClientException"):
+                raise _Failed(
+                    f"{code}: policygen needs cloudtrail:LookupEvents in this region ({message})"
+                ) from None
+            raise _Failed(f"{code}: {message}") from None
+        except NoCredentialsError:
+            raise _Failed(NO_CREDENTIALS) from None
+        except BotoCoreError as exc:
+            raise _Failed(f"{exc.__class__.__name__}: {exc}") from None
+
+
+def _client(region: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # one attempt per request: the pacer owns retries, so the 2 requests a second hold
+    return boto3.session.Session().client(
+        "cloudtrail", region_name=region, config=Config(retries={"total_max_attempts": 1})
+    )

@@ -1,0 +1,427 @@
+"""A trail read by one Athena query (policygen/trail/athena.py): the query text (validated names,
+escaped literals, partition predicates per table layout), its rows mapped into the aggregate the
+local path computes, polling with backoff, failures and timeouts, paginated results. moto's Athena
+runs no SQL: its results queue (``/moto-api/static/athena/query-results``) answers with the rows the
+query returns for the fixture's records, computed here by `expected_rows`, an independent reading
+of what the SQL groups; states and errors moto cannot produce are answered by botocore's Stubber."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+import sqlglot
+import trail_fixtures as fx
+from botocore.stub import ANY, Stubber
+from click.testing import CliRunner
+from moto import mock_aws
+from moto.moto_api import state_manager
+
+from policygen.cli import main
+from policygen.errors import UsageError
+from policygen.trail import Aggregate, LocalTrail, Principal, Window
+from policygen.trail.athena import ROW_COLUMNS, AthenaTrail, Layout, Table, build_query, layout_of, parse_spec
+
+ROLE = Principal(fx.ROLE)
+REGION = "us-east-1"
+SPEC = "athena://cloudtrail_logs?database=trails&workgroup=primary&output=s3://athena-results-123/q/"
+COLUMNS = [
+    "eventversion", "useridentity", "eventtime", "eventsource", "eventname", "awsregion", "sourceipaddress",
+    "useragent", "errorcode", "errormessage", "requestparameters", "responseelements", "requestid", "eventid",
+    "resources", "eventtype", "readonly", "recipientaccountid", "eventcategory",
+]  # fmt: skip
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+# -- the query text -------------------------------------------------------------------------------
+
+
+def test_spec_names_are_validated() -> None:
+    table = parse_spec(SPEC)
+    assert table == Table("cloudtrail_logs", "trails", "primary", "s3://athena-results-123/q/")
+    assert table.quoted() == '"AwsDataCatalog"."trails"."cloudtrail_logs"'
+    for bad, message in [
+        ('athena://logs";DROP TABLE x;--?database=d', "not a name Athena reads"),
+        ("athena://logs?database=my db", "not a name Athena reads"),
+        ("athena://logs?database=d&catalog=a.b", "not a name Athena reads"),
+        ("athena://logs?database=d&wokgroup=primary", "unknown parameter(s) wokgroup"),
+        ("athena://logs?database=d&output=/tmp/x", "output must be an s3:// location"),
+        ("athena://logs?database=d&workgroup=a b", "not a workgroup name"),
+        ("athena://logs/more?database=d", "unexpected path /more"),
+        ("athena://?database=d", "not a name Athena reads"),
+    ]:
+        with pytest.raises(UsageError, match=re.escape(message)):
+            parse_spec(bad)
+
+
+WINDOW = Window(
+    datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 30, 12, tzinfo=UTC), frozenset({"eu-west-1"})
+)
+
+
+def _where(query: str) -> str:
+    tree = sqlglot.parse_one(query, read="trino")  # one statement: nothing was injected
+    inner = [w for w in tree.find_all(sqlglot.exp.Where)]
+    assert len(inner) == 1
+    return inner[0].sql(dialect="trino")
+
+
+def test_literals_are_escaped_and_the_query_is_one_statement() -> None:
+    hostile = Principal("arn:aws:iam::123456789012:role/x' OR '1'='1", "fn'; DROP TABLE t; --")
+    query = build_query(parse_spec(SPEC), Layout(), hostile, Window())
+    where = _where(query)
+    assert "sessionissuer.arn = 'arn:aws:iam::123456789012:role/x'' OR ''1''=''1'" in where
+    assert "-1) = 'fn''; DROP TABLE t; --'" in where
+    with pytest.raises(UsageError, match="control character"):
+        build_query(parse_spec(SPEC), Layout(), Principal("arn:aws:iam::1:role/a\nb"), Window())
+
+
+@pytest.mark.parametrize(
+    ("definition", "expected", "absent"),
+    [
+        (  # partition projection, as AWS documents it for CloudTrail
+            {"PartitionKeys": [{"Name": "timestamp"}], "Parameters": {"projection.timestamp.format": "yyyy/MM/dd"}},
+            ["\"timestamp\" >= '2026/10/31'", "\"timestamp\" <= '2026/12/01'"],
+            ["region"],
+        ),
+        (  # partitions added by hand: region, year, month, day
+            {"PartitionKeys": [{"Name": k} for k in ("region", "year", "month", "day")]},
+            ["\"year\" >= '2026'", "CONCAT(\"year\", \"month\", \"day\") >= '20261031'",
+             "CONCAT(\"year\", \"month\", \"day\") <= '20261201'", "\"region\" IN ('eu-west-1')"],
+            ["timestamp"],
+        ),
+        ({}, [], ["timestamp", "year", "region"]),  # not partitioned: eventtime alone
+        (  # a format that is not a day: not used to bound the partitions
+            {"PartitionKeys": [{"Name": "timestamp"}], "Parameters": {"projection.timestamp.format": "yyyy/MM/dd/HH"}},
+            [], ["\"timestamp\""],
+        ),
+    ],
+)  # fmt: skip
+def test_partition_predicates_follow_the_table_layout(
+    definition: dict[str, Any], expected: list[str], absent: list[str]
+) -> None:
+    where = _where(build_query(parse_spec(SPEC), layout_of(definition), ROLE, WINDOW))
+    assert "eventtime >= '2026-11-01T00:00:00Z'" in where and "eventtime <= '2026-11-30T12:00:00Z'" in where
+    for text in expected:
+        assert text in where
+    for text in absent:
+        assert text not in where
+
+
+def test_a_table_without_the_cloudtrail_columns_is_refused() -> None:
+    layout = layout_of({"StorageDescriptor": {"Columns": [{"Name": "id"}, {"Name": "eventname"}]}})
+    with pytest.raises(UsageError, match="no column eventsource, eventtime, useridentity, requestparameters"):
+        build_query(parse_spec(SPEC), layout, ROLE, Window())
+
+
+# -- what the query returns, read independently of policygen's code --------------------------------
+
+NAMING = re.compile(r"(?:^name|^key|Name|Id|Arn|ARN|Url|Identifier)$")
+
+
+def expected_rows(records: list[dict[str, Any]], principal: Principal) -> list[list[str | None]]:
+    """The rows the SQL returns for ``records``, by its own rules: the role's API calls grouped by
+    source, name, error, region, account, the string request parameters that name a resource
+    (per-request ones dropped, log stream names blanked), whether it is an S3 object call, and
+    (for other calls) the first 8 distinct resource ARNs; per group the count, the earliest
+    time+id, the last time, and the least and greatest object key."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in records:
+        identity = r.get("userIdentity") or {}
+        issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}).get("arn")
+        if issuer != principal.role_arn or r.get("eventType") not in (None, "AwsApiCall"):
+            continue
+        params = r.get("requestParameters") if isinstance(r.get("requestParameters"), dict) else {}
+        named = {
+            k: ("" if k == "logStreamName" else v)
+            for k, v in params.items()
+            if NAMING.search(k)
+            and k not in {"clientToken", "uploadId", "requestId", "versionId", "ClientRequestToken", "key"}
+            and isinstance(v, str)
+            and 1 <= len(v) <= 1024
+        }
+        key = params.get("key") if "bucketName" in params and isinstance(params.get("key"), str) else None
+        arns = "" if key is not None else " ".join(sorted({x["ARN"] for x in r.get("resources") or []})[:8])
+        group = (r["eventSource"], r["eventName"], r.get("errorCode") or "", r["awsRegion"],
+                 r["recipientAccountId"], json.dumps(named, sort_keys=True), key is not None, arns)  # fmt: skip
+        groups.setdefault(group, []).append({**r, "_key": key})
+    rows = []
+    for group, members in sorted(groups.items()):
+        keys = [m["_key"] for m in members if m["_key"] is not None]
+        rows.append(
+            [
+                *group[:6],
+                "true" if group[6] else "false",
+                group[7],
+                str(len(members)),
+                min(f"{m['eventTime']}\t{m['eventID']}" for m in members),
+                max(m["eventTime"] for m in members),
+                min(keys) if keys else None,
+                max(keys) if keys else None,
+            ]
+        )
+    return rows
+
+
+def _queue(rows: list[list[str | None]], header: bool = True) -> None:
+    def data(values: list[str | None]) -> dict[str, Any]:
+        return {"Data": [{"VarCharValue": v} if v is not None else {} for v in values]}
+
+    body = {
+        "region": REGION,
+        "results": [
+            {
+                "rows": ([data(list(ROW_COLUMNS))] if header else []) + [data(r) for r in rows],
+                "column_info": [{"Name": c, "Type": "varchar"} for c in ROW_COLUMNS],
+            }
+        ],
+    }
+    assert (
+        requests.post(
+            "http://motoapi.amazonaws.com/moto-api/static/athena/query-results", json=body
+        ).status_code
+        == 201
+    )
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        glue = boto3.client("glue")
+        glue.create_database(DatabaseInput={"Name": "trails"})
+        glue.create_table(
+            DatabaseName="trails",
+            TableInput={
+                "Name": "cloudtrail_logs",
+                "StorageDescriptor": {"Columns": [{"Name": c, "Type": "string"} for c in COLUMNS]},
+                "PartitionKeys": [{"Name": "timestamp", "Type": "string"}],
+                "Parameters": {"projection.enabled": "true", "projection.timestamp.format": "yyyy/MM/dd"},
+            },
+        )
+        yield {"athena": boto3.client("athena"), "glue": glue}
+        state_manager.unset_transition("athena::execution")
+
+
+def _calls(aggregate: Aggregate) -> list[Any]:
+    return [(k, vars(s)) for k, s in aggregate.sorted_calls()]
+
+
+def test_rows_become_the_aggregate_of_the_local_path(aws: dict[str, Any], tmp_path: Path) -> None:
+    records = list(fx.records(480))
+    path = tmp_path / "trail.json"
+    path.write_text(json.dumps({"Records": records}))
+    local = LocalTrail(path, jobs=1).read(ROLE, Window())
+    rows = expected_rows(records, ROLE)
+    assert len(rows) == 10  # 360 calls of the role in 10 groups: the query never returns records
+    _queue(rows)
+    time = FakeTime()
+    trail = AthenaTrail(
+        parse_spec(SPEC), clock=time.clock, sleep=time.sleep, client=aws["athena"], glue=aws["glue"]
+    )
+    remote = trail.read(ROLE, Window())
+    assert not remote.errors
+    assert _calls(remote) == _calls(local) and remote.matched == local.matched == 360
+    # the query ran in the workgroup asked, bounded by the projected partition
+    executions = aws["athena"].list_query_executions()["QueryExecutionIds"]
+    sent = aws["athena"].get_query_execution(QueryExecutionId=executions[0])["QueryExecution"]
+    assert sent["WorkGroup"] == "primary" and sent["ResultConfiguration"]["OutputLocation"].startswith(
+        "s3://athena-results-123/q/"
+    )
+    assert sent["QueryExecutionContext"] == {"Database": "trails", "Catalog": "AwsDataCatalog"}
+    assert (
+        "sessionissuer.arn = " in sent["Query"]
+        and '"AwsDataCatalog"."trails"."cloudtrail_logs"' in sent["Query"]
+    )
+
+
+def test_polling_waits_longer_each_time_until_the_query_is_done(aws: dict[str, Any]) -> None:
+    state_manager.set_transition("athena::execution", {"progression": "manual", "times": 4})
+    _queue([])
+    time = FakeTime()
+    trail = AthenaTrail(
+        parse_spec(SPEC), clock=time.clock, sleep=time.sleep, client=aws["athena"], glue=aws["glue"]
+    )
+    remote = trail.read(ROLE, Window())
+    assert not remote.errors and not remote.calls
+    # QUEUED then RUNNING, 4 polls each: 7 waits, doubling from half a second, 10 s at most
+    assert time.sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+
+
+def _stubbed(aws: dict[str, Any]) -> tuple[Any, Stubber]:
+    client = boto3.client("athena")
+    return client, Stubber(client)
+
+
+def test_failed_and_cancelled_queries_name_the_query_and_the_reason(aws: dict[str, Any]) -> None:
+    for state, status in [
+        (
+            "FAILED",
+            {
+                "State": "FAILED",
+                "StateChangeReason": "TABLE_NOT_FOUND: line 12:10: Table 'trails.cloudtrail_logs' does not exist",
+            },
+        ),
+        ("CANCELLED", {"State": "CANCELLED", "AthenaError": {"ErrorMessage": "Query cancelled by user"}}),
+    ]:
+        client, stubber = _stubbed(aws)
+        stubber.add_response(
+            "start_query_execution",
+            {"QueryExecutionId": "q-1"},
+            {
+                "QueryString": ANY,
+                "QueryExecutionContext": ANY,
+                "WorkGroup": "primary",
+                "ResultConfiguration": ANY,
+            },
+        )
+        stubber.add_response("get_query_execution", {"QueryExecution": {"Status": {"State": "RUNNING"}}})
+        stubber.add_response("get_query_execution", {"QueryExecution": {"Status": status}})
+        with stubber:
+            remote = AthenaTrail(
+                parse_spec(SPEC),
+                clock=FakeTime().clock,
+                sleep=FakeTime().sleep,
+                client=client,
+                glue=aws["glue"],
+            ).read(ROLE, Window())
+        reason = status.get("StateChangeReason") or "Query cancelled by user"
+        assert [str(e) for e in remote.errors] == [
+            f"athena://cloudtrail_logs?database=trails: query q-1 {state}: {reason}"
+        ]
+
+
+def test_a_query_past_the_timeout_is_stopped(aws: dict[str, Any]) -> None:
+    client, stubber = _stubbed(aws)
+    stubber.add_response("start_query_execution", {"QueryExecutionId": "q-2"})
+    for _ in range(4):
+        stubber.add_response("get_query_execution", {"QueryExecution": {"Status": {"State": "RUNNING"}}})
+    stubber.add_response("stop_query_execution", {}, {"QueryExecutionId": "q-2"})
+    time = FakeTime()
+    with stubber:
+        remote = AthenaTrail(
+            parse_spec(SPEC), timeout=5.0, clock=time.clock, sleep=time.sleep, client=client, glue=aws["glue"]
+        ).read(ROLE, Window())
+        stubber.assert_no_pending_responses()
+    assert time.sleeps == [0.5, 1.0, 2.0]  # 3.5 s; the next wait (4 s) would pass 5 s
+    assert [e.message for e in remote.errors] == [
+        "query q-2 still RUNNING after 5s: stopped; narrow --since/--until or --trail-region"
+    ]
+
+
+def test_results_are_read_page_by_page(aws: dict[str, Any], tmp_path: Path) -> None:
+    records = list(fx.records(480))
+    rows = expected_rows(records, ROLE)
+    client, stubber = _stubbed(aws)
+    stubber.add_response("start_query_execution", {"QueryExecutionId": "q-3"})
+    stubber.add_response("get_query_execution", {"QueryExecution": {"Status": {"State": "SUCCEEDED"}}})
+
+    def page(values: list[list[str | None]], token: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "ResultSet": {
+                "Rows": [{"Data": [{"VarCharValue": v} if v is not None else {} for v in r]} for r in values],
+                "ResultSetMetadata": {"ColumnInfo": [{"Name": c, "Type": "varchar"} for c in ROW_COLUMNS]},
+            }
+        }
+        if token:
+            out["NextToken"] = token
+        return out
+
+    header = [list(ROW_COLUMNS)]
+    stubber.add_response(
+        "get_query_results", page(header + rows[:4], "t1"), {"QueryExecutionId": "q-3", "MaxResults": 5}
+    )
+    stubber.add_response(
+        "get_query_results",
+        page(rows[4:9], "t2"),
+        {"QueryExecutionId": "q-3", "MaxResults": 5, "NextToken": "t1"},
+    )
+    stubber.add_response(
+        "get_query_results",
+        page(rows[9:], None),
+        {"QueryExecutionId": "q-3", "MaxResults": 5, "NextToken": "t2"},
+    )
+    with stubber:
+        remote = AthenaTrail(
+            parse_spec(SPEC),
+            page_size=5,
+            clock=FakeTime().clock,
+            sleep=FakeTime().sleep,
+            client=client,
+            glue=aws["glue"],
+        ).read(ROLE, Window())
+        stubber.assert_no_pending_responses()
+    path = tmp_path / "trail.json"
+    path.write_text(json.dumps({"Records": records}))
+    assert _calls(remote) == _calls(LocalTrail(path, jobs=1).read(ROLE, Window())) and not remote.errors
+
+
+def test_another_catalog_is_described_by_athena_and_a_missing_table_is_an_error(aws: dict[str, Any]) -> None:
+    client, stubber = _stubbed(aws)
+    stubber.add_response(
+        "get_table_metadata",
+        {
+            "TableMetadata": {
+                "Name": "logs",
+                "Columns": [{"Name": c} for c in COLUMNS],
+                "PartitionKeys": [{"Name": "region"}],
+            }
+        },
+        {"CatalogName": "lake", "DatabaseName": "trails", "TableName": "logs"},
+    )
+    stubber.add_response("start_query_execution", {"QueryExecutionId": "q-4"})
+    stubber.add_response(
+        "get_query_execution",
+        {"QueryExecution": {"Status": {"State": "FAILED", "StateChangeReason": "boom"}}},
+    )
+    with stubber:
+        table = parse_spec("athena://logs?database=trails&catalog=lake")
+        remote = AthenaTrail(table, client=client).read(ROLE, WINDOW)
+    assert [e.message for e in remote.errors] == ["query q-4 FAILED: boom"]
+    missing = AthenaTrail(
+        parse_spec("athena://nope?database=trails"), client=aws["athena"], glue=aws["glue"]
+    ).read(ROLE, Window())
+    assert [e.message.split(":")[0:2] for e in missing.errors] == [
+        ["cannot read the table's definition", " EntityNotFoundException"]
+    ]
+
+
+def test_cli_trail_and_generate_read_athena(aws: dict[str, Any], tmp_path: Path) -> None:
+    records = list(fx.records(480))
+    path = tmp_path / "trail.json"
+    path.write_text(json.dumps({"Records": records}))
+    _queue(expected_rows(records, ROLE))
+    state_manager.set_transition("athena::execution", {"progression": "immediate"})
+    args = ["trail", "--role", fx.ROLE, "--format", "json", "--quiet", "--cloudtrail"]
+    remote = CliRunner().invoke(main, [*args, SPEC])
+    local = CliRunner().invoke(main, [*args, str(path)])
+    assert remote.exit_code == local.exit_code == 0, remote.output
+    assert json.loads(remote.stdout)["observed"] == json.loads(local.stdout)["observed"]
+    bad = CliRunner().invoke(main, [*args, "athena://logs?database=x y"])
+    assert bad.exit_code == 2 and "not a name Athena reads" in bad.stderr
+    missing = CliRunner().invoke(main, [*args, "athena://nope?database=trails"])
+    assert (
+        missing.exit_code == 2
+        and "athena://nope?database=trails: cannot read the table's definition" in missing.stderr
+    )

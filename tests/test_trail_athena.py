@@ -90,7 +90,7 @@ def test_literals_are_escaped_and_the_query_is_one_statement() -> None:
     query = build_query(parse_spec(SPEC), Layout(), hostile, Window())
     where = _where(query)
     assert "sessionissuer.arn = 'arn:aws:iam::123456789012:role/x'' OR ''1''=''1'" in where
-    assert "-1) = 'fn''; DROP TABLE t; --'" in where
+    assert "'') = 'fn''; DROP TABLE t; --'" in where
     with pytest.raises(UsageError, match="control character"):
         build_query(parse_spec(SPEC), Layout(), Principal("arn:aws:iam::1:role/a\nb"), Window())
 
@@ -140,15 +140,22 @@ NAMING = re.compile(r"(?:^name|^key|Name|Id|Arn|ARN|Url|Identifier)$")
 
 def expected_rows(records: list[dict[str, Any]], principal: Principal) -> list[list[str | None]]:
     """The rows the SQL returns for ``records``, by its own rules: the role's API calls grouped by
-    source, name, error, region, account, the string request parameters that name a resource
-    (per-request ones dropped, log stream names blanked), whether it is an S3 object call, and
-    (for other calls) the first 8 distinct resource ARNs; per group the count, the earliest
-    time+id, the last time, and the least and greatest object key."""
+    caller, source, name, error, region, account, the string request parameters that name a
+    resource (per-request ones dropped, log stream names blanked), whether it is an S3 object
+    call, and (for other calls) the first 8 distinct resource ARNs; per group the count, the
+    earliest time+id, the last time, and the least and greatest object key. Every other data
+    event is grouped by its event source alone (the census)."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in records:
         identity = r.get("userIdentity") or {}
         issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}).get("arn")
-        if issuer != principal.role_arn or r.get("eventType") not in (None, "AwsApiCall"):
+        mine = issuer == principal.role_arn and r.get("eventType") in (None, "AwsApiCall")
+        data = r.get("eventCategory") == "Data"
+        if not mine:
+            if data:
+                groups.setdefault(
+                    (False, True, "", r["eventSource"], "", "", "", "", "{}", False, ""), []
+                ).append({**r, "_key": None})
             continue
         params = r.get("requestParameters") if isinstance(r.get("requestParameters"), dict) else {}
         named = {
@@ -161,17 +168,19 @@ def expected_rows(records: list[dict[str, Any]], principal: Principal) -> list[l
         }
         key = params.get("key") if "bucketName" in params and isinstance(params.get("key"), str) else None
         arns = "" if key is not None else " ".join(sorted({x["ARN"] for x in r.get("resources") or []})[:8])
-        group = (r["eventSource"], r["eventName"], r.get("errorCode") or "", r["awsRegion"],
-                 r["recipientAccountId"], json.dumps(named, sort_keys=True), key is not None, arns)  # fmt: skip
+        group = (True, data, identity["arn"], r["eventSource"], r["eventName"], r.get("errorCode") or "",
+                 r["awsRegion"], r["recipientAccountId"], json.dumps(named, sort_keys=True), key is not None, arns)  # fmt: skip
         groups.setdefault(group, []).append({**r, "_key": key})
     rows = []
     for group, members in sorted(groups.items()):
         keys = [m["_key"] for m in members if m["_key"] is not None]
+        flag = ["true" if group[0] else "false", "true" if group[1] else "false"]
         rows.append(
             [
-                *group[:6],
-                "true" if group[6] else "false",
-                group[7],
+                *flag,
+                *group[2:9],
+                "true" if group[9] else "false",
+                group[10],
                 str(len(members)),
                 min(f"{m['eventTime']}\t{m['eventID']}" for m in members),
                 max(m["eventTime"] for m in members),
@@ -230,19 +239,29 @@ def _calls(aggregate: Aggregate) -> list[Any]:
 
 def test_rows_become_the_aggregate_of_the_local_path(aws: dict[str, Any], tmp_path: Path) -> None:
     records = list(fx.records(480))
+    other = json.loads(json.dumps(next(r for r in records if r["eventName"] == "GetObject")))
+    other["userIdentity"] = {"type": "IAMUser", "arn": f"arn:aws:iam::{fx.ACCOUNT}:user/analyst"}
+    records.append(other)  # another principal's data event: in the census only
     path = tmp_path / "trail.json"
     path.write_text(json.dumps({"Records": records}))
-    local = LocalTrail(path, jobs=1).read(ROLE, Window())
+    local = LocalTrail(path, jobs=1).read(ROLE, Window(), census=True)
     rows = expected_rows(records, ROLE)
-    assert len(rows) == 10  # 360 calls of the role in 10 groups: the query never returns records
+    # 360 calls of the role in 10 groups, 1 census row: the query never returns records
+    assert len(rows) == 11
     _queue(rows)
     time = FakeTime()
     trail = AthenaTrail(
         parse_spec(SPEC), clock=time.clock, sleep=time.sleep, client=aws["athena"], glue=aws["glue"]
     )
-    remote = trail.read(ROLE, Window())
+    remote = trail.read(ROLE, Window(), census=True)
     assert not remote.errors
     assert _calls(remote) == _calls(local) and remote.matched == local.matched == 360
+    assert remote.identities == local.identities and len(remote.identities) == 1
+    census: dict[str, int] = {}
+    for r in records:
+        if r["eventCategory"] == "Data":
+            census[r["eventSource"]] = census.get(r["eventSource"], 0) + 1
+    assert remote.data_sources == local.data_sources == census and census["s3.amazonaws.com"] == 91
     # the query ran in the workgroup asked, bounded by the projected partition
     executions = aws["athena"].list_query_executions()["QueryExecutionIds"]
     sent = aws["athena"].get_query_execution(QueryExecutionId=executions[0])["QueryExecution"]
@@ -425,3 +444,22 @@ def test_cli_trail_and_generate_read_athena(aws: dict[str, Any], tmp_path: Path)
         missing.exit_code == 2
         and "athena://nope?database=trails: cannot read the table's definition" in missing.stderr
     )
+
+
+def test_generated_names_are_matched_by_the_same_patterns_server_side() -> None:
+    # a project's function whose role and function names CloudFormation generates
+    principal = Principal(
+        role_pattern=r"arn:aws:iam::123456789012:role/orders\-OrdersFnRole\-.+",
+        session_pattern=r"orders\-OrdersFn\-.+",
+        hint="orders-OrdersFnRole-",
+    )
+    where = _where(build_query(parse_spec(SPEC), Layout(), principal, Window(), census=False))
+    assert (
+        r"REGEXP_LIKE(useridentity.sessioncontext.sessionissuer.arn, "
+        r"'^(?:arn:aws:iam::123456789012:role/orders\-OrdersFnRole\-.+)$')" in where
+    )
+    assert "REGEXP_LIKE(IF(STRPOS(useridentity.arn, ':assumed-role/') > 0" in where
+    assert r"'^(?:orders\-OrdersFn\-.+)$')" in where
+    assert "useridentity.type = 'AssumedRole'" in where
+    with pytest.raises(UsageError, match="needs the role or the session"):
+        build_query(parse_spec(SPEC), Layout(), Principal(), Window())

@@ -156,19 +156,30 @@ def _time(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _predicates(layout: Layout, principal: Principal, window: Window) -> list[str]:
-    where: list[str] = ["eventsource IS NOT NULL", "eventname IS NOT NULL"]
+def _calls_of(principal: Principal) -> list[str]:
+    """The conditions of a record that is an API call of ``principal`` (`count_record`'s)."""
     types = ", ".join(literal(t) for t in sorted(API_TYPES))
-    where.append(f"(eventtype IS NULL OR eventtype IN ({types}))")
+    where = [f"(eventtype IS NULL OR eventtype IN ({types}))"]
+    issuer = "useridentity.sessioncontext.sessionissuer.arn"
+    session = (
+        "IF(strpos(useridentity.arn, ':assumed-role/') > 0, element_at(split(useridentity.arn, '/'), -1), '')"
+    )
     if principal.role_arn:
-        where.append(f"useridentity.sessioncontext.sessionissuer.arn = {literal(principal.role_arn)}")
+        where.append(f"{issuer} = {literal(principal.role_arn)}")
+    if principal.role_pattern:  # a Python regular expression of escaped known parts and .+
+        where.append(f"regexp_like({issuer}, {literal(f'^(?:{principal.role_pattern})$')})")
+    if principal.session_name or principal.session_pattern:
+        where.append("useridentity.type = 'AssumedRole'")
     if principal.session_name:
-        where.append(
-            "strpos(useridentity.arn, ':assumed-role/') > 0 AND "
-            f"element_at(split(useridentity.arn, '/'), -1) = {literal(principal.session_name)}"
-        )
-        if not principal.role_arn:
-            where.append("useridentity.type = 'AssumedRole'")
+        where.append(f"{session} = {literal(principal.session_name)}")
+    if principal.session_pattern:
+        where.append(f"regexp_like({session}, {literal(f'^(?:{principal.session_pattern})$')})")
+    return where
+
+
+def _window(layout: Layout, window: Window) -> list[str]:
+    """The conditions of a record in ``window``: its time, and the partitions that may hold it."""
+    where = ["eventsource IS NOT NULL", "eventname IS NOT NULL"]
     if window.since is not None:
         where.append(f"eventtime >= {literal(_time(window.since))}")
     if window.until is not None:
@@ -193,10 +204,16 @@ def _predicates(layout: Layout, principal: Principal, window: Window) -> list[st
     return where
 
 
-def build_query(table: Table, layout: Layout, principal: Principal, window: Window) -> str:
-    """The one aggregating query: a row per distinct call of ``principal`` in ``window``."""
-    if not (principal.role_arn or principal.session_name):
-        raise UsageError("an Athena query needs the role ARN or the session name whose calls to read")
+def build_query(
+    table: Table, layout: Layout, principal: Principal, window: Window, census: bool = False
+) -> str:
+    """The one aggregating query: a row per distinct call of ``principal`` in ``window``; with
+    ``census`` (and an ``eventcategory`` column), also a row per event source counting the data
+    events of every principal, from the same scan (Athena bills the bytes read, not the rows)."""
+    if not (
+        principal.role_arn or principal.session_name or principal.role_pattern or principal.session_pattern
+    ):
+        raise UsageError("an Athena query needs the role or the session whose calls to read")
     missing = [c for c in COLUMNS if layout.columns and c not in layout.columns]
     if missing:
         raise UsageError(
@@ -224,8 +241,12 @@ def build_query(table: Table, layout: Layout, principal: Principal, window: Wind
         f"array_join(slice(array_sort(array_distinct(filter(transform({resources}, r -> r.arn), "
         "a -> a IS NOT NULL))), 1, 8), ' ')"
     )
-    conditions = "\n      AND ".join(_predicates(layout, principal, window))
-    group = "eventsource, eventname, errorcode, awsregion, account, named, object_call, arns"
+    mine = " AND ".join(_calls_of(principal))
+    census = census and "eventcategory" in layout.columns
+    data_event = "coalesce(eventcategory = 'Data', false)" if census else "false"
+    conditions = "\n      AND ".join([*_window(layout, window), f"(({mine}) OR {data_event})"])
+    group = "mine, data_event, caller, eventsource, eventname, errorcode, awsregion, account, named, object_call, arns"
+    # another principal's data event (counted for the census only) keeps its event source alone
     return f"""SELECT {group},
   count(*) AS calls,
   min(concat(eventtime, chr(9), eventid)) AS first_call,
@@ -233,11 +254,20 @@ def build_query(table: Table, layout: Layout, principal: Principal, window: Wind
   min(object_key) AS first_key,
   max(object_key) AS last_key
 FROM (
-  SELECT eventsource, eventname, errorcode, awsregion, account, eventtime, eventid, named, object_key,
-    object_key IS NOT NULL AS object_call,
-    IF(object_key IS NULL, arns, '') AS arns
+  SELECT mine, data_event, eventsource,
+    IF(mine, caller, '') AS caller,
+    IF(mine, eventname, '') AS eventname,
+    IF(mine, errorcode, '') AS errorcode,
+    IF(mine, awsregion, '') AS awsregion,
+    IF(mine, account, '') AS account,
+    eventtime, eventid,
+    IF(mine, named, '{{}}') AS named,
+    IF(mine, object_key) AS object_key,
+    mine AND object_key IS NOT NULL AS object_call,
+    IF(mine AND object_key IS NULL, arns, '') AS arns
   FROM (
-    SELECT eventsource, eventname,
+    SELECT coalesce(({mine}), false) AS mine, {data_event} AS data_event, eventsource, eventname,
+      coalesce(useridentity.arn, '') AS caller,
       coalesce(errorcode, '') AS errorcode,
       coalesce(awsregion, '') AS awsregion,
       coalesce(recipientaccountid, '') AS account,
@@ -260,14 +290,21 @@ ORDER BY {group}"""
 # -- rows -> the aggregate ------------------------------------------------------------------------
 
 ROW_COLUMNS = (
-    "eventsource", "eventname", "errorcode", "awsregion", "account", "named", "object_call", "arns",
-    "calls", "first_call", "last_seen", "first_key", "last_key",
+    "mine", "data_event", "caller", "eventsource", "eventname", "errorcode", "awsregion", "account", "named",
+    "object_call", "arns", "calls", "first_call", "last_seen", "first_key", "last_key",
 )  # fmt: skip
 
 
 def add_row(total: Aggregate, row: dict[str, str | None]) -> None:
     """One row of the query into ``total``: the `Key` and `Seen` the local path would have built
-    from the same records."""
+    from the same records, the caller's count (`Aggregate.identities`) and, for a row of data
+    events, their count per event source (`Aggregate.data_sources`)."""
+    count = int(row.get("calls") or 0)
+    source = row.get("eventsource") or ""
+    if (row.get("data_event") or "").lower() == "true":
+        total.data_sources[source] = total.data_sources.get(source, 0) + count
+    if (row.get("mine") or "").lower() != "true":
+        return  # another principal's data events: counted for the census only
     named_values = json.loads(row.get("named") or "{}")
     named = sorted((str(k), "" if v is None else str(v)) for k, v in named_values.items())
     object_call = (row.get("object_call") or "").lower() == "true"
@@ -277,7 +314,7 @@ def add_row(total: Aggregate, row: dict[str, str | None]) -> None:
     else:
         parts += [("ARN", arn) for arn in (row.get("arns") or "").split()]
     key: Key = (
-        row.get("eventsource") or "",
+        source,
         row.get("eventname") or "",
         row.get("errorcode") or "",
         row.get("awsregion") or "",
@@ -287,7 +324,6 @@ def add_row(total: Aggregate, row: dict[str, str | None]) -> None:
     first_time, _, example = (row.get("first_call") or "").partition("\t")
     first_key, last_key = row.get("first_key"), row.get("last_key")
     prefix = _common(first_key, last_key) if first_key is not None and last_key is not None else None
-    count = int(row.get("calls") or 0)
     seen = Seen(count, first_time, row.get("last_seen") or "", example, prefix, first_key != last_key)
     mine = total.calls.get(key)
     if mine is None:
@@ -296,6 +332,7 @@ def add_row(total: Aggregate, row: dict[str, str | None]) -> None:
         mine.merge(seen)
     total.matched += count
     total.records += count
+    total._identity(row.get("caller") or "", count)
 
 
 # -- running it -----------------------------------------------------------------------------------
@@ -326,12 +363,12 @@ class AthenaTrail:
     def read(
         self, principal: Principal, window: Window, progress: Progress | None = None, census: bool = False
     ) -> Aggregate:
-        """``census`` is not computed here: the data events of every principal would cost a scan
-        of the whole window; `Aggregate.data_sources` stays empty."""
+        """With ``census``, the data events of every principal per event source, counted by the
+        same query (the table needs an ``eventcategory`` column: without it, none are counted)."""
         total = Aggregate()
         try:
             client = self.client if self.client is not None else _client("athena", self.table.region)
-            query = build_query(self.table, self._layout(client), principal, window)
+            query = build_query(self.table, self._layout(client), principal, window, census)
             query_id = self._start(client, query)
             self._wait(client, query_id)
             for row in self._rows(client, query_id):

@@ -140,6 +140,15 @@ def operation_methods() -> frozenset[str]:
     return frozenset(index().get("operation_methods", ()))
 
 
+@functools.cache
+def client_methods(client: str) -> tuple[str, ...]:
+    """Every operation method of a boto3 client (mapped or not), sorted; () for an unknown client."""
+    doc = sdk_service(client)
+    if doc is None:
+        return ()
+    return tuple(sorted({*doc["methods"], *doc["unmapped"]}))
+
+
 def method_of(call: SdkCall) -> tuple[str, ...] | Unmapped:
     """The client methods whose permissions ``call`` needs."""
     doc = sdk_service(call.service)

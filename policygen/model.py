@@ -162,6 +162,9 @@ class SdkCall:
     # Made with other credentials (a role the code assumes, keys from a secret): whose. None: the
     # function's own role. Such calls belong in that principal's policy, not the function's.
     principal: str | None = None
+    # The method name was computed at run time and can be any of these (each is its own call,
+    # granted, and reported as a widening): ``getattr(s3, f"{mode}_object")``, mode "get" or "put".
+    computed_from: tuple[str, ...] = ()
 
     def argument(self, name: str) -> Argument | None:
         for argument in self.arguments:

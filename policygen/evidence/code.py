@@ -246,6 +246,14 @@ def _permissions(
             scoped = scope(requirement.call, requirement.need, target, requirement.conditions)
             permissions.extend(scoped.permissions)
             widenings.extend(scoped.widenings)
+            if call.computed_from:
+                reason = (
+                    f"the method is named at run time: one of {', '.join(call.computed_from)}; "
+                    "each is granted, though one run calls only one"
+                )
+                widenings.extend(
+                    Widening(p.action, p.resource, reason, call.location) for p in scoped.permissions
+                )
     return permissions, widenings
 
 

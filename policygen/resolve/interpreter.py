@@ -13,14 +13,16 @@ a value, the functions that read it are evaluated again. Nothing is imported or 
 from __future__ import annotations
 
 import collections
+import fnmatch
 import functools
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeGuard
 
 import networkx as nx
 
+from policygen import mapping
 from policygen.extract import ir
 from policygen.model import (
     Argument,
@@ -80,6 +82,7 @@ MAX_INLINE_DEPTH = 2
 EVALUATIONS_PER_FUNCTION_BUDGET = 4  # on average; a whole-program bound on the fixed point
 MAX_INLINE_STATEMENTS = 40
 MAX_LAMBDA_DEPTH = 4
+MAX_CANDIDATES_SHOWN = 8  # operations a computed method name can be, named in its unresolved item
 FACTORY_ATTRIBUTES = {
     "client",
     "resource",
@@ -1048,6 +1051,7 @@ class Frame:
     # calls ---------------------------------------------------------------------------------
     current_line = 0
     principal: str | None = None  # set while an SDK object made from other credentials is called
+    computed: tuple[str, ...] = ()  # set while a method named by a computed name is called
 
     @property
     def classes(self) -> Mapping[FuncKey, ClassInfo]:
@@ -1133,10 +1137,11 @@ class Frame:
                 return self.builtin_method(func.receiver, func.name, args, kwargs)
             # What the receiver's calls record is made as whoever its credentials belong to.
             outer, self.principal = self.principal, credentials.principal_of(func.receiver)
+            outer_computed, self.computed = self.computed, func.computed
             try:
                 return sdk.call(self, func, args, kwargs, Location(self.path, line))
             finally:
-                self.principal = outer
+                self.principal, self.computed = outer, outer_computed
         return unknown("the result of a call the analysis does not follow")
 
     def call_function(
@@ -1296,11 +1301,20 @@ class Frame:
         if not sdk_objects:
             return None
         out: list[Values] = []
-        for name in texts(names):
+        spellings = texts(names)
+        # A name that is one of several known strings (``mode`` from a literal tuple or branches):
+        # each method, marked so that every grant is reported as a widening.
+        computed = tuple(sorted(t.known for t in spellings if t.known is not None))
+        for name in spellings:
             for value in sdk_objects:
                 known = name.known
                 if known is not None:
-                    out.append(self.attribute(value, known))
+                    found = self.attribute(value, known)
+                    if len(computed) > 1:
+                        found = frozenset(
+                            replace(v, computed=computed) if isinstance(v, SdkMethod) else v for v in found
+                        )
+                    out.append(found)
                 else:
                     out.append(one(DynamicSdkMethod(value, name)))
         return union(*out) if out else None
@@ -1312,8 +1326,8 @@ class Frame:
         what = f"{owner or 'an AWS'} {'client' if isinstance(receiver, ClientV) else 'resource'}"
         self.unresolved_here(
             f"a method of {what} whose name is computed at run time (getattr(..., '{pattern}'), "
-            f"{'; '.join(h.reason for h in func.name.holes)}): which operation runs is unknown, "
-            "nothing is granted for it",
+            f"{'; '.join(h.reason for h in func.name.holes)}): which operation runs is unknown"
+            f"{_candidates(receiver, pattern)}, nothing is granted for it",
             Location(self.path, line),
             f"{owner or '?'}.{pattern}",
         )
@@ -1377,11 +1391,23 @@ class Frame:
         arguments = tuple(Argument(name, _arg_values(values)) for name, values in sorted(kwargs.items()))
         if self.dead:
             note = f"{note}, {self.dead}" if note else self.dead
-        call = SdkCall(service, method, arguments, location, kind, region, True, note, principal or self.principal)
+        principal = principal or self.principal
+        call = SdkCall(service, method, arguments, location, kind, region, True, note, principal, self.computed)
         self.p.record_call(call, self.record_key)
 
     def unresolved_here(self, reason: str, location: Location, detail: str = "") -> None:
         self.p.record_unresolved(Unresolved(reason, location, detail), self.record_key)
+
+
+def _candidates(receiver: Value, pattern: str) -> str:
+    """`` (candidates get_object/put_object/...)``: the client's operations a name pattern can be."""
+    if not isinstance(receiver, ClientV) or not receiver.service:
+        return ""
+    found = [m for m in mapping.client_methods(receiver.service) if fnmatch.fnmatchcase(m, pattern)]
+    if not found:
+        return ""
+    more = f"/... ({len(found)} in all)" if len(found) > MAX_CANDIDATES_SHOWN else ""
+    return f" (candidates {'/'.join(found[:MAX_CANDIDATES_SHOWN])}{more})"
 
 
 def _class_of(value: Instance | ClassRef) -> FuncKey:

@@ -9,7 +9,7 @@ resolver follows. Anything else is `Unknown`, with a reason the user can read.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from policygen.model import Hole, Text
 
@@ -169,6 +169,9 @@ class SdkMethod:
     receiver: Value
     name: str
     passed: bool = False  # handed to a helper (``retry(client.put_object, Bucket=...)``): recorded there
+    # Named by a name computed at run time (``getattr(s3, f"{mode}_object")`` with ``mode`` one of
+    # a few known strings): every method that name can be, each granted and reported as a widening.
+    computed: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

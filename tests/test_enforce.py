@@ -192,3 +192,20 @@ def test_a_call_policygen_cannot_map_is_judged_by_moto_alone():
     assert report.judged is Judged.MOTO_ONLY
     report = compare(CALL, NotJudged(CALL, "unknown"), [], False, "moto is not in use")
     assert report.judged is Judged.NEITHER and "moto did not judge it: moto is not in use" in report.notes
+
+
+def test_the_child_reads_the_policy_only_from_a_valid_file(monkeypatch, tmp_path):
+    good = {"format": hook.POLICY_FORMAT, "version": hook.POLICY_VERSION, "documents": [{"Statement": []}]}
+    cases = [
+        ("relative.json", None, []),  # not an absolute path: ignored
+        (str(tmp_path / "other.json"), {**good, "format": "something-else"}, []),
+        (str(tmp_path / "newer.json"), {**good, "version": hook.POLICY_VERSION + 1}, []),
+        (str(tmp_path / "shape.json"), {**good, "documents": ["not a document"]}, []),
+        (str(tmp_path / "good.json"), good, [{"Statement": []}]),
+    ]
+    for path, content, expected in cases:
+        if content is not None:
+            Path(path).write_text(json.dumps(content))
+        monkeypatch.setenv(hook.POLICY, path)
+        monkeypatch.setattr(hook, "_policies", None)
+        assert hook._load_policies() == expected, path

@@ -93,6 +93,15 @@ def test_ingest_then_purge():
     load("src", "ingest").handler({"key": "in/a.json", "mode": "put"}, None)
     load("src", "purge").handler({"key": "in/a.json"}, None)
 
+def test_the_helper_alone():
+    sys.path.insert(0, str(ROOT / "src"))
+    try:
+        sys.modules.pop("shared", None)
+        import shared
+        shared.store("put", "direct.json")
+    finally:
+        sys.path.pop(0)
+
 def test_audit():
     load("audit", "app").handler({}, None)
 """
@@ -129,7 +138,7 @@ def test_record_a_project_then_generate_gives_each_function_its_own_calls(sam_ap
     assert result.exit_code == 0, result.output
     recording = json.loads((sam_app / "observed.json").read_text())
     assert sorted(recording["roots"]) == ["audit", "src"]
-    assert "(3 by the function" in result.output
+    assert "(4 by the function" in result.output
     generated = _run(
         sam_app,
         ["generate", ".", "--region", "us-east-1", "--account", "123456789012",
@@ -145,17 +154,26 @@ def test_record_a_project_then_generate_gives_each_function_its_own_calls(sam_ap
     assert ("s3:PutObject", "arn:aws:s3:::data/in/a.json") in granted["Ingest"]
     assert not any(a == "s3:DeleteObject" for a, _ in granted["Ingest"])
     assert ("s3:DeleteObject", "arn:aws:s3:::data/in/a.json") in granted["Purge"]
-    assert not any(a == "s3:PutObject" for a, _ in granted["Purge"])
+    assert ("s3:PutObject", "arn:aws:s3:::data/in/a.json") not in granted["Purge"]
     assert not any(a in ("s3:PutObject", "s3:DeleteObject") for a, _ in granted["Audit"])
+    # a test calling the shared helper itself: no handler says whose it is; both get it, said so
+    for name in ("Ingest", "Purge"):
+        assert ("s3:PutObject", "arn:aws:s3:::data/direct.json") in granted[name]
+        notes = [u for u in reports[name]["unresolved"] if "under none of their handlers" in u["reason"]]
+        assert [n["location"] for n in notes] == ["shared.py:5"], reports[name]["unresolved"]
     # the getattr call static analysis could only report is matched to its recording
     matched = reports["Purge"]["resolved_by_recording"]
     assert matched[0]["kind"] == "unresolved" and matched[0]["location"] == "shared.py:5"
-    assert matched[0]["observed"] == [{"action": "s3:DeleteObject", "resource": "arn:aws:s3:::data/in/a.json"}]
+    assert matched[0]["observed"] == [
+        {"action": "s3:DeleteObject", "resource": "arn:aws:s3:::data/in/a.json"},
+        {"action": "s3:PutObject", "resource": "arn:aws:s3:::data/direct.json"},  # the helper test's
+    ]
 
 
 def test_verify_one_function_of_a_project(sam_app):
     args = ["verify", ".", "--function", "Purge", "--region", "us-east-1", "--account", "123456789012"]
-    result = _run(sam_app, [*args, "--report", "report.txt", "--", *_tests(sam_app)])
+    tests = [*_tests(sam_app), "-k", "not helper_alone"]  # a helper called directly is every sharer's
+    result = _run(sam_app, [*args, "--report", "report.txt", "--", *tests])
     # Purge's static policy misses the getattr call: denied, named; Ingest's call in the shared
     # file is not Purge's and is not judged against Purge's policy
     assert result.exit_code == 1, result.output

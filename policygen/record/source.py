@@ -25,7 +25,7 @@ from policygen.model import (
     Widening,
 )
 from policygen.record.observed import RecordedCall, Recording
-from policygen.record.project import Entry, attributed, entry_of
+from policygen.record.project import Entry, attributed, entry_of, stack_entries
 from policygen.record.verify import needed
 
 LABEL = "observed in tests"
@@ -55,6 +55,11 @@ class RecordedSource:
             return None
         return site.relative_to(code).as_posix()
 
+    def _sharing(self, code: Path, own: Entry | None) -> int:
+        """How many other functions of the project have their handler in ``code``."""
+        folder = code.resolve()
+        return sum(1 for e in self.entries if e != own and folder in Path(e[0]).parents)
+
     def collect(self, subject: Subject) -> Findings:
         permissions: list[Permission] = []
         unresolved: list[Unresolved] = []
@@ -67,6 +72,16 @@ class RecordedSource:
                 continue  # made under another function's handler in a folder they share
             where = Location(path, call.site.line)
             test = f", {call.test}" if call.test else ""
+            sharing = self._sharing(subject.code, own)
+            if sharing and not stack_entries(call, self.cwd, self.entries):
+                unresolved.append(
+                    Unresolved(
+                        f"{LABEL}: made in code {sharing + 1} functions share, under none of their handlers "
+                        "(a test called it directly): each of them is granted it; keep it only where needed",
+                        where,
+                        call.label,
+                    )
+                )
             found = needed(call, subject.target)
             if isinstance(found, Unmapped):
                 unresolved.append(Unresolved(f"{LABEL}: {found.reason}", where, call.label))

@@ -135,14 +135,13 @@ class _Analysed:
         """Where each function's files are from here (the folder SARIF paths are relative to)."""
         root = _from_here(self.path)
         out = {}
-        for name, spec, result in self.functions:
+        for name, spec, _ in self.functions:
             code = posixpath.normpath(posixpath.join(root, spec.code_dir)) if spec else root
             out[name] = Files(
                 project=root,
                 code=code,
                 declared=spec.source if spec else "",
                 anchor=_from_here(anchor) if anchor else "",
-                permissions=result.permissions,
             )
         return out
 

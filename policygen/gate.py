@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policygen.errors import PolicyError
-from policygen.model import DeclaredPolicy, FunctionSpec, Result
+from policygen.model import DeclaredPolicy, FunctionSpec, Permission, Result
 from policygen.policy import managed
 from policygen.policy.diff import Diff, diff
 from policygen.policy.document import (
@@ -36,6 +36,7 @@ from policygen.policy.evaluate import (
     grants_at_least_per_condition,
     unknown_actions,
 )
+from policygen.policy.patterns import VariableView, matches, resource_pattern
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,9 @@ class Verdict:
     new: Containment | None  # None: no baseline asked for
     diff: FunctionDiff | None  # None: no current policy
     excess_over: bool
+    # The needed permissions behind the new privilege: its action, on resources covering the
+    # example (their patterns and evidence say what to review); empty when no baseline or none new.
+    new_needs: tuple[Permission, ...] = ()
 
     @property
     def exit(self) -> Exit:
@@ -266,4 +270,13 @@ def verdict(
         and compared is not None
         and len({e.action.lower() for e in compared.diff.excess}) > max_excess
     )
-    return Verdict(name, new, compared, over)
+    needs: tuple[Permission, ...] = ()
+    if new is not None and not new and new.action and new.resource is not None:
+        needs = tuple(p for p in result.permissions if _covers(p, new.action, new.resource))
+    return Verdict(name, new, compared, over, needs)
+
+
+def _covers(permission: Permission, action: str, resource: str) -> bool:
+    return permission.action.lower() == action.lower() and matches(
+        resource_pattern(permission.resource), resource, VariableView.WIDE
+    )

@@ -59,6 +59,9 @@ def test_baseline_then_check_passes_and_new_privilege_exits_4(tmp_path):
     assert failed.exit_code == Exit.NEW_PRIVILEGE == 4
     body = json.loads(failed.stdout)
     assert body["exit"] == 4 and body["functions"]["fn"]["new_privilege"]["action"] == "dynamodb:DeleteItem"
+    # What to review: the synthesized grant (its resource pattern) and the code that needs it.
+    assert body["functions"]["fn"]["new_privilege"]["needed_at"] == ["app.py:9"]
+    assert len(body["functions"]["fn"]["new_privilege"]["needed_on"]) == 1
     # Approving it (updating the baseline) makes the gate pass again.
     assert invoke("baseline", "update", str(code), "--out", str(out)).exit_code == 0
     assert invoke("check", str(code), "--baseline", str(out)).exit_code == 0
@@ -209,8 +212,9 @@ def test_a_baseline_statement_that_is_wrong_is_named_with_its_line(tmp_path):
     typo = invoke("check", str(code), "--baseline", str(out))
     assert typo.exit_code == 2 and typo.stdout == ""
     statement_line = line - 4  # the statement's "{", four lines above its action
-    assert f"{path}:{statement_line}: functions.fn Statement[0]: action 'dynamodb:PutItme' matches no action" in (
-        typo.stderr
+    assert (
+        f"{path}:{statement_line}: functions.fn Statement[0]: action 'dynamodb:PutItme' matches no action"
+        in (typo.stderr)
     )
     path.write_text(written.replace('"Effect": "Allow"', '"Effect": "Alow"'))
     effect = invoke("check", str(code), "--baseline", str(out))

@@ -5,12 +5,13 @@ everything is sorted by the diff or here."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import click
 
 from policygen.gate import Exit, FunctionDiff, Verdict
+from policygen.model import Permission
 from policygen.policy.diff import AccessLevel, Excess, breadth
 from policygen.policy.document import Origin, PolicyStatement, condition_json, statement_json
 
@@ -26,6 +27,25 @@ _LEVEL_STYLE: dict[AccessLevel, dict[str, Any]] = {
 
 def _paint(text: str, color: bool, **style: Any) -> str:
     return click.style(text, **style) if color else text
+
+
+def needed_at(permissions: Iterable[Permission], most: int = 3) -> list[str]:
+    """Where the permissions are needed (code lines, template lines, events), the first few."""
+    out: list[str] = []
+    for permission in permissions:
+        for evidence in permission.evidence:
+            if evidence.source not in out:
+                out.append(evidence.source)
+    return out[:most]
+
+
+def new_privilege(verdict: Verdict) -> tuple[str, str]:
+    """The new privilege as people read it: the action on the synthesized resource patterns
+    (the evaluator's example when no needed permission explains it), and where it is needed."""
+    assert verdict.new is not None
+    resources: list[str] = sorted({p.resource for p in verdict.new_needs}) or [verdict.new.resource or "?"]
+    where = needed_at(verdict.new_needs)
+    return f"{verdict.new.action} on {', '.join(resources)}", ", ".join(where)
 
 
 def _where(statement: PolicyStatement) -> str:
@@ -121,7 +141,8 @@ def as_text(diffs: Sequence[FunctionDiff], color: bool = False) -> str:
                 if m.decision.statements:
                     why += " by " + "; ".join(_where(x) for x in m.decision.statements)
                 action = _paint(f"{m.permission.action} on {m.permission.resource}", color, fg="red")
-                lines.append(f"    - {action}: {why}")
+                at = needed_at([m.permission])
+                lines.append(f"    - {action}: {why}" + (f" (needed at {', '.join(at)})" if at else ""))
                 for statement, reason in m.decision.set_aside:
                     lines.append(f"        {_where(statement)} {reason}")
         if d.widened:
@@ -156,15 +177,17 @@ def check_text(verdicts: Sequence[Verdict], code: Exit, color: bool = False) -> 
         elif v.new:
             lines.append(f"{v.name}: {_paint('no new privilege', color, fg='green')} over the baseline")
         else:
+            what, where = new_privilege(v)
             # A condition removed or loosened: new under the conditions it names.
             when = " when " + " and ".join(f"{c.operator} {c.key} {list(c.values)}" for c in v.new.when)
             new = _paint(
-                f"NEW PRIVILEGE over the baseline: {v.new.action} on {v.new.resource}{when if v.new.when else ''}",
+                f"NEW PRIVILEGE over the baseline: {what}{when if v.new.when else ''}",
                 color,
                 fg="red",
                 bold=True,
             )
-            lines.append(f"{v.name}: {new} (approve with `policygen baseline update`)")
+            at = f"needed at {where}; " if where else ""
+            lines.append(f"{v.name}: {new} ({at}approve with `policygen baseline update`)")
         if v.diff is None:
             lines.append(f"{v.name}: no current policy: missing permissions not checked")
         else:
@@ -172,7 +195,9 @@ def check_text(verdicts: Sequence[Verdict], code: Exit, color: bool = False) -> 
                 missing = _paint(
                     f"MISSING {m.permission.action} on {m.permission.resource}", color, fg="red", bold=True
                 )
-                lines.append(f"{v.name}: {missing}: {m.decision.outcome.value}")
+                sites = needed_at([m.permission])
+                where = f" (needed at {', '.join(sites)})" if sites else ""
+                lines.append(f"{v.name}: {missing}: {m.decision.outcome.value}{where}")
             excess = len({e.action.lower() for e in v.diff.diff.excess})
             over = _paint(" (over --max-excess)", color, fg="red") if v.excess_over else ""
             lines.append(f"{v.name}: {excess} excess action(s){over}")
@@ -196,6 +221,8 @@ def check_json(verdicts: Sequence[Verdict], code: Exit) -> str:
                     "action": v.new.action,
                     "resource": v.new.resource,
                     **({"when": condition_json(v.new.when)} if v.new.when else {}),
+                    "needed_on": sorted({p.resource for p in v.new_needs}),
+                    "needed_at": needed_at(v.new_needs),
                 }
             ),
             "baseline_checked": v.new is not None,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from policygen.gate import Exit, FunctionDiff, Verdict
 from policygen.policy.diff import AccessLevel
 from policygen.policy.document import PolicyStatement
-from policygen.render.diff import excess_groups
+from policygen.render.diff import excess_groups, needed_at, new_privilege
 
 _OPEN_WIDENED = 5  # more widened actions than this go in a collapsed section
 EXIT_MEANING = {
@@ -89,9 +89,10 @@ def _counts(verdicts: Sequence[Verdict], items: Sequence[FunctionDiff]) -> list[
 def _function(item: FunctionDiff | None, name: str, verdict: Verdict | None) -> list[str]:
     lines = [f"### {name}", ""]
     if verdict is not None and verdict.new is not None and not verdict.new:
-        new = verdict.new
+        what, where = new_privilege(verdict)
+        at = f", needed at {_code(where)}" if where else ""
         lines += [
-            f"**New privilege** over the baseline: {_code(new.action or '')} on {_code(new.resource or '')} "
+            f"**New privilege** over the baseline: {_code(what)}{at} "
             "(review it, then approve it with `policygen baseline update`).",
             "",
         ]
@@ -107,7 +108,9 @@ def _function(item: FunctionDiff | None, name: str, verdict: Verdict | None) -> 
             why = m.decision.outcome.value
             if m.decision.statements:
                 why += " by " + "; ".join(_code(_where(s)) for s in m.decision.statements)
-            lines.append(f"- {_code(m.permission.action)} on {_code(m.permission.resource)}: {why}")
+            sites = needed_at([m.permission])
+            where = f" (needed at {_code(', '.join(sites))})" if sites else ""
+            lines.append(f"- {_code(m.permission.action)} on {_code(m.permission.resource)}: {why}{where}")
         lines.append("")
     if d.widened:
         body = []

@@ -16,7 +16,6 @@ from policygen import __version__
 from policygen.gate import FunctionDiff, Verdict
 from policygen.model import EvidenceKind, Location, Permission
 from policygen.policy.document import PolicyStatement
-from policygen.policy.patterns import VariableView, matches, resource_pattern
 from policygen.render.diff import excess_groups
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -40,14 +39,12 @@ class Files:
     ``declared``: where the deployment declares the function (``template.yaml:46``, relative to
     ``project``), for grants from policies written elsewhere (an AWS managed policy attached);
     ``anchor``: a file for findings with no line of their own (the baseline file, for new
-    privilege the code doesn't explain). ``permissions``: what the function needs, with evidence,
-    to locate new privilege at the code that needs it."""
+    privilege the code doesn't explain)."""
 
     project: str = ""
     code: str = ""
     declared: str = ""
     anchor: str = ""
-    permissions: tuple[Permission, ...] = ()
 
 
 def _uri(base: str, path: str) -> str:
@@ -107,16 +104,11 @@ def _of_statement(statement: PolicyStatement, files: Files) -> list[dict[str, An
 
 
 def _of_new(verdict: Verdict, files: Files) -> list[dict[str, Any]]:
-    """Where the code needs the new privilege: the evidence of the needed permissions of that
-    action whose resource covers the example; else the function's declaration or the anchor."""
-    assert verdict.new is not None
-    action, example = (verdict.new.action or "").lower(), verdict.new.resource or ""
+    """Where the code needs the new privilege (the evidence of the needed permissions behind it);
+    else the function's declaration or the anchor."""
     out: list[dict[str, Any]] = []
-    for permission in files.permissions:
-        if permission.action.lower() == action and matches(
-            resource_pattern(permission.resource), example, VariableView.WIDE
-        ):
-            out.extend(x for x in _of_permission(permission, files) if x not in out)
+    for permission in verdict.new_needs:
+        out.extend(x for x in _of_permission(permission, files) if x not in out)
     return out[:3] or _of_declaration(files)
 
 

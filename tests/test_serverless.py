@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -360,3 +361,53 @@ def test_provider_stage_and_region_default_as_the_framework_fills_them(tmp_path)
     spec = read(path, target=Target())["f"]
     assert (env(spec, "TABLE"), env(spec, "REGION")) == (["todos-dev"], ["us-east-1"])
     assert env(read(path, stage="prod")["f"], "TABLE") == ["todos-prod"]
+
+
+def test_the_role_the_framework_creates_carries_its_own_statements(tmp_path):
+    """Without them every Serverless service's diff reported the logs and polling permissions the
+    Framework grants as missing, so ``check`` failed on a role that works."""
+    path = service(
+        tmp_path,
+        """
+        service: shop
+        provider: {name: aws, runtime: python3.12, stage: dev, region: us-east-1, vpc: {subnetIds: [s]}}
+        functions:
+          worker:
+            handler: src/app.handler
+            events: [{sqs: "arn:aws:sqs:us-east-1:123456789012:jobs"}, {stream: "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/1"}]
+          custom:
+            handler: src/app.handler
+            name: billing-custom
+          own:
+            handler: src/app.handler
+            role: arn:aws:iam::123456789012:role/own
+        """,
+    )
+    specs = read(path)
+    granted = {
+        (action, resource)
+        for s in specs["worker"].deployed.statements
+        for action in s.actions
+        for resource in s.resources
+    }
+    groups = "arn:aws:logs:us-east-1:123456789012:log-group:"
+    assert ("logs:CreateLogStream", groups + "/aws/lambda/shop-dev*:*") in granted
+    assert ("logs:PutLogEvents", groups + "/aws/lambda/billing-custom:*:*") in granted
+    assert ("sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:jobs") in granted
+    assert ("dynamodb:GetRecords", "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/1") in granted
+    assert "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" in specs["worker"].managed_policies
+    # A function with its own role gets none of the Framework's statements.
+    assert specs["own"].deployed is None
+
+
+def test_diff_of_a_serverless_service_reports_no_framework_permission_as_missing():
+    from click.testing import CliRunner
+
+    from policygen.cli import main
+
+    project = Path(__file__).resolve().parent.parent / "examples" / "sls-payments"
+    args = ["diff", str(project), "--stage", "prod", "--region", "us-east-1", "--account", "123456789012"]
+    result = CliRunner().invoke(main, [*args, "--format", "json", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    # Before: logs:CreateLogGroup/CreateLogStream/PutLogEvents and the SQS polling actions.
+    assert json.loads(result.stdout)["functions"]["charge"]["missing"] == []

@@ -120,11 +120,11 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
         else None
     )
     role = _mapping(provider.get("iam")).get("role") or provider.get("role")
-    if not isinstance(role, str | Text):
-        notes += (
-            f"{label}: the Framework adds the log and event-source permissions to the role it creates; "
-            "those are not expanded in the comparison",
-        )
+    framework_role = _creates_role(role)
+    if framework_role:
+        framework_statements = _framework_statements(functions, names, stack, ctx, label)
+        if any(config.get("vpc") for config in functions.values()) or provider.get("vpc"):
+            managed.append("arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
     specs = []
     for key, config in functions.items():
         line = config.line if isinstance(config, LineDict) else raw.line
@@ -161,6 +161,9 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
             statements = provider_statements
         elif config.get("iamRoleStatementsInherit"):
             statements = [*provider_statements, *statements]
+        if framework_role and "role" not in config:
+            # The role the Framework creates: its own statements come first, as it writes them.
+            statements = [*framework_statements, *statements]
         errors: list[str] = []  # statements IAM would reject
         sources, triggers = _event_sources(config, key, Location(label, line), ctx)
         function_config = FunctionConfig(
@@ -193,6 +196,59 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
             )
         )
     return specs
+
+
+def _creates_role(role: Any) -> bool:
+    """Whether the Framework creates the execution role (``IamRoleLambdaExecution``): no role is
+    named, or ``provider.iam.role`` configures the one it creates (statements, managed policies)."""
+    if role is None:
+        return True
+    return isinstance(role, dict) and not any(str(key) == "Ref" or str(key).startswith("Fn::") for key in role)
+
+
+# What the Framework's role grants besides the statements the service declares: a functions'
+# log groups (by the stack's name prefix, and each function named otherwise), and what Lambda
+# polls for the queue and stream events (the Framework's compile/events/sqs and stream plugins).
+_POLLING = {
+    "sqs": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+    "dynamodb": [
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:DescribeStream",
+        "dynamodb:ListStreams",
+    ],
+    "kinesis": ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListStreams"],
+}
+
+
+def _framework_statements(
+    functions: dict[str, Any], names: dict[str, Text], stack: Text, ctx: Context, label: str
+) -> list[dict[str, Any]]:
+    groups: list[Text] = []
+    canonical = False
+    for key in functions:
+        name = names[key]
+        if str(name).startswith(str(stack)):
+            canonical = True
+        else:
+            groups.append(Text.join("/aws/lambda/", name))
+    if canonical:
+        groups.insert(0, Text.join("/aws/lambda/", stack, "*"))
+    log_groups = [_arn(ctx, "logs", Text.join("log-group:", group, ":*")) for group in groups]
+    statements: list[dict[str, Any]] = [
+        {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:CreateLogGroup", "logs:TagResource"],
+         "Resource": log_groups},
+        {"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": [Text.join(g, ":*") for g in log_groups]},
+    ]  # fmt: skip
+    polled: dict[str, list[Text]] = {}
+    for key, config in functions.items():
+        sources, _ = _event_sources(config, key, Location(label, 0), ctx)
+        for source in sources:
+            polled.setdefault(source.kind, []).extend(source.arns)
+    for kind, arns in polled.items():
+        if kind in _POLLING:
+            statements.append({"Effect": "Allow", "Action": _POLLING[kind], "Resource": arns})
+    return statements
 
 
 def _role_arn(role: Any, ctx: Context) -> Text | None:
@@ -392,5 +448,6 @@ def _policy(statements: Any, ctx: Context, errors: list[str], label: str, fallba
             f"{label}:{getattr(raw[index], 'line', 0) or fallback}: the role's statements: {message}"
         ),
         file=ctx.path,
+        line=fallback,  # the Framework's own statements: the function that gets its role
     )
     return PolicyDocument(tuple(out)) if out else None

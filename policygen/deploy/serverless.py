@@ -162,8 +162,9 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
         elif config.get("iamRoleStatementsInherit"):
             statements = [*provider_statements, *statements]
         if framework_role and "role" not in config:
-            # The role the Framework creates: its own statements come first, as it writes them.
-            statements = [*framework_statements, *statements]
+            # The role the Framework creates: its own statements, after the service's so that
+            # an error in the service's Statement[i] names the i the user wrote.
+            statements = [*statements, *framework_statements]
         errors: list[str] = []  # statements IAM would reject
         sources, triggers = _event_sources(config, key, Location(label, line), ctx)
         function_config = FunctionConfig(

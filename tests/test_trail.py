@@ -578,7 +578,7 @@ def test_callers_past_the_bound_keep_exact_counts_whatever_the_merge_order() -> 
     for n in range(3):
         part = Aggregate()
         for i in range(MAX_IDENTITIES + 10):
-            part._identity(f"arn:aws:sts::1:assumed-role/r/s{(i * 7 + n) % 90:02d}", 1)
+            part.count_identity(f"arn:aws:sts::1:assumed-role/r/s{(i * 7 + n) % 90:02d}", 1)
         parts.append(part)
     forward, backward = Aggregate(), Aggregate()
     for part in parts:

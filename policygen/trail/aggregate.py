@@ -22,7 +22,7 @@ from policygen.trail.read import MAX_FILE_BYTES, BadFile, Window, read_bytes, re
 
 # requestParameters strings that name a resource (tableName, queueUrl, topicArn, functionName,
 # secretId, keyId, name...); per-request values (tokens, upload ids) never enter the aggregate.
-_NAMING = re.compile(r"(?:^name|^key|Name|Id|Arn|ARN|Url|Identifier)$")
+NAMING_FIELD = re.compile(r"(?:^name|^key|Name|Id|Arn|ARN|Url|Identifier)$")
 PER_REQUEST = frozenset({"clientToken", "uploadId", "requestId", "versionId", "ClientRequestToken", "key"})
 # Resource names that differ per request or per container (Lambda opens a log stream per
 # instance): kept as "named, value dropped", so they become '*' with that reason.
@@ -110,7 +110,7 @@ class Seen:
             if self.key_prefix is None:
                 self.key_prefix = key
             elif key != self.key_prefix:
-                self.key_prefix, self.keys_differ = _common(self.key_prefix, key), True
+                self.key_prefix, self.keys_differ = common_prefix(self.key_prefix, key), True
 
     def merge(self, other: Seen) -> None:
         self.count += other.count
@@ -122,10 +122,10 @@ class Seen:
             if self.key_prefix is None:
                 self.key_prefix = other.key_prefix
             elif other.key_prefix != self.key_prefix:
-                self.key_prefix, self.keys_differ = _common(self.key_prefix, other.key_prefix), True
+                self.key_prefix, self.keys_differ = common_prefix(self.key_prefix, other.key_prefix), True
 
 
-def _common(a: str, b: str) -> str:
+def common_prefix(a: str, b: str) -> str:
     return os.path.commonprefix([a, b])  # noqa: RUF071  (key prefixes, not paths)
 
 
@@ -172,9 +172,9 @@ class Aggregate:
         else:
             seen.add(time, event_id, s3_key)
         self.matched += 1
-        self._identity(str((record.get("userIdentity") or {}).get("arn") or ""), 1)
+        self.count_identity(str((record.get("userIdentity") or {}).get("arn") or ""), 1)
 
-    def _identity(self, identity: str, count: int) -> None:
+    def count_identity(self, identity: str, count: int) -> None:
         """Count a caller's calls; past `MAX_IDENTITIES` only the first in sort order are kept,
         which keeps the counts kept exact whatever order the files are merged in."""
         self.identities[identity] = self.identities.get(identity, 0) + count
@@ -197,7 +197,7 @@ class Aggregate:
         for source, count in other.data_sources.items():
             self.data_sources[source] = self.data_sources.get(source, 0) + count
         for identity, count in other.identities.items():
-            self._identity(identity, count)
+            self.count_identity(identity, count)
 
     def sorted_calls(self) -> list[tuple[Key, Seen]]:
         return sorted(self.calls.items())
@@ -214,7 +214,7 @@ def call_key(record: dict[str, Any]) -> tuple[Key, str | None]:
         if isinstance(value, str)
         and value
         and len(value) <= 1024
-        and _NAMING.search(name)
+        and NAMING_FIELD.search(name)
         and name not in PER_REQUEST
     )
     named = [(n, "" if n in PER_REQUEST_RESOURCES else v) for n, v in named]

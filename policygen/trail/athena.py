@@ -31,8 +31,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from policygen.errors import UsageError
 from policygen.trail.aggregate import (  # the names the local aggregate keeps, kept alike here
-    _NAMING,
     API_TYPES,
+    NAMING_FIELD,
     PER_REQUEST,
     PER_REQUEST_RESOURCES,
     Aggregate,
@@ -40,7 +40,7 @@ from policygen.trail.aggregate import (  # the names the local aggregate keeps, 
     Principal,
     RecordError,
     Seen,
-    _common,
+    common_prefix,
 )
 from policygen.trail.read import Window
 from policygen.trail.source import NO_CREDENTIALS, Progress
@@ -224,7 +224,7 @@ def build_query(
     # requestparameters' string fields that name a resource, as `call_key` keeps them
     named = (
         "transform_values(map_filter(params, (k, v) -> "
-        f"regexp_like(k, {literal(_NAMING.pattern)}) AND NOT contains(ARRAY[{per_request}], k) "
+        f"regexp_like(k, {literal(NAMING_FIELD.pattern)}) AND NOT contains(ARRAY[{per_request}], k) "
         "AND json_format(v) LIKE '\"%' AND length(json_extract_scalar(v, '$')) BETWEEN 1 AND 1024), "
         f"(k, v) -> IF(contains(ARRAY[{blanked}], k), '', json_extract_scalar(v, '$')))"
     )
@@ -323,7 +323,7 @@ def add_row(total: Aggregate, row: dict[str, str | None]) -> None:
     )
     first_time, _, example = (row.get("first_call") or "").partition("\t")
     first_key, last_key = row.get("first_key"), row.get("last_key")
-    prefix = _common(first_key, last_key) if first_key is not None and last_key is not None else None
+    prefix = common_prefix(first_key, last_key) if first_key is not None and last_key is not None else None
     seen = Seen(count, first_time, row.get("last_seen") or "", example, prefix, first_key != last_key)
     mine = total.calls.get(key)
     if mine is None:
@@ -332,7 +332,7 @@ def add_row(total: Aggregate, row: dict[str, str | None]) -> None:
         mine.merge(seen)
     total.matched += count
     total.records += count
-    total._identity(row.get("caller") or "", count)
+    total.count_identity(row.get("caller") or "", count)
 
 
 # -- running it -----------------------------------------------------------------------------------

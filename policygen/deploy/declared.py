@@ -43,10 +43,13 @@ def declared_statements(
     on_error: Callable[[int, str], None] | None = None,
     file: str = "",
     line: int = 0,
+    name: str = "",
 ) -> list[PolicyStatement]:
     """``file``: the deployment file the statements are written in; each statement's origin is
     then its line there (a mapping read with positions knows it), else ``line`` (where the policy
-    that expands to them is named, as a SAM policy template)."""
+    that expands to them is named, as a SAM policy template). A statement read with its own
+    ``file`` and ``line`` attributes (Terraform's, whose statements may come from several files)
+    is placed there. ``name``: how the origin names the policy (default ``label``)."""
     out = []
     for index, statement in enumerate(raw if isinstance(raw, list) else [raw]):
         if not isinstance(statement, dict):
@@ -72,8 +75,9 @@ def declared_statements(
             if on_error is not None:
                 on_error(index, exc.message)
             continue
-        if file:
+        written_in = str(getattr(statement, "file", "") or file)
+        if written_in:
             at = int(getattr(statement, "line", 0) or line)
-            parsed = dataclasses.replace(parsed, origin=Origin(label, index, at, file))
+            parsed = dataclasses.replace(parsed, origin=Origin(name or label, index, at, written_in))
         out.append(parsed)
     return out

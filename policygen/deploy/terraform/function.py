@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policygen.deploy.declared import RolePolicies, declared_statements
-from policygen.deploy.terraform import hcl
+from policygen.deploy.terraform import hcl, positions
 from policygen.deploy.terraform.code import Code
 from policygen.deploy.terraform.values import Each, Instance, Value, as_text, known
 from policygen.model import (
@@ -125,6 +125,36 @@ def destination(arn: Text, name: str) -> Destination:
 
 
 # declared policies --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PolicyAt:
+    """Where a policy document is written as an argument: its block (an ``aws_iam_role_policy``,
+    an ``aws_iam_policy``, a role), the nested block holding the argument (the role's n-th
+    ``inline_policy``) and the argument's name; ``name`` is how findings name the policy."""
+
+    block: hcl.Block
+    name: str
+    argument: str = "policy"
+    nested: tuple[str, int] | None = None
+
+
+# a policy document a role has: the module instance it is evaluated in, the expression, where
+# it is attached (for messages) and where it is written
+Document = tuple[Instance, object, str, PolicyAt | None]
+
+
+class _Placed(dict[str, Any]):
+    """A raw statement with the file and line it is written on (read by `declared_statements`)."""
+
+    file: str = ""
+    line: int = 0
+
+
+def _placed(statement: dict[str, Any], file: str, line: int) -> _Placed:
+    out = _Placed(statement)
+    out.file, out.line = file, line
+    return out
+
+
 def document_statements(
     instance: Instance,
     raw: Any,
@@ -132,19 +162,32 @@ def document_statements(
     label: str,
     report: RolePolicies | None = None,
     where: str = "",
+    at: PolicyAt | None = None,
 ) -> list[PolicyStatement]:
     """The statements of a policy document given as ``data.aws_iam_policy_document.x.json``
     (with its ``source_policy_documents``/``override_policy_documents``), ``jsonencode({...})``
     or a JSON string. With ``report``: a document that can't be evaluated (from another data
     source, a variable without a value) is named in its ``unknown``, and a statement IAM would
-    reject in its ``errors``, each with ``where``."""
-    raw_statements = _raw_statements(instance, raw, each, report, where, 0)
+    reject in its ``errors``, each with ``where``. Each statement's origin is the file and line
+    it is written on (a ``statement`` block, an item of a ``Statement`` list), else the line of
+    the argument or block that gives the document (``at``)."""
+    raw_statements = _raw_statements(instance, raw, each, report, where, 0, at)
 
     def failed(index: int, message: str) -> None:
         if report is not None:
-            report.errors.append(f"{where}: {label} {message}")
+            line = getattr(raw_statements[index], "line", 0) if index < len(raw_statements) else 0
+            file = getattr(raw_statements[index], "file", "") if index < len(raw_statements) else ""
+            place = f"{file}:{line}" if file and line else where
+            report.errors.append(f"{place}: {label if at is None else at.name} {message}")
 
-    return declared_statements(raw_statements, label, _patterns, _clean, failed if report is not None else None)
+    return declared_statements(
+        raw_statements,
+        label,
+        _patterns,
+        _clean,
+        failed if report is not None else None,
+        name=at.name if at is not None else "",
+    )
 
 
 MAX_DOCUMENT_DEPTH = 8
@@ -152,7 +195,13 @@ _EXPRESSIONS = (hcl.Literal, hcl.Template, hcl.Ref, hcl.Call, hcl.ListExpr, hcl.
 
 
 def _raw_statements(
-    instance: Instance, raw: Any, each: Each | None, report: RolePolicies | None, where: str, depth: int
+    instance: Instance,
+    raw: Any,
+    each: Each | None,
+    report: RolePolicies | None,
+    where: str,
+    depth: int,
+    at: PolicyAt | None = None,
 ) -> list[dict[str, Any]]:
     expr = raw if isinstance(raw, _EXPRESSIONS) else hcl.parse_value(raw)
 
@@ -173,7 +222,7 @@ def _raw_statements(
         block = instance.config.data.get(("aws_iam_policy_document", expr.steps[1]))
         if block is None:
             return unknown_document("no such data block in its module")
-        return _policy_document(instance, block.body, each, report, where, depth)
+        return _policy_document(instance, block, each, report, where, depth)
     value = (
         instance.evaluate(expr.args[0], each)
         if isinstance(expr, hcl.Call) and expr.name == "jsonencode" and expr.args
@@ -192,12 +241,22 @@ def _raw_statements(
     if not isinstance(value, dict):
         return unknown_document("not a policy document")
     listed = value.get("Statement", [])
-    return [s for s in (listed if isinstance(listed, list) else [listed]) if isinstance(s, dict)]
+    statements = listed if isinstance(listed, list) else [listed]
+    if at is None:
+        return [s for s in statements if isinstance(s, dict)]
+    text = instance.config.texts.get(at.block.location.path, "")
+    written = positions.policy_argument(text, at.block.location.line, at.argument, at.nested)
+    lines = written.statements if written.statements and len(written.statements) == len(statements) else None
+    return [
+        _placed(s, at.block.location.path, lines[i] if lines else written.line)
+        for i, s in enumerate(statements)
+        if isinstance(s, dict)
+    ]
 
 
 def _policy_document(
     instance: Instance,
-    body: dict[str, Any],
+    document: hcl.Block,
     each: Each | None,
     report: RolePolicies | None,
     where: str,
@@ -205,7 +264,8 @@ def _policy_document(
 ) -> list[dict[str, Any]]:
     """An ``aws_iam_policy_document``: its source documents' statements, then its own, then its
     override documents'; a later statement replaces an earlier one with the same ``sid``, as
-    Terraform merges them."""
+    Terraform merges them. Each of its own is placed at its ``statement`` block."""
+    body = document.body
     merged: list[dict[str, Any]] = []
 
     def add(statements: list[dict[str, Any]]) -> None:
@@ -229,7 +289,16 @@ def _policy_document(
 
     add(documents("source_policy_documents"))
     blocks = body.get("statement", [])
-    add([_document_block(instance, s, each) for s in (blocks if isinstance(blocks, list) else [blocks]) if isinstance(s, dict)])
+    listed = blocks if isinstance(blocks, list) else [blocks]
+    file, line = document.location.path, document.location.line
+    lines = positions.statement_blocks(instance.config.texts.get(file, ""), line)
+    add(
+        [
+            _placed(_document_block(instance, s, each), file, lines[i] if lines and len(lines) == len(listed) else line)
+            for i, s in enumerate(listed)
+            if isinstance(s, dict)
+        ]
+    )
     add(documents("override_policy_documents"))
     return merged
 
@@ -260,20 +329,32 @@ def _document_block(instance: Instance, block: dict[str, Any], each: Each | None
     return out
 
 
-def statements_of_map(instance: Instance, statements: Value, label: str) -> list[PolicyStatement]:
-    """The registry module's ``policy_statements``: a map of {effect, actions, resources}."""
+def statements_of_map(
+    instance: Instance, statements: Value, label: str, at: PolicyAt | None = None
+) -> list[PolicyStatement]:
+    """The registry module's ``policy_statements``: a map of {effect, actions, resources}; each
+    placed at the argument (``at``)."""
     if not isinstance(statements, dict):
         return []
+    line, entries = 0, {}
+    if at is not None:
+        text = instance.config.texts.get(at.block.location.path, "")
+        line = positions.policy_argument(text, at.block.location.line, at.argument, at.nested).line
+        entries = positions.map_entries(text, at.block.location.line, at.argument)
     raw = [
-        {
-            "Effect": s.get("effect", Text.of("Allow")),
-            "Action": s.get("actions", []),
-            "Resource": s.get("resources", [Text.of("*")]),
-        }
-        for _, s in sorted(statements.items())
+        _placed(
+            {
+                "Effect": s.get("effect", Text.of("Allow")),
+                "Action": s.get("actions", []),
+                "Resource": s.get("resources", [Text.of("*")]),
+            },
+            at.block.location.path if at is not None else "",
+            entries.get(key, line),
+        )
+        for key, s in sorted(statements.items())
         if isinstance(s, dict)
     ]
-    return declared_statements(raw, label, _patterns, _clean)
+    return declared_statements(raw, label, _patterns, _clean, name=at.name if at is not None else "")
 
 
 def _from_json(value: Any) -> Value:

@@ -379,6 +379,7 @@ class Config:
     variables: dict[str, tuple[bool, Any]] = field(default_factory=dict)  # name -> (has default, default)
     outputs: dict[str, Any] = field(default_factory=dict)
     where: dict[str, str] = field(default_factory=dict)  # "local.x" / "var.x" -> "main.tf:3"
+    texts: dict[str, str] = field(default_factory=dict)  # each file as its blocks' locations name it
 
 
 def load(folder: Path, shown: str) -> Config:
@@ -396,6 +397,7 @@ def load(folder: Path, shown: str) -> Config:
             raise DeploymentError(f"{name}: cannot read it ({exc.__class__.__name__})") from None
         if len(text) > MAX_TF_BYTES:
             raise DeploymentError(f"{name}: over the {MAX_TF_BYTES}-byte limit for Terraform files")
+        config.texts[name] = text
         try:
             document = hcl2.loads(text)
         except Exception as exc:

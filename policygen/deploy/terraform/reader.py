@@ -21,7 +21,9 @@ from policygen.deploy.intrinsics import NAME_RULES
 from policygen.deploy.terraform import code as code_
 from policygen.deploy.terraform import hcl, modules, registry
 from policygen.deploy.terraform.function import (
+    Document,
     Lambda,
+    PolicyAt,
     destination,
     document_statements,
     environment,
@@ -351,12 +353,14 @@ def role_policies(instance: Instance, role: str) -> tuple[RolePolicies, list[str
     role_block = instance.config.resources[("aws_iam_role", role)]
     role_name = known(instance.attribute(role_block, None, "name", 0)) if "name" in role_block.body else None
     out = RolePolicies()
-    documents: list[tuple[Instance, object, str]] = []
+    documents: list[Document] = []
     notes: list[str] = []
     inline = role_block.body.get("inline_policy", [])
-    for policy in inline if isinstance(inline, list) else [inline]:
+    address = f"{instance.prefix()}aws_iam_role.{role}"
+    for number, policy in enumerate(inline if isinstance(inline, list) else [inline]):
         if isinstance(policy, dict) and policy.get("policy"):
-            documents.append((instance, policy["policy"], role_block.where))
+            at = PolicyAt(role_block, f"{address} inline_policy", nested=("inline_policy", number))
+            documents.append((instance, policy["policy"], role_block.where, at))
 
     def attach(owner: Instance, raw: object, where: str) -> None:
         attach_policy(owner, raw, None, where, out, documents, notes)
@@ -380,7 +384,7 @@ def role_policies(instance: Instance, role: str) -> tuple[RolePolicies, list[str
         out.boundary = declared_boundary(instance, role_block.body["permissions_boundary"], None, role_block.where)
     for owner in instance.chain():
         resources = owner.config.resources
-        for (rtype, _name), block in sorted(resources.items()):
+        for (rtype, name), block in sorted(resources.items()):
             if rtype == "aws_iam_policy_attachment":
                 roles = block.body.get("roles")
                 listed_roles = roles if isinstance(roles, list) else [roles]
@@ -392,11 +396,12 @@ def role_policies(instance: Instance, role: str) -> tuple[RolePolicies, list[str
             if not _attached(owner, instance, block.body.get("role"), role, role_name):
                 continue
             if rtype == "aws_iam_role_policy":
-                documents.append((owner, block.body.get("policy"), block.where))
+                written = PolicyAt(block, f"{owner.prefix()}aws_iam_role_policy.{name}")
+                documents.append((owner, block.body.get("policy"), block.where, written))
                 continue
             attach(owner, block.body.get("policy_arn"), block.where)
-    for index, (owner, document, where) in enumerate(documents):
-        out.statements.extend(document_statements(owner, document, None, f"Tf{index}S", out, where))
+    for index, (owner, document, where, placed) in enumerate(documents):
+        out.statements.extend(document_statements(owner, document, None, f"Tf{index}S", out, where, placed))
     return out, notes
 
 
@@ -420,7 +425,7 @@ def attach_policy(
     each: Each | None,
     where: str,
     out: RolePolicies,
-    documents: list[tuple[Instance, object, str]],
+    documents: list[Document],
     notes: list[str],
 ) -> None:
     """A managed policy attached to a role: an aws_iam_policy of ``owner``'s module goes to
@@ -428,7 +433,9 @@ def attach_policy(
     arn = raw if isinstance(raw, hcl.Ref) else hcl.parse_value(raw)
     name = referenced(owner, arn, "aws_iam_policy")
     if name is not None:
-        documents.append((owner, owner.config.resources[("aws_iam_policy", name)].body.get("policy"), where))
+        block = owner.config.resources[("aws_iam_policy", name)]
+        at = PolicyAt(block, f"{owner.prefix()}aws_iam_policy.{name}")
+        documents.append((owner, block.body.get("policy"), where, at))
         return
     text = as_text(owner.evaluate(arn, each))
     if text.known is not None:
@@ -445,10 +452,11 @@ def declared_boundary(instance: Instance, raw: object, each: Each | None, where:
     if name is not None:
         report = RolePolicies()
         policy = instance.config.resources[("aws_iam_policy", name)]
-        statements = document_statements(instance, policy.body.get("policy"), None, "TfBoundary", report, policy.where)
+        address = f"{instance.prefix()}aws_iam_policy.{name}"
+        at = PolicyAt(policy, address)
+        statements = document_statements(instance, policy.body.get("policy"), None, "TfBoundary", report, policy.where, at)
         if report.errors:
             raise DeploymentError("; ".join(report.errors))
-        address = f"{instance.prefix()}aws_iam_policy.{name}"
         if report.unknown:
             return DeclaredPolicy(address, None, unknown="; ".join(report.unknown), where=where)
         return DeclaredPolicy(address, PolicyDocument(tuple(statements), source=address), where=where)

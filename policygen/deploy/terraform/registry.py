@@ -17,7 +17,9 @@ from policygen.deploy.intrinsics import NAME_RULES
 from policygen.deploy.terraform import code as code_
 from policygen.deploy.terraform import hcl, modules
 from policygen.deploy.terraform.function import (
+    Document,
     Lambda,
+    PolicyAt,
     destination,
     document_statements,
     environment,
@@ -28,7 +30,7 @@ from policygen.deploy.terraform.function import (
 from policygen.deploy.terraform.values import Each, Instance, Value, as_text, known, truthy, unknown
 from policygen.errors import DeploymentError
 from policygen.model import EventSource, FunctionConfig, Hole, Text, Trigger
-from policygen.policy.document import Effect, PolicyStatement
+from policygen.policy.document import Effect, Origin, PolicyStatement
 
 DEFAULTS: dict[str, Value] = {
     "create": True,
@@ -202,6 +204,12 @@ def _module_statements(
     from policygen.deploy.terraform.reader import attach_policy, declared_boundary
 
     out: list[PolicyStatement] = []
+    module = f"{caller.prefix()}module.{inputs.block.name}"
+
+    def written_by(flag: str) -> Origin:
+        """The module writes the statement when ``flag`` is on: findings point at the call."""
+        return Origin(f"{module} {flag}", 0, inputs.block.location.line, inputs.block.location.path)
+
     if inputs.flag("attach_cloudwatch_logs_policy"):
         group = caller.arn(
             NAME_RULES["AWS::Logs::LogGroup"].arn, log_group or Text.join("/aws/lambda/", fn)
@@ -212,7 +220,13 @@ def _module_statements(
         ):
             actions.insert(0, "logs:CreateLogGroup")
         out.append(
-            PolicyStatement(Effect.ALLOW, tuple(actions), (f"{group}:*", f"{group}:*:*"), sid="ModuleLogs")
+            PolicyStatement(
+                Effect.ALLOW,
+                tuple(actions),
+                (f"{group}:*", f"{group}:*:*"),
+                sid="ModuleLogs",
+                origin=written_by("attach_cloudwatch_logs_policy"),
+            )
         )
     if inputs.flag("attach_dead_letter_policy") and dead_letter is not None:
         out.append(
@@ -221,6 +235,7 @@ def _module_statements(
                 ("sns:Publish", "sqs:SendMessage"),
                 (dead_letter.pattern(),),
                 sid="ModuleDeadLetter",
+                origin=written_by("attach_dead_letter_policy"),
             )
         )
     if inputs.flag("attach_policy_statements"):
@@ -230,10 +245,12 @@ def _module_statements(
                 f"policy_statements ({where}): {as_text(listed) if isinstance(listed, Text) else 'not a map'}: "
                 "not known to policygen"
             )
-        out.extend(statements_of_map(caller, listed, "ModuleInline"))
+        at = PolicyAt(inputs.block, f"{module} policy_statements", "policy_statements")
+        out.extend(statements_of_map(caller, listed, "ModuleInline", at))
     if inputs.flag("attach_policy_json") and "policy_json" in inputs.block.body:
+        at = PolicyAt(inputs.block, f"{module} policy_json", "policy_json")
         out.extend(
-            document_statements(caller, inputs.block.body["policy_json"], inputs.each, "ModuleJson", policies, where)
+            document_statements(caller, inputs.block.body["policy_json"], inputs.each, "ModuleJson", policies, where, at)
         )
     for flag, name in (
         ("attach_network_policy", "AWSLambdaENIManagementAccess"),
@@ -247,11 +264,11 @@ def _module_statements(
     if inputs.flag("attach_policies") and "policies" in inputs.block.body:
         raw = inputs.block.body["policies"]
         attached.extend(raw if isinstance(raw, list) else [raw])
-    documents: list[tuple[Instance, object, str]] = []
+    documents: list[Document] = []
     for arn in attached:
         attach_policy(caller, arn, inputs.each, where, policies, documents, notes)
-    for index, (owner, document, at) in enumerate(documents):
-        out.extend(document_statements(owner, document, None, f"ModulePolicy{index}S", policies, at))
+    for index, (owner, document, attached_at, written) in enumerate(documents):
+        out.extend(document_statements(owner, document, None, f"ModulePolicy{index}S", policies, attached_at, written))
     if "role_permissions_boundary" in inputs.block.body:
         policies.boundary = declared_boundary(caller, inputs.block.body["role_permissions_boundary"], inputs.each, where)
     return out

@@ -1,0 +1,220 @@
+"""The policies a Terraform role has, as the diff reads them: each statement located at the file
+and line that writes it (an item of a ``jsonencode`` ``Statement`` list, of a JSON heredoc, a
+``statement`` block of an ``aws_iam_policy_document``), so SARIF points at the statement and not
+at the function; roles declared with ``count``/``for_each``, one per instance, and what can't be
+expanded reported as an incomplete comparison, never read as an empty policy."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import jsonschema
+from click.testing import CliRunner
+
+from policygen.cli import main
+from policygen.deploy.terraform import positions
+
+SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.json").read_text())
+HANDLER = """import os
+import boto3
+
+TABLE = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+def handler(event, context):
+    TABLE.put_item(Item={"id": event["id"]})
+"""
+
+ROLE = """
+resource "aws_dynamodb_table" "orders" {
+  name     = "orders"
+  hash_key = "id"
+}
+
+resource "aws_iam_role" "fn" {
+  name = "orders-fn"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+  })
+  inline_policy {
+    name   = "first"
+    policy = jsonencode({ Statement = { Effect = "Allow", Action = "sns:Publish", Resource = "*" } })
+  }
+  inline_policy {
+    name   = "heredoc"
+    policy = <<-EOF
+      {
+        "Version": "2012-10-17",
+        "Statement": [
+          {
+            "Effect": "Allow",
+            "Action": "kinesis:PutRecord",
+            "Resource": "*"
+          },
+          {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
+        ]
+      }
+    EOF
+  }
+}
+
+resource "aws_iam_role_policy" "table" {
+  name = "table"
+  role = aws_iam_role.fn.id
+  # a comment with { braces ] and "Statement" in it
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem"]
+        Resource = aws_dynamodb_table.orders.arn
+      },
+      { Effect = "Allow", Action = "dynamodb:DeleteTable", Resource = "${aws_dynamodb_table.orders.arn}" },
+    ]
+  })
+}
+
+resource "aws_iam_policy" "reads" {
+  name   = "reads"
+  policy = data.aws_iam_policy_document.reads.json
+}
+
+resource "aws_iam_role_policy_attachment" "reads" {
+  role       = aws_iam_role.fn.name
+  policy_arn = aws_iam_policy.reads.arn
+}
+
+data "archive_file" "put" {
+  type        = "zip"
+  source_dir  = "${path.module}/src"
+  output_path = "${path.module}/build/put.zip"
+}
+
+resource "aws_lambda_function" "put" {
+  function_name = "orders-put"
+  role          = aws_iam_role.fn.arn
+  handler       = "app.handler"
+  runtime       = "python3.12"
+  filename      = data.archive_file.put.output_path
+  environment {
+    variables = {
+      TABLE_NAME = aws_dynamodb_table.orders.name
+    }
+  }
+}
+"""
+
+DOCUMENTS = """
+data "aws_iam_policy_document" "reads" {
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::b/*"]
+  }
+
+  statement {
+    sid       = "Logs"
+    actions   = ["ssm:GetParameter"]
+    resources = ["*"]
+  }
+}
+"""
+
+
+def project(root: Path, files: dict[str, str]) -> Path:
+    (root / "src").mkdir(parents=True, exist_ok=True)
+    (root / "src" / "app.py").write_text(HANDLER)
+    for name, text in files.items():
+        (root / name).write_text(textwrap.dedent(text))
+    return root
+
+
+def diff(path: Path, *extra: str):
+    args = ["diff", str(path), "--no-cache", "--region", "us-east-1", "--account", "111122223333"]
+    return CliRunner().invoke(main, [*args, *extra])
+
+
+def line_of(root: Path, name: str, needle: str) -> int:
+    [line] = [i for i, text in enumerate((root / name).read_text().splitlines(), 1) if needle in text]
+    return line
+
+
+def excess_statements(root: Path) -> dict[str, str]:
+    result = diff(root, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    [body] = json.loads(result.stdout)["functions"].values()
+    return {a: group["statement"] for group in body["excess"] for a in group["actions"]}
+
+
+def test_each_terraform_statement_is_located_at_its_own_line(tmp_path):
+    root = project(tmp_path, {"main.tf": ROLE, "policies.tf": DOCUMENTS})
+    where = excess_statements(root)
+    at = lambda name, needle: line_of(root, name, needle)  # noqa: E731
+    assert where["sns:Publish"] == f"main.tf:{at('main.tf', 'sns:Publish')} aws_iam_role.fn inline_policy Statement[0]"
+    # the heredoc's first statement starts on the line of its "{", the second is one line
+    assert where["kinesis:PutRecord"] == f"main.tf:{at('main.tf', 'kinesis:PutRecord') - 2} aws_iam_role.fn inline_policy Statement[0]"
+    assert where["sqs:SendMessage"] == f"main.tf:{at('main.tf', 'sqs:SendMessage')} aws_iam_role.fn inline_policy Statement[1]"
+    assert where["dynamodb:DeleteTable"] == f"main.tf:{at('main.tf', 'dynamodb:DeleteTable')} aws_iam_role_policy.table Statement[1]"
+    # a data document in another file: its statement blocks there
+    assert where["s3:GetObject"] == f"policies.tf:{at('policies.tf', 'sid') - 6} aws_iam_policy.reads Statement[0]"
+    assert where["ssm:GetParameter"] == f"policies.tf:{at('policies.tf', 'sid') - 1} aws_iam_policy.reads Statement[1]"
+
+
+def test_sarif_locates_terraform_findings_at_the_statement(tmp_path, monkeypatch):
+    root = project(tmp_path / "infra", {"main.tf": ROLE, "policies.tf": DOCUMENTS})
+    monkeypatch.chdir(tmp_path)
+    result = diff(Path("infra"), "--format", "sarif")
+    assert result.exit_code == 0, result.stderr
+    log = json.loads(result.stdout)
+    jsonschema.validate(log, SCHEMA)
+    located = {
+        (r["ruleId"], loc["physicalLocation"]["artifactLocation"]["uri"], loc["physicalLocation"]["region"]["startLine"])
+        for r in log["runs"][0]["results"]
+        for loc in r["locations"]
+    }
+    excess = {(uri, line) for rule, uri, line in located if rule == "excess-grant"}
+    assert ("infra/main.tf", line_of(root, "main.tf", "dynamodb:DeleteTable")) in excess
+    assert ("infra/main.tf", line_of(root, "main.tf", "sns:Publish")) in excess
+    assert ("infra/policies.tf", line_of(root, "policies.tf", "sid") - 1) in excess
+    function_line = line_of(root, "main.tf", 'resource "aws_lambda_function" "put"')
+    assert ("infra/main.tf", function_line) not in excess
+
+
+def test_a_statement_list_built_by_an_expression_is_placed_at_its_argument():
+    text = textwrap.dedent(
+        """
+        resource "aws_iam_role_policy" "p" {
+          role   = aws_iam_role.fn.id
+          policy = jsonencode({
+            Statement = concat(local.base, [{ Effect = "Allow" }])
+          })
+        }
+        """
+    )
+    written = positions.policy_argument(text, 2, "policy")
+    assert written.line == 4 and written.statements is None
+
+
+def test_strings_comments_and_heredocs_do_not_confuse_the_scanner():
+    text = textwrap.dedent(
+        """
+        resource "aws_iam_policy" "p" {
+          description = "a } brace and ${jsonencode({ a = "}" })}"
+          /* policy = { Statement = [{}] } */
+          other = <<EOT
+        { "Statement": [ {
+        EOT
+          policy = jsonencode({
+            Statement = [
+              { Effect = "Allow" },  # }
+              { Effect = "Deny" },
+            ]
+          })
+        }
+        """
+    )
+    written = positions.policy_argument(text, 2, "policy")
+    assert written == positions.Written(8, (10, 11))

@@ -5,6 +5,8 @@ IAM check judges each call as a second judge."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -33,6 +35,9 @@ def count(table, sku):
 
 def announce(topic):
     return boto3.client("sns", region_name="us-east-1").publish(TopicArn=topic, Message="hi")
+
+def buckets():
+    return boto3.client("s3", region_name="us-east-1").list_buckets()
 '''
 
 TESTS = '''
@@ -77,26 +82,39 @@ def test_an_allowed_call_goes_through(aws):
 '''
 
 
-def _project(tmp_path: Path) -> Path:
-    (tmp_path / "fn").mkdir()
+# The same suite as moto 4 users write it: per-service mocks (moto 5 replaced them by mock_aws)
+TESTS_MOTO4 = TESTS.replace("from moto import mock_aws", "from moto import mock_dynamodb, mock_s3, mock_sns").replace(
+    "with mock_aws():", "with mock_s3(), mock_dynamodb(), mock_sns():"
+) + '''
+def test_listing_buckets(aws):
+    assert [b["Name"] for b in app.buckets()["Buckets"]] == ["reports"]
+'''
+# A Python with moto 4 (`.ci/run` installs one from PyPI; no test reaches the network)
+MOTO4_PYTHON = os.environ.get("POLICYGEN_TEST_MOTO4_PYTHON", "")
+
+
+def _project(tmp_path: Path, tests: str = TESTS) -> Path:
+    (tmp_path / "fn").mkdir(parents=True)
     (tmp_path / "fn" / "app.py").write_text(APP)
     (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_app.py").write_text(TESTS)
+    (tmp_path / "tests" / "test_app.py").write_text(tests)
     policy = {
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": TABLE},
             {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::reports/new/*"},
+            {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
         ],
     }
     (tmp_path / "policy.json").write_text(json.dumps(policy))
     return tmp_path
 
 
-def _verify(project: Path, *extra: str) -> tuple[int, str, str]:
+def _verify(project: Path, *extra: str, python: str = sys.executable) -> tuple[int, str, str]:
     report = project / "report.txt"
     args = ["verify", "fn", "--policy", "policy.json", "--region", "us-east-1", "--account", "123456789012"]
-    args += ["--report", str(report), *extra, "--", *PYTEST, "--rootdir", str(project), "tests"]
+    pytest_command = (python, *PYTEST[1:])
+    args += ["--report", str(report), *extra, "--", *pytest_command, "--rootdir", str(project), "tests"]
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(project)
         result = CliRunner().invoke(main, args)
@@ -143,6 +161,38 @@ def test_a_disagreement_between_the_judges_is_reported_loudly(tmp_path):
     assert "WARNING: policygen's evaluator and moto DISAGREE on s3.delete_object at fn/app.py:5 (tidy)" in output
     assert "moto: s3:DeleteObject on arn:aws:s3:::reports/old.json: denied" in output
     assert "the judges DISAGREE: 1" in report
+
+
+@pytest.mark.skipif(
+    not MOTO4_PYTHON,
+    reason="moto 4 is not installed here: set POLICYGEN_TEST_MOTO4_PYTHON to a Python with moto 4 and pytest "
+    "(.ci/run installs one from PyPI)",
+)
+def test_moto_4_per_service_mocks_are_the_second_judge_too(tmp_path):
+    version = subprocess.run(
+        [MOTO4_PYTHON, "-c", "import moto; print(moto.__version__)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert version.startswith("4."), f"POLICYGEN_TEST_MOTO4_PYTHON has moto {version}"
+    code, output, report = _verify(_project(tmp_path, TESTS_MOTO4), python=MOTO4_PYTHON)
+    assert code == 1 and "the command exited" not in output, output  # the tests expected the denials
+    # moto 4 names ListBuckets as IAM does (its S3 handler sets ListAllMyBuckets): both judges agree
+    block = report.split("allowed: s3.list_buckets at fn/app.py:16 (buckets)")[1].split("\n\n")[0]
+    assert "moto: s3:ListAllMyBuckets on arn:aws:s3:::*: allowed" in block
+    assert "judged by: both judges agree" in block
+    # moto 4 answers DynamoDB without authorizing it (its IAM check does not cover it): said, per call
+    block = report.split("allowed: dynamodb.update_item at fn/app.py:8 (count)")[1].split("\n\n")[0]
+    assert f"moto did not judge it: moto {version} answered it without running its request authorization" in block
+    assert "judged by: policygen's evaluator only" in block
+    # a stopped call never reaches moto: said per call, with how to have moto judge it as well
+    block = report.split("DENIED: s3.delete_object at fn/app.py:5 (tidy)")[1].split("\n\n")[0]
+    assert "judged by: policygen's evaluator only" in block and "--observe-only" in block
+    # judged after the run, every call reaches moto 4 and both judges name the missing permission
+    code, output, report = _verify(_project(tmp_path / "observed", TESTS_MOTO4), "--observe-only", python=MOTO4_PYTHON)
+    assert code == 1
+    block = report.split("DENIED: s3.delete_object at fn/app.py:5 (tidy)")[1].split("\n\n")[0]
+    assert "moto: s3:DeleteObject on arn:aws:s3:::reports/old.json: denied" in block
+    assert "judged by: both judges agree" in block
+    assert "the judges DISAGREE: 0" in report
 
 
 def test_denials_use_each_services_error_convention():

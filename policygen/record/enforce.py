@@ -60,6 +60,7 @@ class VerifySession:
         self.stopped: set[RecordedCall] = set()  # answered AccessDenied during the run
         self.unenforced: dict[RecordedCall, str] = {}  # no decision could be had: sent unjudged
         self.moto: dict[RecordedCall, list[MotoCheck]] = {}
+        self.moto_unchecked: dict[RecordedCall, str] = {}  # moto answered it without authorizing it
         self.errors: list[str] = []  # questions the server could not answer
         self._lock = threading.Lock()
         self._server: socketserver.ThreadingUnixStreamServer | None = None
@@ -153,6 +154,9 @@ class VerifySession:
             if "unenforced" in raw:
                 self.unenforced[call] = str(raw.get("reason", ""))
                 continue
+            if "unchecked" in raw:
+                self.moto_unchecked[call] = str(raw["unchecked"])
+                continue
             check = MotoCheck(
                 action=str(raw.get("action", "")),
                 resource=str(raw.get("resource", "")),
@@ -166,6 +170,10 @@ class VerifySession:
 
     def moto_checks(self, call: RecordedCall) -> tuple[MotoCheck, ...]:
         return tuple(sorted(self.moto.get(_key(call), ())))
+
+    def moto_absent(self, call: RecordedCall) -> str | None:
+        """Why moto, which answered the call, did not judge it (None: moto never saw it)."""
+        return self.moto_unchecked.get(_key(call))
 
     def was_stopped(self, call: RecordedCall) -> bool:
         return _key(call) in self.stopped

@@ -27,11 +27,17 @@ analysed code on the stack; test set-up calls are never enforced):
   call reaches moto, moto's own request authorization (``_authenticate_and_authorize_action``, with
   the resource moto determines for the request) is asked about it with moto's own policy evaluator
   (``IAMPolicy.is_action_permitted``), whether or not the tests enabled moto's IAM enforcement; the
-  verdict is written as a line of its own. It never changes what moto answers.
+  verdict is written as a line of its own. It never changes what moto answers. moto 4's per-service
+  mocks (``mock_s3``...) and moto 5's ``mock_aws`` are both asked (the mixin lives in
+  ``moto.core.responses`` in moto 4, ``moto.core.authorization`` in moto 5; each names the action
+  its own way, see `_moto_operation`). A call moto answers without running its authorization (moto 4
+  never authorizes DynamoDB, for one) is written as ``unchecked``, so the report says moto saw it
+  and did not judge it.
 """
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
 import os
@@ -302,7 +308,18 @@ def _moto_permitted(documents: list[Any], action: str, resource: str) -> bool:
     return permitted
 
 
-def _moto_judge(request: Any, resource: str) -> None:
+def _moto_operation(request: Any, iam_request_cls: type) -> Any:
+    """The operation moto's own request authorization names the action after. moto 5 passes the
+    request's ``_get_action()`` to its IAM request class (which takes an ``action``); moto 4's class
+    reads it itself (``IAMRequestBase._action_from_request``): the ``X-Amz-Target`` header's last
+    part, else the ``Action`` its response handler put in ``data`` (S3 names ListAllMyBuckets so)."""
+    if "action" in inspect.signature(iam_request_cls).parameters:
+        return request._get_action()
+    target = request.headers.get("X-Amz-Target")
+    return target.split(".")[-1] if target else request.data["Action"]
+
+
+def _moto_judge(request: Any, iam_request_cls: type, resource: str) -> None:
     call = getattr(_current, "call", None)
     if not call:
         return
@@ -310,9 +327,10 @@ def _moto_judge(request: Any, resource: str) -> None:
         headers = request.headers
         authorization = str(headers.get("Authorization") or "")
         scope = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
-        operation = request._get_action()
+        operation = _moto_operation(request, iam_request_cls)
         operation = operation[0] if isinstance(operation, list) else operation
         action = f"{scope[3]}:{operation}"
+        _current.moto_judged = True
         documents = _load_policies()
         if not documents:
             _write({"moto_for": call, "error": "the policy file is missing or invalid"})
@@ -333,18 +351,52 @@ def _moto_judge(request: Any, resource: str) -> None:
 def _patch_moto() -> None:
     """Have moto's request authorization report its verdict on the function's calls (once moto is
     imported: it is imported by the tests, after this hook)."""
-    authorization = sys.modules.get("moto.core.authorization")
-    mixin = getattr(authorization, "ActionAuthenticatorMixin", None)
-    if mixin is None or getattr(mixin, "_policygen_judged", False):
+    mixin = None
+    for module in ("moto.core.authorization", "moto.core.responses"):  # moto 5, moto 4
+        mixin = getattr(sys.modules.get(module), "ActionAuthenticatorMixin", None)
+        if mixin is not None:
+            break
+    if mixin is not None and not getattr(mixin, "_policygen_judged", False):
+        original = mixin._authenticate_and_authorize_action
+
+        def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+            _moto_judge(self, iam_request_cls, resource)
+            original(self, iam_request_cls, resource)
+
+        mixin._authenticate_and_authorize_action = authorize
+        mixin._policygen_judged = True
+    _patch_stubber()
+
+
+def _moto_version() -> str:
+    return str(getattr(sys.modules.get("moto"), "__version__", "")) or "?"
+
+
+def _patch_stubber() -> None:
+    """Note the function's calls moto answered without running its request authorization (moto 4
+    never authorizes DynamoDB requests, for one): moto did not judge them, and the report says so
+    rather than claiming the tests did not use moto."""
+    stubber = getattr(sys.modules.get("moto.core.botocore_stubber"), "BotocoreStubber", None)
+    if stubber is None or getattr(stubber, "_policygen_judged", False):
         return
-    original = mixin._authenticate_and_authorize_action
+    original = stubber.__call__
 
-    def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
-        _moto_judge(self, resource)
-        original(self, iam_request_cls, resource)
+    def answer(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        call = getattr(_current, "call", None)
+        _current.moto_judged = False
+        response = original(self, event_name, request, **kwargs)
+        if call and response is not None and not _current.moto_judged:
+            _write(
+                {
+                    "moto_for": call,
+                    "unchecked": f"moto {_moto_version()} answered it without running its request "
+                    "authorization (its IAM check does not cover this request)",
+                }
+            )
+        return response
 
-    mixin._authenticate_and_authorize_action = authorize
-    mixin._policygen_judged = True
+    stubber.__call__ = answer
+    stubber._policygen_judged = True
 
 
 def install() -> bool:

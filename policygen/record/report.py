@@ -25,9 +25,12 @@ def call_reports(
     for call in recording.function_calls:
         stopped = session.was_stopped(call)
         if stopped:
-            absent = "policygen stopped the call before it was sent (moto never saw it)"
+            absent = (
+                "policygen stopped the call before it was sent (moto never saw it; "
+                "`verify --observe-only` lets it through for moto to judge too)"
+            )
         else:
-            absent = "the call did not reach moto (the tests do not use moto for it)"
+            absent = session.moto_absent(call) or "the call did not reach moto (the tests do not use moto for it)"
         found = check_call(call, documents, target)
         out.append(compare(call, found, session.moto_checks(call), stopped, absent))
     return tuple(out)

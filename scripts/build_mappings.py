@@ -275,9 +275,12 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
             method = xform_name(op)
             operation_methods.add(method)
             key = f"{client}.{method}"
-            members = (
-                list(model.operation_model(op).input_shape.members)
-                if model.operation_model(op).input_shape
+            input_shape = model.operation_model(op).input_shape
+            members = list(input_shape.members) if input_shape else []
+            # A role is passed by name or ARN, a string: UseAdminExecutionRole (a boolean) passes none
+            string_members = (
+                [m for m, shape in input_shape.members.items() if shape.type_name == "string"]
+                if input_shape
                 else []
             )
             if key in permissionless:
@@ -315,11 +318,11 @@ def build(sr_dir: Path, out: Path) -> dict[str, Any]:
                 "op": op,
                 "actions": [
                     {"action": full, "resources": options, "scoping": scoping},
-                    *_pass_role(sr_op, members),
+                    *_pass_role(sr_op, string_members),
                 ],
                 "basis": basis,
             }
-            if _authorizes_pass_role(sr_op) and not _role_members(members):
+            if _authorizes_pass_role(sr_op) and not _role_members(string_members):
                 methods[method]["hidden_pass_role"] = True
             used_prefixes.add(op_prefix)
             stats["mapped"] += 1

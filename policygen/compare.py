@@ -19,7 +19,7 @@ from policygen.model import FunctionSpec, Permission, Result
 from policygen.policy import managed
 from policygen.policy.diff import missing_from
 from policygen.policy.document import Effect, PolicyDocument
-from policygen.policy.patterns import action_matches
+from policygen.policy.patterns import action_matches, generated_names
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ def compare(spec: FunctionSpec, result: Result) -> Comparison | None:
     if current is None:
         return None
     needed = result.permissions
-    missing = tuple(m.permission for m in missing_from(current.policies, needed))
+    with generated_names(current.generated_names):
+        missing = tuple(m.permission for m in missing_from(current.policies, needed))
     own = spec.deployed.statements if spec.deployed is not None else ()
     declared_actions = sorted(
         {a for s in own if s.effect is Effect.ALLOW and not s.not_action for a in s.actions}

@@ -36,7 +36,7 @@ from policygen.policy.evaluate import (
     grants_at_least_per_condition,
     unknown_actions,
 )
-from policygen.policy.patterns import VariableView, matches, resource_pattern
+from policygen.policy.patterns import VariableView, generated_names, matches, resource_pattern
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,9 @@ class Current:
     unknown: tuple[str, ...] = ()
     boundary: tuple[PolicyDocument, ...] | None = None  # the permissions boundary, when applied
     boundary_source: str | None = None
+    # The declared role's template generates these names' ends: compared within one segment
+    # (`policygen.policy.patterns.generated_names`).
+    generated_names: tuple[str, ...] = ()
 
     @property
     def policies(self) -> Policies:
@@ -116,7 +119,7 @@ def declared(spec: FunctionSpec) -> Current | None:
         return None
     if where is not None:
         sources.append(where)
-    return Current(tuple(documents), tuple(sources), tuple(unknown), boundary, where)
+    return Current(tuple(documents), tuple(sources), tuple(unknown), boundary, where, spec.generated_names)
 
 
 def _boundary(
@@ -144,7 +147,8 @@ def _boundary(
 
 def diff_function(name: str, result: Result, current: Current) -> FunctionDiff:
     generated = from_generated(result.policy, f"policygen: {name}")
-    return FunctionDiff(name, current, diff(current.policies, result.permissions, generated))
+    with generated_names(current.generated_names):
+        return FunctionDiff(name, current, diff(current.policies, result.permissions, generated))
 
 
 def merge(currents: list[Current]) -> Current:
@@ -162,6 +166,7 @@ def merge(currents: list[Current]) -> Current:
         tuple(u for c in currents for u in c.unknown),
         bounded[0].boundary if bounded else None,
         bounded[0].boundary_source if bounded else None,
+        tuple(sorted({n for c in currents for n in c.generated_names})),
     )
 
 

@@ -469,6 +469,9 @@ class FunctionSpec:
     unknown_policies: tuple[str, ...] = ()
     # Policies on the role IAM would reject (file:line: what): comparing with it is an input error.
     policy_errors: tuple[str, ...] = ()
+    # The known starts of the physical names CloudFormation generates in its template
+    # (``shop-Orders-``): compared with its role, the rest is one name (no '/').
+    generated_names: tuple[str, ...] = ()
 
     @staticmethod
     def unreadable(name: str, source: str, error: str) -> FunctionSpec:

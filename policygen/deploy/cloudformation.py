@@ -86,7 +86,8 @@ def read(
         specs.append(replace(spec, references=references))
     if not specs:
         raise DeploymentError(f"{label}: declares no AWS::Serverless::Function or AWS::Lambda::Function")
-    return specs
+    generated = tuple(sorted(ctx.generated))
+    return [replace(spec, generated_names=generated) for spec in specs]
 
 
 # The resources SAM creates for an event of each type (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-specification-generated-resources.html).
@@ -199,6 +200,7 @@ def _name_of(logical: str, resource: Any, ctx: Context) -> Text | None:
     if rule.name_property and rule.name_property in properties:
         return resolve(properties[rule.name_property], ctx)[0]
     stack = ctx.stack_name or "*"
+    ctx.generated.add(f"{ctx.stack_name or ''}-{logical}-")
     return Text.join(stack, f"-{logical}-", Hole("generated"))
 
 

@@ -94,6 +94,8 @@ class Context:
     stack_name: str | None
     path: str
     resolving: list[str] = field(default_factory=list)
+    # the known start of each physical name CloudFormation generates that was resolved
+    generated: set[str] = field(default_factory=set)
 
     def pseudo(self, name: str) -> Text | None:
         known = {
@@ -233,6 +235,7 @@ def _names(logical: str, resource: Any, rule: NameRule, ctx: Context) -> list[Te
     middle = logical.lower() if rule.lowercase_generated else logical
     if rule.lowercase_generated and ctx.stack_name:
         stack = Text.of(ctx.stack_name.lower())
+    ctx.generated.add(f"{stack.known or ''}-{middle}-")
     return [
         Text.join(
             *[

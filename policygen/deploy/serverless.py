@@ -14,6 +14,7 @@ Variables are resolved first (`sls_variables`); CloudFormation intrinsics go thr
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -196,7 +197,8 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
                 policy_errors=tuple(errors),
             )
         )
-    return specs
+    names_generated = tuple(sorted(ctx.generated))
+    return [replace(spec, generated_names=names_generated) for spec in specs]
 
 
 def _creates_role(role: Any) -> bool:

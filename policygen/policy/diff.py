@@ -52,6 +52,7 @@ from policygen.policy.patterns import (
     VariableView,
     action_matches,
     action_service,
+    active_generated_names,
     and3,
     find_member,
     matches,
@@ -227,10 +228,15 @@ def _tight(
     return (PolicyStatement(Effect.ALLOW, (action,), resources),)
 
 
-@functools.lru_cache(maxsize=8192)
 def _overlaps(pattern: str, arn_format: str) -> bool:
+    return _overlaps_among(pattern, arn_format, active_generated_names())
+
+
+@functools.lru_cache(maxsize=8192)
+def _overlaps_among(pattern: str, arn_format: str, _names: frozenset[str]) -> bool:
     """Can some ARN of the IAM data's ``arn_format`` (``arn:${Partition}:s3:::${BucketName}``,
-    its ``${...}`` read as any text within their segment) match the statement's ``pattern``?"""
+    its ``${...}`` read as any text within their segment) match the statement's ``pattern``?
+    (``_names``: the generated names the patterns are read with, part of what is cached.)"""
     wide = VariableView.WIDE
     members = [(resource_pattern(pattern), wide), (resource_pattern(arn_format), wide)]
     return find_member(members, lambda m: and3(m[0], m[1])) is not None

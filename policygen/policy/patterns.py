@@ -3,7 +3,10 @@ against concrete values and compared by language containment, never by sampling.
 
 ARN patterns follow IAM: ``*`` is any run of characters and ``?`` any one character; in the
 partition, service, region and account segments neither crosses a ``:``; in the resource part
-(after the fifth ``:``) they match anything. ``${*}``, ``${?}`` and ``${$}`` are the literal
+(after the fifth ``:``) they match anything. Within `generated_names` (a comparison with the role
+a template declares), a ``*`` right after one of the given name prefixes stands for the part of a
+physical name CloudFormation generates (``table/shop-Orders-*``): one name, so it crosses
+neither ``/`` nor ``:``, and ``table/shop-Orders-*/index/*`` is then more than the table. ``${*}``, ``${?}`` and ``${$}`` are the literal
 characters. Any other ``${...}`` is a policy variable whose value depends on the request: it is
 read either *narrow* (matches nothing: the grant can't be relied on) or *wide* (matches any run,
 like ``*``: whatever it may cover), as the caller's conservative view needs. In a 2008-10-17
@@ -17,10 +20,12 @@ every other character.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 
@@ -28,6 +33,7 @@ class Token(enum.Enum):
     ANY_ONE = "?"  # any one character (not ':' inside the first five ARN segments)
     ANY_RUN = "*"  # any run of characters (same rule)
     VARIABLE = "${}"  # a policy variable: narrow or wide by the caller's view
+    ANY_NAME = "*/"  # the generated part of a physical name: any run without '/' or ':'
 
 
 class VariableView(enum.Enum):
@@ -52,9 +58,42 @@ class ResourcePattern:
         return any(isinstance(p, tuple) and p[0] is Token.VARIABLE for p in self.parts)
 
 
-@functools.lru_cache(maxsize=4096)
+_GENERATED: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("generated", default=frozenset())
+_NAME_STARTS = ("/", ":", "*")  # what may come before a generated name: a separator, the stack's '*'
+
+
+@contextlib.contextmanager
+def generated_names(prefixes: Iterable[str]) -> Iterator[None]:
+    """Within: a ``*`` right after one of ``prefixes`` (the known start of a physical name
+    CloudFormation generates, ``shop-Orders-``), where that prefix starts a segment, is the
+    generated rest of that one name (`Token.ANY_NAME`)."""
+    token = _GENERATED.set(frozenset(p for p in prefixes if p))
+    try:
+        yield
+    finally:
+        _GENERATED.reset(token)
+
+
+def active_generated_names() -> frozenset[str]:
+    """The prefixes `generated_names` set (for callers that cache what patterns decide)."""
+    return _GENERATED.get()
+
+
 def resource_pattern(text: str, variables: bool = True) -> ResourcePattern:
     """Tokens of an ARN pattern. ``variables``: the document is version 2012-10-17."""
+    return _resource_pattern(text, variables, _GENERATED.get())
+
+
+def _generated_at(text: str, i: int, names: frozenset[str]) -> bool:
+    for prefix in names:
+        start = i - len(prefix)
+        if start >= 0 and text.startswith(prefix, start) and (start == 0 or text[start - 1] in _NAME_STARTS):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _resource_pattern(text: str, variables: bool, names: frozenset[str]) -> ResourcePattern:
     parts: list[Part] = []
     colons = 0
     arn = text.startswith("arn:")
@@ -62,6 +101,10 @@ def resource_pattern(text: str, variables: bool = True) -> ResourcePattern:
     while i < len(text):
         crosses = not arn or colons >= 5
         char = text[i]
+        if char == "*" and names and _generated_at(text, i, names):
+            parts.append((Token.ANY_NAME, False))
+            i += 1
+            continue
         if variables and text.startswith("${", i):
             end = text.find("}", i + 2)
             if end != -1:
@@ -114,7 +157,7 @@ class _Automaton:
             if state < len(self.parts) and isinstance(self.parts[state], tuple):
                 token = self.parts[state]
                 assert isinstance(token, tuple)
-                if token[0] is Token.ANY_RUN and state + 1 not in out:
+                if token[0] in (Token.ANY_RUN, Token.ANY_NAME) and state + 1 not in out:
                     out.add(state + 1)
                     todo.append(state + 1)
         return frozenset(out)
@@ -135,7 +178,7 @@ class _Automaton:
                     out.add(state + 1)
                 continue
             token, crosses = part
-            if char == ":" and not crosses:
+            if (char == ":" and not crosses) or (char == "/" and token is Token.ANY_NAME):
                 continue
             out.add(state + 1 if token is Token.ANY_ONE else state)
         return self.closure(frozenset(out))
@@ -166,7 +209,10 @@ def matches(pattern: ResourcePattern, value: str, view: VariableView) -> bool:
 
 
 def _named(parts: tuple[Part, ...]) -> frozenset[str]:
-    return frozenset(p for p in parts if isinstance(p, str))
+    named = frozenset(p for p in parts if isinstance(p, str))
+    if any(isinstance(p, tuple) and p[0] is Token.ANY_NAME for p in parts):
+        named |= {"/"}  # a name ends where a '/' begins: the alphabet must tell them apart
+    return named
 
 
 Truth = bool | None  # None: not decided yet (the pattern may or may not match what follows)

@@ -14,7 +14,7 @@ Variables are resolved first (`sls_variables`); CloudFormation intrinsics go thr
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -210,8 +210,10 @@ def _creates_role(role: Any) -> bool:
 
 
 # What the Framework's role grants besides the statements the service declares: a functions'
-# log groups (by the stack's name prefix, and each function named otherwise), and what Lambda
-# polls for the queue and stream events (the Framework's compile/events/sqs and stream plugins).
+# log groups (by the stack's name prefix, and each function named otherwise), what Lambda polls
+# for the queue and stream events, a stream read through an enhanced fan-out consumer (other
+# stream actions, and SubscribeToShard on the consumer) and a stream's on-failure destination
+# (the Framework's compile/events/sqs and stream plugins).
 _POLLING = {
     "sqs": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
     "dynamodb": [
@@ -221,6 +223,15 @@ _POLLING = {
         "dynamodb:ListStreams",
     ],
     "kinesis": ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListStreams"],
+    "kinesis-fan-out": [
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:DescribeStreamSummary",
+        "kinesis:ListShards",
+    ],
+    "kinesis-consumer": ["kinesis:SubscribeToShard"],
+    "sns-on-failure": ["sns:Publish"],
+    "sqs-on-failure": ["sqs:ListQueues", "sqs:SendMessage"],
 }
 
 
@@ -246,12 +257,33 @@ def _framework_statements(
     polled: dict[str, list[Text]] = {}
     for key, config in functions.items():
         sources, _ = _event_sources(config, key, Location(label, 0), ctx)
+        consumed = {s.name.removesuffix(" consumer") for s in sources if s.kind == "kinesis-consumer"}
         for source in sources:
-            polled.setdefault(source.kind, []).extend(source.arns)
+            kind = "kinesis-fan-out" if source.kind == "kinesis" and source.name in consumed else source.kind
+            polled.setdefault(kind, []).extend(source.arns)
+        for destination in _stream_failures(config, ctx):
+            polled.setdefault(f"{destination.kind}-on-failure", []).extend(destination.arns)
     for kind, arns in polled.items():
         if kind in _POLLING:
             statements.append({"Effect": "Allow", "Action": _POLLING[kind], "Resource": arns})
     return statements
+
+
+def _stream_failures(config: dict[str, Any], ctx: Context) -> list[Destination]:
+    """The on-failure destinations of the function's stream events, as the Framework grants
+    them: an SNS topic (``type: sns``, or an ARN of the sns service), else an SQS queue."""
+    out = []
+    for event in config.get("events") or []:
+        stream = _mapping(event).get("stream") if isinstance(event, dict) else None
+        failure = _mapping(_mapping(stream).get("destinations")).get("onFailure")
+        arn = _arn_of(failure)
+        if arn is None:
+            continue
+        arns = tuple(resolve(arn, ctx))
+        declared = failure.get("type") if isinstance(failure, dict) else None
+        service = declared or (str(arns[0]).split(":")[2] if str(arns[0]).count(":") >= 2 else "")
+        out.append(Destination("sns" if service == "sns" else "sqs", arns, "stream destinations.onFailure"))
+    return out
 
 
 def _role_arn(role: Any, ctx: Context) -> Text | None:
@@ -357,13 +389,11 @@ def _event_sources(
                 sources.append(EventSource("sqs", arns, at, f"{key} sqs"))
                 shape.append(Trigger("sqs", arns))
             elif kind == "stream" and arn is not None:
-                arns = tuple(resolve(arn, ctx))
-                declared = spec.get("type") if isinstance(spec, dict) else None
-                stream_kind = declared if declared in ("dynamodb", "kinesis") else (
-                    "dynamodb" if ":dynamodb:" in str(arns[0]) else "kinesis"
-                )  # fmt: skip
-                sources.append(EventSource(stream_kind, arns, at, f"{key} stream"))
-                shape.append(Trigger(stream_kind, arns))
+                stream = _stream(spec, arn, key, ctx)
+                sources.append(EventSource(stream.kind, stream.arns, at, f"{key} stream"))
+                if stream.consumers:
+                    sources.append(EventSource("kinesis-consumer", stream.consumers, at, f"{key} stream consumer"))
+                shape.append(Trigger(stream.kind, stream.arns))
             elif kind == "s3":
                 bucket = spec.get("bucket") if isinstance(spec, dict) else spec
                 rules = (spec.get("rules") if isinstance(spec, dict) else None) or []
@@ -380,6 +410,51 @@ def _event_sources(
                 if topic is not None:
                     shape.append(Trigger("sns", tuple(_topic_arn(t, ctx) for t in resolve(topic, ctx))))
     return sources, tuple(shape)
+
+
+@dataclass(frozen=True)
+class _Stream:
+    """A ``stream`` event as the Framework compiles it: the stream, and the enhanced fan-out
+    consumers its mapping reads through (``consumer: true`` registers one, or an ARN names one)."""
+
+    kind: str  # dynamodb, kinesis
+    arns: tuple[Text, ...]
+    consumers: tuple[Text, ...] = ()
+
+
+def _stream(spec: Any, arn: Any, key: str, ctx: Context) -> _Stream:
+    arns = tuple(resolve(arn, ctx))
+    declared = spec.get("type") if isinstance(spec, dict) else None
+    kind = declared if declared in ("dynamodb", "kinesis") else (
+        "dynamodb" if ":dynamodb:" in str(arns[0]) else "kinesis"
+    )  # fmt: skip
+    consumer = spec.get("consumer") if isinstance(spec, dict) and kind == "kinesis" else None
+    if consumer is True:
+        # The Framework registers <function key><stream name>Consumer on the stream (the stream
+        # name as its event names it: the logical id of a GetAtt or Ref, an ARN's last part);
+        # its Ref, the consumer's ARN, ends with the registration's time.
+        name = f"{key}{_stream_name(arn)}Consumer"
+        created = Hole(f"the creation time of the stream consumer {name}")
+        return _Stream(kind, arns, tuple(Text.join(a, f"/consumer/{name}:", created) for a in arns))
+    if consumer:
+        return _Stream(kind, arns, tuple(resolve(consumer, ctx)))
+    return _Stream(kind, arns)
+
+
+def _stream_name(arn: Any) -> str:
+    """The stream's name as the Framework's naming takes it from an event's ``arn``."""
+    if isinstance(arn, dict):
+        if isinstance(arn.get("Fn::GetAtt"), list) and arn["Fn::GetAtt"]:
+            return str(arn["Fn::GetAtt"][0])
+        if "Fn::ImportValue" in arn:
+            return str(arn["Fn::ImportValue"])
+        if "Ref" in arn:
+            return str(arn["Ref"])
+        joined = arn.get("Fn::Join")
+        if isinstance(joined, list) and len(joined) == 2 and isinstance(joined[1], list) and joined[1]:
+            return str(joined[1][-1]).split("/")[-1]
+    text = str(arn)
+    return text.split("/")[1] if "/" in text else text
 
 
 def _topic_arn(topic: Text, ctx: Context) -> Text:

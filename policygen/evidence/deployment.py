@@ -62,6 +62,8 @@ POLLER_ACTIONS = {
         "dynamodb:ListStreams",
     ),
     "msk": ("kafka:DescribeCluster", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers"),
+    # an enhanced fan-out consumer the mapping reads a Kinesis stream through
+    "kinesis-consumer": ("kinesis:SubscribeToShard",),
 }
 DESTINATION_ACTIONS = {
     "sqs": ("sqs:SendMessage",),

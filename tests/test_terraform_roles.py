@@ -218,3 +218,133 @@ def test_strings_comments_and_heredocs_do_not_confuse_the_scanner():
     )
     written = positions.policy_argument(text, 2, "policy")
     assert written == positions.Written(8, (10, 11))
+
+
+SEND = """import os
+import boto3
+
+
+def handler(event, context):
+    boto3.client("sqs").send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody="x")
+"""
+
+PER_TENANT = """
+locals {
+  tenants = { acme = "pro", globex = "free" }
+}
+
+resource "aws_sqs_queue" "usage" {
+  for_each = local.tenants
+  name     = "usage-${each.key}"
+}
+
+resource "aws_iam_role" "meter" {
+  for_each = local.tenants
+  name     = "meter-${each.key}"
+  inline_policy {
+    name   = "logs"
+    policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "logs:*", Resource = "*" }] })
+  }
+}
+
+resource "aws_iam_role_policy" "queue" {
+  for_each = local.tenants
+  role     = aws_iam_role.meter[each.key].id
+  policy = jsonencode({
+    Statement = [
+      { Effect = "Allow", Action = "sqs:SendMessage", Resource = aws_sqs_queue.usage[each.key].arn },
+    ]
+  })
+}
+
+resource "aws_iam_policy" "purge" {
+  count  = 2
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sqs:PurgeQueue", Resource = "arn:aws:sqs:*:*:usage-${count.index}" }] })
+}
+
+resource "aws_iam_role_policy_attachment" "purge" {
+  role       = aws_iam_role.meter["acme"].name
+  policy_arn = aws_iam_policy.purge[1].arn
+}
+
+data "archive_file" "meter" {
+  type        = "zip"
+  source_dir  = "${path.module}/src"
+  output_path = "${path.module}/build/meter.zip"
+}
+
+resource "aws_lambda_function" "meter" {
+  for_each      = local.tenants
+  function_name = "meter-${each.key}"
+  role          = aws_iam_role.meter[each.key].arn
+  handler       = "app.handler"
+  runtime       = "python3.12"
+  filename      = data.archive_file.meter.output_path
+  environment {
+    variables = {
+      QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/111122223333/usage-${each.key}"
+    }
+  }
+}
+"""
+
+
+def functions(root: Path) -> dict[str, dict]:
+    result = diff(root, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)["functions"]
+
+
+def test_a_role_with_for_each_is_read_per_instance_with_its_attachments(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(SEND)
+    (tmp_path / "main.tf").write_text(PER_TENANT)
+    found = functions(tmp_path)
+    acme, globex = found['aws_lambda_function.meter["acme"]'], found['aws_lambda_function.meter["globex"]']
+    for body in (acme, globex):
+        # each instance's own aws_iam_role_policy instance grants its queue: nothing missing
+        assert body["missing"] == [] and body["unknown_managed_policies"] == []
+    # the purge policy instance [1] is attached to acme's role only
+    excess = lambda body: {a for g in body["excess"] for a in g["actions"]}  # noqa: E731
+    assert "sqs:PurgeQueue" in excess(acme) and "sqs:PurgeQueue" not in excess(globex)
+    statements = {g["statement"] for g in acme["excess"]}
+    assert any('aws_iam_policy.purge[1] Statement[0]' in s for s in statements), statements
+    assert any('aws_iam_role.meter["acme"] inline_policy' in s for s in statements), statements
+
+
+UNCOUNTABLE = PER_TENANT.replace(
+    'locals {\n  tenants = { acme = "pro", globex = "free" }\n}',
+    'variable "shards" {\n  type = number\n}\n\nlocals {\n  tenants = { acme = "pro", globex = "free" }\n}',
+).replace(
+    'resource "aws_iam_role_policy_attachment" "purge" {\n  role ',
+    'resource "aws_iam_role_policy_attachment" "purge" {\n  count      = var.shards\n  role ',
+)
+
+
+def test_an_attachment_whose_instances_cannot_be_counted_makes_the_comparison_incomplete(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(SEND)
+    (tmp_path / "main.tf").write_text(UNCOUNTABLE)
+    found = functions(tmp_path)
+    line = line_of(tmp_path, "main.tf", 'resource "aws_iam_role_policy_attachment" "purge"')
+    for body in found.values():
+        [unknown] = body["unknown_managed_policies"]
+        assert f"aws_iam_role_policy_attachment.purge (main.tf:{line})" in unknown and "var.shards" in unknown
+    text = diff(tmp_path)
+    assert "the comparison is incomplete" in text.stdout
+
+
+def test_a_role_whose_instances_cannot_be_counted_is_not_read_as_empty(tmp_path):
+    tf = PER_TENANT.replace(
+        'resource "aws_iam_role" "meter" {\n  for_each = local.tenants',
+        'variable "roles" {\n  type = map(string)\n}\n\nresource "aws_iam_role" "meter" {\n  for_each = var.roles',
+    )
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(SEND)
+    (tmp_path / "main.tf").write_text(tf)
+    found = functions(tmp_path)
+    line = line_of(tmp_path, "main.tf", 'resource "aws_iam_role" "meter"')
+    for body in found.values():
+        assert any(f"aws_iam_role.meter (main.tf:{line})" in u and "var.roles" in u for u in body["unknown_managed_policies"])
+    # what is missing is reported as from an incomplete comparison, never from an empty role
+    assert "the comparison is incomplete" in diff(tmp_path).stdout

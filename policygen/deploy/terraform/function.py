@@ -138,8 +138,9 @@ class PolicyAt:
 
 
 # a policy document a role has: the module instance it is evaluated in, the expression, where
-# it is attached (for messages) and where it is written
-Document = tuple[Instance, object, str, PolicyAt | None]
+# it is attached (for messages), where it is written, and the instance (count/for_each) of the
+# block that gives it
+Document = tuple[Instance, object, str, PolicyAt | None, Each | None]
 
 
 class _Placed(dict[str, Any]):

@@ -32,7 +32,7 @@ from policygen.deploy.terraform.function import (
     skipped,
     spec,
 )
-from policygen.deploy.terraform.values import TF_TYPES, Each, Instance, Project, as_text, known
+from policygen.deploy.terraform.values import TF_TYPES, Each, Instance, Project, as_text, comparable, known
 from policygen.errors import DeploymentError
 from policygen.model import (
     DeclaredPolicy,
@@ -168,21 +168,13 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
     role: str | None = None
     policies = RolePolicies()
     notes: list[str] = []
-    role_ref = hcl.parse_value(body.get("role"))
-    role_name = referenced(instance, role_ref, "aws_iam_role")
-    if role_name is not None and isinstance(role_ref, hcl.Ref):
-        if len(role_ref.steps) == 2:
-            policies, notes = role_policies(instance, role_name)
-            role = _role_expression(instance, role_name, "")
-        elif len(role_ref.steps) == 3 and not isinstance(role_ref.steps[1], str):
-            role_block = instance.config.resources[("aws_iam_role", role_name)]
-            role_each = instance.instance_for(role_block, instance.evaluate(role_ref.steps[1], each), 0)
-            if isinstance(role_each, Each):
-                role = _role_expression(instance, role_name, role_each.suffix())
-                notes.append(
-                    f"{block.where}: the policies of {role_block.type}.{role_name}{role_each.suffix()} (a role with "
-                    "count/for_each) are not read for the comparison"
-                )
+    found_role = role_instance(instance, hcl.parse_value(body.get("role")), each)
+    if isinstance(found_role, str):
+        policies.unknown.append(found_role)
+    elif found_role is not None:
+        role_name, role_each = found_role
+        policies, notes = role_policies(instance, role_name, role_each)
+        role = _role_expression(instance, role_name, role_each.suffix() if role_each else "")
     package_type = known(instance.value(body["package_type"], each)) if "package_type" in body else None
     if "image_uri" in body:
         package_type = "Image"
@@ -336,42 +328,102 @@ def _invokers(
     return sources, triggers
 
 
-def _attached(owner: Instance, instance: Instance, raw: object, role: str, role_name: str | None) -> bool:
-    """Whether ``raw`` (a ``role`` argument in ``owner``) names ``aws_iam_role.<role>`` of
-    ``instance``: by reference in the same module, by name from a calling module."""
-    if owner is instance and isinstance(raw, str):
-        return re.search(rf"\baws_iam_role\.{re.escape(role)}\.(id|name|arn|unique_id)\b", raw) is not None
-    return role_name is not None and known(owner.value(raw)) == role_name
+def role_instance(instance: Instance, expr: hcl.Expr, each: Each | None) -> tuple[str, Each | None] | str | None:
+    """The ``aws_iam_role`` of ``instance``'s module an expression names, with its instance when
+    the role has ``count``/``for_each`` (``aws_iam_role.r[each.key].arn``); a message when its
+    instance can't be told (what, where, why: the comparison is then incomplete); None when the
+    expression names no role of the module."""
+    name = referenced(instance, expr, "aws_iam_role")
+    if name is None or not isinstance(expr, hcl.Ref):
+        return None
+    block = instance.config.resources[("aws_iam_role", name)]
+    index = expr.steps[1] if len(expr.steps) > 1 and not isinstance(expr.steps[1], str) else None
+    found = instance.instance_for(block, None if index is None else instance.evaluate(index, each), 0)
+    if isinstance(found, Text):
+        return (
+            f"{instance.prefix()}aws_iam_role.{name} ({block.where}): which instance of the role is meant cannot be "
+            f"evaluated ({_why(found)}); its policies are not read (give the variables it needs with --var)"
+        )
+    return name, found
 
 
-def role_policies(instance: Instance, role: str) -> tuple[RolePolicies, list[str]]:
-    """The policies attached to ``aws_iam_role.<role>``, and notes: inline_policy blocks,
-    aws_iam_role_policy, aws_iam_policy attached with aws_iam_role_policy_attachment,
-    aws_iam_policy_attachment or the role's managed_policy_arns (in its module or in the modules
-    that call it), other managed policies by ARN, and its permissions_boundary. A policy whose
-    document or ARN can't be evaluated is named in ``unknown`` (and a note)."""
+def _why(unknown: Text) -> str:
+    return "; ".join(h.reason for h in unknown.holes) or str(unknown)
+
+
+def _role_refs(expr: hcl.Expr) -> list[hcl.Ref]:
+    """The references an argument's expression is made of (``"${aws_iam_role.r.name}"`` too)."""
+    if isinstance(expr, hcl.Ref):
+        return [expr]
+    if isinstance(expr, hcl.Template):
+        return [p for p in expr.parts if isinstance(p, hcl.Ref)]
+    return []
+
+
+def _attached(
+    owner: Instance,
+    instance: Instance,
+    raw: object,
+    role: str,
+    role_name: str | None,
+    owner_each: Each | None = None,
+    role_each: Each | None = None,
+) -> bool:
+    """Whether ``raw`` (a ``role`` argument in ``owner``, in its ``owner_each`` instance) names
+    ``aws_iam_role.<role>`` of ``instance`` (its ``role_each`` instance): by reference in the
+    same module, by name from a calling module."""
+    if owner is instance:
+        for ref in _role_refs(hcl.parse_value(raw)):
+            if ref.root != "aws_iam_role" or not ref.steps or ref.steps[0] != role:
+                continue
+            index = ref.steps[1] if len(ref.steps) > 1 and not isinstance(ref.steps[1], str) else None
+            if index is None or role_each is None:
+                return index is None and role_each is None
+            return bool(comparable(owner.evaluate(index, owner_each)) == comparable(role_each.key))
+        if role_each is None and isinstance(raw, str):
+            return re.search(rf"\baws_iam_role\.{re.escape(role)}\.(id|name|arn|unique_id)\b", raw) is not None
+    return role_name is not None and known(owner.value(raw, owner_each)) == role_name
+
+
+def _names_role(owner: Instance, instance: Instance, raw: object, role: str) -> bool:
+    """Whether ``raw`` may name ``aws_iam_role.<role>`` whatever the instances (for reporting an
+    attachment whose own instances can't be counted)."""
+    if owner is not instance:
+        return False
+    return any(r.root == "aws_iam_role" and r.steps and r.steps[0] == role for r in _role_refs(hcl.parse_value(raw)))
+
+
+def role_policies(instance: Instance, role: str, role_each: Each | None = None) -> tuple[RolePolicies, list[str]]:
+    """The policies attached to ``aws_iam_role.<role>`` (its ``role_each`` instance, for a role
+    with ``count``/``for_each``), and notes: inline_policy blocks, aws_iam_role_policy, aws_iam_policy
+    attached with aws_iam_role_policy_attachment, aws_iam_policy_attachment or the role's
+    managed_policy_arns (in its module or in the modules that call it; an attachment with
+    ``count``/``for_each`` by each of its instances), other managed policies by ARN, and its
+    permissions_boundary. A policy whose document or ARN can't be evaluated, or an attachment
+    whose instances can't be counted, is named in ``unknown`` (and the comparison says it is
+    incomplete)."""
     role_block = instance.config.resources[("aws_iam_role", role)]
-    role_name = known(instance.attribute(role_block, None, "name", 0)) if "name" in role_block.body else None
+    role_name = known(instance.attribute(role_block, role_each, "name", 0)) if "name" in role_block.body else None
     out = RolePolicies()
     documents: list[Document] = []
     notes: list[str] = []
     inline = role_block.body.get("inline_policy", [])
-    address = f"{instance.prefix()}aws_iam_role.{role}"
+    address = f"{instance.prefix()}aws_iam_role.{role}{role_each.suffix() if role_each else ''}"
     for number, policy in enumerate(inline if isinstance(inline, list) else [inline]):
         if isinstance(policy, dict) and policy.get("policy"):
             at = PolicyAt(role_block, f"{address} inline_policy", nested=("inline_policy", number))
-            documents.append((instance, policy["policy"], role_block.where, at))
+            documents.append((instance, policy["policy"], role_block.where, at, role_each))
 
-    def attach(owner: Instance, raw: object, where: str) -> None:
-        attach_policy(owner, raw, None, where, out, documents, notes)
+    def attach(owner: Instance, raw: object, where: str, each: Each | None) -> None:
+        attach_policy(owner, raw, each, where, out, documents, notes)
 
     arns = hcl.parse_value(role_block.body.get("managed_policy_arns")) if "managed_policy_arns" in role_block.body else None
     listed = role_block.body.get("managed_policy_arns")
     if isinstance(listed, list):
         for item in listed:
-            attach(instance, item, role_block.where)
+            attach(instance, item, role_block.where, role_each)
     elif arns is not None:
-        value = instance.evaluate(arns, None)
+        value = instance.evaluate(arns, role_each)
         for item in value if isinstance(value, list) else [value]:
             text = as_text(item)
             if text.known is not None:
@@ -381,27 +433,33 @@ def role_policies(instance: Instance, role: str) -> tuple[RolePolicies, list[str
                     f"managed_policy_arns {hcl.render(arns)} ({role_block.where}): not known to policygen"
                 )
     if "permissions_boundary" in role_block.body:
-        out.boundary = declared_boundary(instance, role_block.body["permissions_boundary"], None, role_block.where)
+        out.boundary = declared_boundary(instance, role_block.body["permissions_boundary"], role_each, role_block.where)
     for owner in instance.chain():
         resources = owner.config.resources
         for (rtype, name), block in sorted(resources.items()):
-            if rtype == "aws_iam_policy_attachment":
-                roles = block.body.get("roles")
-                listed_roles = roles if isinstance(roles, list) else [roles]
-                if any(_attached(owner, instance, r, role, role_name) for r in listed_roles):
-                    attach(owner, block.body.get("policy_arn"), block.where)
+            if rtype not in ("aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_iam_policy_attachment"):
                 continue
-            if rtype not in ("aws_iam_role_policy", "aws_iam_role_policy_attachment"):
+            roles = block.body.get("roles") if rtype == "aws_iam_policy_attachment" else [block.body.get("role")]
+            listed_roles = roles if isinstance(roles, list) else [roles]
+            instances = owner.instances_of(block)
+            if isinstance(instances, Text):
+                if any(_names_role(owner, instance, r, role) for r in listed_roles):
+                    out.unknown.append(
+                        f"{owner.prefix()}{rtype}.{name} ({block.where}): {_why(instances)}; the policies it "
+                        "attaches are not read (give the variables it needs with --var)"
+                    )
                 continue
-            if not _attached(owner, instance, block.body.get("role"), role, role_name):
-                continue
-            if rtype == "aws_iam_role_policy":
-                written = PolicyAt(block, f"{owner.prefix()}aws_iam_role_policy.{name}")
-                documents.append((owner, block.body.get("policy"), block.where, written))
-                continue
-            attach(owner, block.body.get("policy_arn"), block.where)
-    for index, (owner, document, where, placed) in enumerate(documents):
-        out.statements.extend(document_statements(owner, document, None, f"Tf{index}S", out, where, placed))
+            for owner_each in instances:
+                if not any(_attached(owner, instance, r, role, role_name, owner_each, role_each) for r in listed_roles):
+                    continue
+                if rtype == "aws_iam_role_policy":
+                    suffix = owner_each.suffix() if owner_each else ""
+                    written = PolicyAt(block, f"{owner.prefix()}aws_iam_role_policy.{name}{suffix}")
+                    documents.append((owner, block.body.get("policy"), block.where, written, owner_each))
+                else:
+                    attach(owner, block.body.get("policy_arn"), block.where, owner_each)
+    for index, (owner, document, where, placed, each) in enumerate(documents):
+        out.statements.extend(document_statements(owner, document, each, f"Tf{index}S", out, where, placed))
     return out, notes
 
 
@@ -432,10 +490,19 @@ def attach_policy(
     ``documents`` (read later), a known ARN to ``out.managed``, anything else to ``out.unknown``."""
     arn = raw if isinstance(raw, hcl.Ref) else hcl.parse_value(raw)
     name = referenced(owner, arn, "aws_iam_policy")
-    if name is not None:
+    if name is not None and isinstance(arn, hcl.Ref):
         block = owner.config.resources[("aws_iam_policy", name)]
-        at = PolicyAt(block, f"{owner.prefix()}aws_iam_policy.{name}")
-        documents.append((owner, block.body.get("policy"), where, at))
+        index = arn.steps[1] if len(arn.steps) > 1 and not isinstance(arn.steps[1], str) else None
+        policy_each = owner.instance_for(block, None if index is None else owner.evaluate(index, each), 0)
+        if isinstance(policy_each, Text):
+            out.unknown.append(
+                f"{owner.prefix()}aws_iam_policy.{name} ({where}): which instance is attached cannot be evaluated "
+                f"({_why(policy_each)}); not read"
+            )
+            return
+        suffix = policy_each.suffix() if policy_each else ""
+        at = PolicyAt(block, f"{owner.prefix()}aws_iam_policy.{name}{suffix}")
+        documents.append((owner, block.body.get("policy"), where, at, policy_each))
         return
     text = as_text(owner.evaluate(arn, each))
     if text.known is not None:

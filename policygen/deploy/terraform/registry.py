@@ -267,8 +267,8 @@ def _module_statements(
     documents: list[Document] = []
     for arn in attached:
         attach_policy(caller, arn, inputs.each, where, policies, documents, notes)
-    for index, (owner, document, attached_at, written) in enumerate(documents):
-        out.extend(document_statements(owner, document, None, f"ModulePolicy{index}S", policies, attached_at, written))
+    for index, (owner, document, attached_at, written, each) in enumerate(documents):
+        out.extend(document_statements(owner, document, each, f"ModulePolicy{index}S", policies, attached_at, written))
     if "role_permissions_boundary" in inputs.block.body:
         policies.boundary = declared_boundary(caller, inputs.block.body["role_permissions_boundary"], inputs.each, where)
     return out
@@ -277,12 +277,16 @@ def _module_statements(
 def _existing_role(
     caller: Instance, inputs: Inputs, each: Each | None
 ) -> tuple[str | None, RolePolicies, list[str]]:
-    from policygen.deploy.terraform.reader import referenced, role_policies
+    from policygen.deploy.terraform.reader import role_instance, role_policies
 
-    name = referenced(caller, hcl.parse_value(inputs.block.body.get("lambda_role")), "aws_iam_role")
-    if name is not None:
-        policies, notes = role_policies(caller, name)
-        role = f"aws_iam_role.{name}.name" if not caller.address else None
+    found = role_instance(caller, hcl.parse_value(inputs.block.body.get("lambda_role")), each)
+    if isinstance(found, str):
+        return None, RolePolicies(unknown=[found]), []
+    if found is not None:
+        name, role_each = found
+        policies, notes = role_policies(caller, name, role_each)
+        suffix = role_each.suffix() if role_each else ""
+        role = f"aws_iam_role.{name}{suffix}.name" if not caller.address else None
         return role, policies, notes
     return None, RolePolicies(), []
 

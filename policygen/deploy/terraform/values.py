@@ -221,7 +221,7 @@ class Instance:
             if expr.operator == "&&":
                 return False if False in (left, right) else (None if None in (left, right) else True)
             return True if True in (left, right) else (None if None in (left, right) else False)
-        left_known, right_known = _comparable(values[0]), _comparable(values[1])
+        left_known, right_known = comparable(values[0]), comparable(values[1])
         if left_known is None or right_known is None:
             return None
         return bool(left_known == right_known) == (expr.operator == "==")
@@ -356,7 +356,7 @@ class Instance:
                 return None
             return unknown(f"{block.type or 'module'}.{block.name} has count/for_each: give an index")
         for instance in instances:
-            if instance is not None and _comparable(instance.key) == _comparable(key):
+            if instance is not None and comparable(instance.key) == comparable(key):
                 return instance
         return unknown(f"{block.type or 'module'}.{block.name}[{known(as_text(key))}]: no such instance")
 
@@ -522,7 +522,8 @@ def _has_holes(value: Value) -> bool:
     return False
 
 
-def _comparable(value: Value) -> Any:
+def comparable(value: Value) -> Any:
+    """A value as count/for_each keys compare (a number and its string alike); None if unknown."""
     if isinstance(value, Text):
         return value.known
     if isinstance(value, bool | int | float):

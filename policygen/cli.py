@@ -165,9 +165,29 @@ def deployment_values(
         variables = read_tfvars(var_file) if var_file else {}
         variables.update(parse_env_pairs(tf_vars, "--var"))
         deploy = DeployOptions(
-            stack_name, parse_env_pairs(parameter_overrides, "--parameter-overrides"), stage, variables
+            stack_name,
+            parse_env_pairs(parameter_overrides, "--parameter-overrides"),
+            stage,
+            variables,
+            region_given=_region_given(),
         )
     return DeploymentInputs(environment, deploy, code_only)
+
+
+def _region_given() -> bool | None:
+    """Whether the running command got ``--region`` (it then wins over the project's region);
+    None outside a command that has the option."""
+    context = click.get_current_context(silent=True)
+    if context is None or "region" not in context.params:
+        return None
+    source = context.get_parameter_source("region")
+    return source is not None and source is not click.core.ParameterSource.DEFAULT
+
+
+def region_note(region: object) -> None:
+    """Which region the ARNs were written for, and from where (stderr)."""
+    if region is not None:
+        click.echo(f"policygen: {region}", err=True)
 
 
 class LazyGroup(click.Group):
@@ -373,6 +393,7 @@ def generate(
                     "functions, each with its own role; choose one with --function NAME"
                 )
             results = [f.result for f in project.functions]
+            region_note(project.region)
             for spec in project.skipped:
                 click.echo(f"policygen: {spec.source}: {spec.name}: not analysed: {spec.skipped}", err=True)
             failures = project.failures

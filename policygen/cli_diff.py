@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from policygen import __version__
-from policygen.cli import EXIT_ERRORS, deployment_inputs, deployment_values, write_atomic
+from policygen.cli import EXIT_ERRORS, deployment_inputs, deployment_values, region_note, write_atomic
 from policygen.errors import PolicygenError, UsageError
 from policygen.extract import default_cache_dir
 from policygen.gate import (
@@ -185,6 +185,7 @@ def _analyse(
                 f"--function {function}: {path} has no SAM/CloudFormation template, serverless.yml or Terraform files"
             )
         return _Analysed([(path.resolve().name, None, run_generate(path, options))], False, path)
+    region_note(project.region)
     for failure in project.failures:
         click.echo(f"policygen: error: {failure.spec.name}: not analysed: {failure.message}", err=True)
     functions: list[tuple[str, FunctionSpec | None, Result]] = [

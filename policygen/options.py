@@ -22,6 +22,9 @@ class DeployOptions:
     parameter_overrides: Mapping[str, str] = field(default_factory=dict)
     stage: str | None = None
     variables: Mapping[str, str] = field(default_factory=dict)  # Terraform -var / --var-file
+    # Whether the target's region was given (--region): it then wins over a region the project
+    # states (provider.region, samconfig, the aws provider); None: given when not "*".
+    region_given: bool | None = None
 
 
 @dataclass(frozen=True)

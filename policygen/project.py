@@ -21,6 +21,7 @@ from policygen.evidence import Subject, texts
 from policygen.model import FunctionSpec, Result, Target, Text
 from policygen.options import DeployOptions, Options
 from policygen.pipeline import analyse
+from policygen.regions import check_target
 
 
 @dataclass(frozen=True)
@@ -46,17 +47,68 @@ class FunctionFailure:
 
 
 @dataclass(frozen=True)
+class Region:
+    """The region the ARNs are written for and where it comes from: ``--region``, the project
+    (``serverless.yml:7 provider.region``), or neither (``*``, any region); ``stated``: what the
+    project states, also when ``--region`` wins over it."""
+
+    name: str
+    source: str  # "--region", a place in the project, or "" (the default)
+    stated: tuple[str, str] | None = None
+
+    def __str__(self) -> str:
+        if self.source == "--region":
+            stated = self.stated
+            told = f"; the project states {stated[0]} ({stated[1]})" if stated and stated[0] != self.name else ""
+            return f"region {self.name}, from --region{told}"
+        if self.source:
+            return f"region {self.name}, from {self.source} (--region overrides it)"
+        return f"region {self.name}: neither --region nor the project names one"
+
+
+@dataclass(frozen=True)
 class ProjectResult:
     kind: str  # sam, serverless, terraform
     source: str  # the deployment file(s) read
     functions: tuple[FunctionResult, ...]
     skipped: tuple[FunctionSpec, ...] = ()  # declared, not analysed: each says why (`FunctionSpec.skipped`)
     failures: tuple[FunctionFailure, ...] = ()
+    region: Region | None = None
 
     @property
     def declared(self) -> int:
         """How many functions were asked for (all the project's, or the one ``--function`` names)."""
         return len(self.functions) + len(self.failures)
+
+
+def stated_region(root: Path, target: Target, options: DeployOptions) -> tuple[str, str] | None:
+    """The region the deployment files under ``root`` state (the files `read_functions` reads),
+    with where; None when they state none."""
+    if cloudformation.find_template(root) is not None:
+        return cloudformation.stated_region(root)
+    sls = serverless.find(root)
+    if sls is not None:
+        return serverless.stated_region(sls, target, options.stage, root)
+    if terraform.has_terraform(root):
+        return terraform.stated_region(root, target, options.variables or {})
+    return None
+
+
+def project_region(root: Path, target: Target, options: DeployOptions) -> tuple[Target, Region]:
+    """The target with the region the ARNs are written for: ``--region`` when given, else the
+    one the project states, else the target's (``*``). A stated region that is not one of the
+    partition's is a `DeploymentError` naming where it is stated."""
+    given = options.region_given if options.region_given is not None else target.region != "*"
+    stated = stated_region(root, replace(target, region="*"), options)  # as if no --region
+    if given:
+        return target, Region(target.region, "--region", stated)
+    if stated is None:
+        return target, Region(target.region, "")
+    try:
+        chosen = check_target(target.partition, stated[0], target.account)
+    except UsageError as exc:
+        raise DeploymentError(f"{stated[1]}: {str(exc).removeprefix('--region ')}") from None
+    return chosen, Region(stated[0], stated[1], stated)
 
 
 def read_functions(
@@ -113,6 +165,8 @@ def generate_project(path: str | Path, options: Options | None = None) -> Projec
     root = Path(path)
     if not root.is_dir():
         return None
+    target, region = project_region(root, options.target, options.deploy)
+    options = replace(options, target=target)
     found = read_functions(root, options.target, options.deploy)
     if found is None:
         return None
@@ -156,7 +210,7 @@ def generate_project(path: str | Path, options: Options | None = None) -> Projec
             failures.append(FunctionFailure(spec, f"{spec.source}: {exc}"))
             continue
         results.append(FunctionResult(spec, result))
-    return ProjectResult(kind, source, tuple(results), skipped, tuple(failures))
+    return ProjectResult(kind, source, tuple(results), skipped, tuple(failures), region)
 
 
 def subject(root: Path, spec: FunctionSpec, options: Options) -> Subject:

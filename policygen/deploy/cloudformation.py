@@ -51,6 +51,53 @@ def find_template(root: Path) -> Path | None:
     return None
 
 
+SAMCONFIG_NAMES = ("samconfig.toml", "samconfig.yaml", "samconfig.yml")
+
+
+def stated_region(root: Path) -> tuple[str, str] | None:
+    """The region ``sam deploy`` deploys to as the project states it: ``region`` in the
+    ``default`` environment's ``deploy`` (else ``global``) parameters of its samconfig file, with
+    where; None when it states none. (A template itself names no region.) An unreadable
+    samconfig is a `DeploymentError` naming it."""
+    for name in SAMCONFIG_NAMES:
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+            if name.endswith(".toml"):
+                import tomllib
+
+                config: Any = tomllib.loads(text)
+            else:
+                import yaml
+
+                config = yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise DeploymentError(f"{name}: cannot read it ({exc.__class__.__name__}: {exc}); correct it") from None
+        except Exception as exc:  # yaml's errors
+            raise DeploymentError(f"{name}: cannot read it ({exc.__class__.__name__}); correct it") from None
+        environment = config.get("default") if isinstance(config, dict) else None
+        for command in ("deploy", "global"):
+            section = environment.get(command) if isinstance(environment, dict) else None
+            parameters = section.get("parameters") if isinstance(section, dict) else None
+            region = parameters.get("region") if isinstance(parameters, dict) else None
+            if isinstance(region, str) and region:
+                return region, f"{name}:{_region_line(text, command)} default.{command}.parameters.region"
+        return None
+    return None
+
+
+def _region_line(text: str, command: str) -> int:
+    """The line of ``region`` under the ``command`` section (TOML ``[default.deploy.parameters]``,
+    YAML ``deploy:``), else of the first ``region``."""
+    lines = text.splitlines()
+    header = re.compile(rf"\s*(\[default\.{command}\.parameters\]|{command}\s*:)")
+    start = next((i for i, t in enumerate(lines) if header.match(t)), 0)
+    setting = re.compile(r"\s*region\s*[=:]")
+    return next((i + 1 for i in range(start, len(lines)) if setting.match(lines[i])), 0)
+
+
 def read(
     path: Path,
     target: Target,

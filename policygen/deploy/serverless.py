@@ -52,6 +52,21 @@ def find(root: Path) -> Path | None:
     return None
 
 
+def stated_region(path: Path, target: Target, stage: str | None, root: Path) -> tuple[str, str] | None:
+    """The region the service deploys to as it states it (``provider.region``, its variables
+    resolved as the Framework would without ``--region``), with where; None when it states none
+    or its value is not known offline."""
+    raw = load_template(path)
+    provider = raw.get("provider")
+    if not isinstance(provider, LineDict) or "region" not in provider:
+        return None
+    value = Variables(raw, target, stage, path, root).resolve(provider["region"])
+    text = value.known if isinstance(value, Text) else value if isinstance(value, str) else None
+    if not text or "${" in text:
+        return None
+    return text, f"{path.name}:{provider.line_of('region')} provider.region"
+
+
 def normalized(function_key: str) -> str:
     """The logical id stem the Framework gives a function (``get-user`` -> ``GetDashuser``)."""
     name = function_key.replace("-", "Dash").replace("_", "Underscore")

@@ -15,6 +15,6 @@ dead-letter target, event source mappings, KMS key, and the policies its role ha
     reader     the walk over module instances
 """
 
-from policygen.deploy.terraform.reader import has_terraform, read
+from policygen.deploy.terraform.reader import has_terraform, read, stated_region
 
-__all__ = ["has_terraform", "read"]
+__all__ = ["has_terraform", "read", "stated_region"]

@@ -380,6 +380,7 @@ class Config:
     outputs: dict[str, Any] = field(default_factory=dict)
     where: dict[str, str] = field(default_factory=dict)  # "local.x" / "var.x" -> "main.tf:3"
     texts: dict[str, str] = field(default_factory=dict)  # each file as its blocks' locations name it
+    providers: list[Block] = field(default_factory=list)  # provider blocks, in file order
 
 
 def load(folder: Path, shown: str) -> Config:
@@ -417,6 +418,12 @@ def load(folder: Path, shown: str) -> Config:
                 key_name = unquote(mname)
                 line = _line_of(text, rf'module\s+"?{re.escape(key_name)}"?')
                 config.modules[key_name] = Block("module", "", key_name, body, Location(name, line))
+        for group in document.get("provider", []):
+            for pname, body in group.items():
+                if isinstance(body, dict):
+                    key_name = unquote(pname)
+                    line = _line_of(text, rf'provider\s+"?{re.escape(key_name)}"?')
+                    config.providers.append(Block("provider", key_name, "", body, Location(name, line)))
         for group in document.get("locals", []):
             for key, value in group.items():
                 if key != "__is_block__":

@@ -51,6 +51,20 @@ def has_terraform(root: Path) -> bool:
     return any(root.glob("*.tf"))
 
 
+def stated_region(root: Path, target: Target, variables: Mapping[str, str]) -> tuple[str, str] | None:
+    """The region the root module's default ``aws`` provider (the one without ``alias``) states,
+    evaluated with the variables given, with where; None when it states none or its value is not
+    known (a variable without a default, an environment variable the provider reads)."""
+    project = Project(root.resolve(), target, dict(variables))
+    top = Instance(project, project.config(project.root), "", {})
+    for block in top.config.providers:
+        if block.type != "aws" or "alias" in block.body or "region" not in block.body:
+            continue
+        region = known(top.value(block.body["region"]))
+        return (region, f'{block.where} provider "aws" region') if region else None
+    return None
+
+
 def read(root: Path, target: Target, variables: Mapping[str, str]) -> list[FunctionSpec]:
     project = Project(root.resolve(), target, dict(variables))
     top = Instance(project, project.config(project.root), "", {})

@@ -124,9 +124,9 @@ data "aws_iam_policy_document" "reads" {
 """
 
 
-def project(root: Path, files: dict[str, str]) -> Path:
+def project(root: Path, files: dict[str, str], handler: str = HANDLER) -> Path:
     (root / "src").mkdir(parents=True, exist_ok=True)
-    (root / "src" / "app.py").write_text(HANDLER)
+    (root / "src" / "app.py").write_text(handler)
     for name, text in files.items():
         (root / name).write_text(textwrap.dedent(text))
     return root
@@ -296,9 +296,7 @@ def functions(root: Path) -> dict[str, dict]:
 
 
 def test_a_role_with_for_each_is_read_per_instance_with_its_attachments(tmp_path):
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "app.py").write_text(SEND)
-    (tmp_path / "main.tf").write_text(PER_TENANT)
+    project(tmp_path, {"main.tf": PER_TENANT}, SEND)
     found = functions(tmp_path)
     acme, globex = found['aws_lambda_function.meter["acme"]'], found['aws_lambda_function.meter["globex"]']
     for body in (acme, globex):
@@ -322,9 +320,7 @@ UNCOUNTABLE = PER_TENANT.replace(
 
 
 def test_an_attachment_whose_instances_cannot_be_counted_makes_the_comparison_incomplete(tmp_path):
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "app.py").write_text(SEND)
-    (tmp_path / "main.tf").write_text(UNCOUNTABLE)
+    project(tmp_path, {"main.tf": UNCOUNTABLE}, SEND)
     found = functions(tmp_path)
     line = line_of(tmp_path, "main.tf", 'resource "aws_iam_role_policy_attachment" "purge"')
     for body in found.values():
@@ -339,9 +335,7 @@ def test_a_role_whose_instances_cannot_be_counted_is_not_read_as_empty(tmp_path)
         'resource "aws_iam_role" "meter" {\n  for_each = local.tenants',
         'variable "roles" {\n  type = map(string)\n}\n\nresource "aws_iam_role" "meter" {\n  for_each = var.roles',
     )
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "app.py").write_text(SEND)
-    (tmp_path / "main.tf").write_text(tf)
+    project(tmp_path, {"main.tf": tf}, SEND)
     found = functions(tmp_path)
     line = line_of(tmp_path, "main.tf", 'resource "aws_iam_role" "meter"')
     for body in found.values():

@@ -88,3 +88,22 @@ def test_sam_crud_policy_on_a_generated_table_name_is_widened_to_its_indexes(tmp
     put = widened["dynamodb:PutItem"]
     assert put["needed"] == [TABLE]
     assert "/index/" in put["example"]
+
+
+def test_a_lift_storage_bucket_name_is_generated_too(tmp_path):
+    from policygen.deploy import serverless
+    from policygen.model import Target
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(HANDLER)
+    (tmp_path / "serverless.yml").write_text(
+        "service: site\nprovider: {name: aws, runtime: python3.12}\nconstructs:\n  avatars: {type: storage}\n"
+        "functions:\n  api:\n    handler: src/app.handler\n"
+    )
+    [api] = serverless.read(tmp_path / "serverless.yml", Target(), None, tmp_path)
+    assert "site-dev-avatarsbucket" in api.generated_names
+    bucket = "arn:aws:s3:::site-dev-avatarsbucket*"
+    with generated_names(api.generated_names):
+        # the bucket's own ARN pattern no longer covers its objects; the objects' pattern does
+        assert not matches(resource_pattern(bucket), "arn:aws:s3:::site-dev-avatarsbucket1a2b/x.png", WIDE)
+        assert matches(resource_pattern(bucket + "/*"), "arn:aws:s3:::site-dev-avatarsbucket1a2b/x.png", WIDE)

@@ -39,6 +39,7 @@ class Constructs:
     worker_events: dict[str, list[Any]] = field(default_factory=dict)  # events added to existing functions
     statements: list[dict[str, Any]] = field(default_factory=list)  # what Lift grants every function
     notes: tuple[str, ...] = ()
+    generated: set[str] = field(default_factory=set)  # known starts of the names CloudFormation generates
 
 
 class Lift:
@@ -124,6 +125,7 @@ class Lift:
                 )
             elif kind == "storage":
                 bucket = Text.join(f"arn:{self.target.partition}:s3:::", self._bucket_name(key))
+                out.generated.add(f"{(self.stack.known or '').lower()}-{key.lower()}bucket")
                 out.statements.append(
                     {
                         "Effect": "Allow",

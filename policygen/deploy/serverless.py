@@ -104,6 +104,7 @@ def read(path: Path, target: Target, stage: str | None, root: Path) -> list[Func
         "Properties": {"RoleName": Text.join(stack, "-", variables.text("${aws:region}"), "-lambdaRole")},
     }
     ctx = Context({**generated, **resources}, {}, {}, {}, target, stack.known, label)
+    ctx.generated.update(constructs.generated)
     provider_env = _mapping(provider.get("environment"))
     provider_statements = [
         *(

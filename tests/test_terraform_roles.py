@@ -342,3 +342,25 @@ def test_a_role_whose_instances_cannot_be_counted_is_not_read_as_empty(tmp_path)
         assert any(f"aws_iam_role.meter (main.tf:{line})" in u and "var.roles" in u for u in body["unknown_managed_policies"])
     # what is missing is reported as from an incomplete comparison, never from an empty role
     assert "the comparison is incomplete" in diff(tmp_path).stdout
+
+
+def test_an_event_source_mapping_whose_instances_cannot_be_counted_is_said(tmp_path):
+    tf = PER_TENANT + """
+variable "queues" {
+  type = map(string)
+}
+
+resource "aws_lambda_event_source_mapping" "usage" {
+  for_each         = var.queues
+  event_source_arn = each.value
+  function_name    = aws_lambda_function.meter[each.key].arn
+}
+"""
+    project(tmp_path, {"main.tf": tf}, SEND)
+    args = ["generate", str(tmp_path), "--format", "json-report", "--no-cache", "--region", "us-east-1"]
+    result = CliRunner().invoke(main, [*args, "--account", "111122223333"])
+    assert result.exit_code == 0, result.stderr
+    line = line_of(tmp_path, "main.tf", 'resource "aws_lambda_event_source_mapping" "usage"')
+    for body in json.loads(result.stdout)["functions"].values():
+        notes = body["deployment"]["notes"]
+        assert any(f"main.tf:{line}: aws_lambda_event_source_mapping.usage" in n and "var.queues" in n for n in notes)

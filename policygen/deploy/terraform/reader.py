@@ -163,7 +163,7 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
     function_name = (
         instance.text(body["function_name"], each) if "function_name" in body else Text.unknown(address)
     )
-    sources, triggers = _invokers(instance, block, each, function_name)
+    sources, triggers, invoker_notes = _invokers(instance, block, each, function_name)
     destinations = []
     dead = hcl.block(body, "dead_letter_config")
     if dead.get("target_arn"):
@@ -205,7 +205,7 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
         config=config,
         role=role,
         statements=tuple(policies.statements),
-        notes=tuple(notes),
+        notes=(*notes, *invoker_notes),
         triggers=tuple(triggers),
         managed_policies=tuple(policies.managed),
         boundary=policies.boundary,
@@ -217,9 +217,9 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
 def _invoked(instance: Instance, block: hcl.Block, each: Each | None, function: Lambda) -> Lambda:
     """A registry-module function with what invokes it from outside the module (an S3
     notification, an SNS subscription, a mapping naming it through the module's outputs)."""
-    sources, triggers = _invokers(instance, block, each, function.function_name)
+    sources, triggers, notes = _invokers(instance, block, each, function.function_name)
     config = replace(function.config, event_sources=(*function.config.event_sources, *sources))
-    return replace(function, config=config, triggers=(*function.triggers, *triggers))
+    return replace(function, config=config, triggers=(*function.triggers, *triggers), notes=(*function.notes, *notes))
 
 
 def _role_expression(instance: Instance, role: str, suffix: str) -> str | None:
@@ -247,10 +247,13 @@ def _naming_function(
     function_name: Text,
     rtype: str,
     argument: Callable[[dict[str, Any]], list[Any]],
+    uncounted: list[str],
 ) -> list[tuple[Instance, hcl.Block, Each | None, dict[str, Any], str]]:
     """The ``rtype`` instances one of whose ``argument`` values (a function name or ARN) names
     this function: by reference in its own module, by name or ARN in any (calling modules see it
-    through outputs). Each with the block (a nested block, or the body) that names it."""
+    through outputs). Each with the block (a nested block, or the body) that names it. A block of
+    the function's module that refers to it but whose count/for_each can't be evaluated is
+    named in ``uncounted`` (where, why), never dropped unsaid."""
     names = {function_name.known}
     if function_name.known:
         names.add(instance.arn(NAME_RULES["AWS::Lambda::Function"].arn, function_name).known)
@@ -261,7 +264,15 @@ def _naming_function(
             if found_type != rtype:
                 continue
             instances = owner.instances_of(block)
-            for found_each in instances if isinstance(instances, list) else []:
+            if isinstance(instances, Text):
+                if owner is instance and any(_mentions(raw, function) for _, raw in argument(block.body)):
+                    uncounted.append(
+                        f"{block.where}: {rtype}.{name}: {_why(instances)}; what it gives this function (what "
+                        "Lambda polls with the role, the resources its events name) is not read (give the "
+                        "variables it needs with --var)"
+                    )
+                continue
+            for found_each in instances:
                 for part, raw in argument(block.body):
                     if _names(owner, instance, raw, found_each, function, each, names):
                         label = f"{owner.prefix()}{rtype}.{name}" + (
@@ -269,6 +280,12 @@ def _naming_function(
                         )
                         out.append((owner, block, found_each, part, label))
     return out
+
+
+def _mentions(raw: Any, function: hcl.Block) -> bool:
+    """Whether an argument refers to ``function`` by reference (whatever the instance)."""
+    prefix = "aws_lambda_function" if function.kind == "resource" else "module"
+    return isinstance(raw, str) and re.search(rf"\b{prefix}\.{re.escape(function.name)}\b", raw) is not None
 
 
 def _names(
@@ -318,13 +335,15 @@ def _subscription_target(body: dict[str, Any]) -> list[tuple[dict[str, Any], Any
 
 def _invokers(
     instance: Instance, function: hcl.Block, each: Each | None, function_name: Text
-) -> tuple[list[EventSource], list[Trigger]]:
+) -> tuple[list[EventSource], list[Trigger], list[str]]:
     """Event source mappings (what Lambda polls with the role) and what invokes the function with
-    an event naming a resource: mappings, S3 bucket notifications, SNS subscriptions."""
+    an event naming a resource: mappings, S3 bucket notifications, SNS subscriptions; and notes
+    on those whose instances can't be counted."""
     sources = []
     triggers = []
+    notes: list[str] = []
     for owner, block, found_each, part, label in _naming_function(
-        instance, function, each, function_name, "aws_lambda_event_source_mapping", _mapping_target
+        instance, function, each, function_name, "aws_lambda_event_source_mapping", _mapping_target, notes
     ):
         arn = owner.text(part.get("event_source_arn"), found_each)
         kind = event_kind(arn)
@@ -332,14 +351,14 @@ def _invokers(
         if kind in ("sqs", "kinesis", "dynamodb"):
             triggers.append(Trigger(kind, (arn,)))
     for owner, block, found_each, _part, _label in _naming_function(
-        instance, function, each, function_name, "aws_s3_bucket_notification", _notification_targets
+        instance, function, each, function_name, "aws_s3_bucket_notification", _notification_targets, notes
     ):
         triggers.append(Trigger("s3", (owner.text(block.body.get("bucket"), found_each),)))
     for owner, block, found_each, _part, _label in _naming_function(
-        instance, function, each, function_name, "aws_sns_topic_subscription", _subscription_target
+        instance, function, each, function_name, "aws_sns_topic_subscription", _subscription_target, notes
     ):
         triggers.append(Trigger("sns", (owner.text(block.body.get("topic_arn"), found_each),)))
-    return sources, triggers
+    return sources, triggers, notes
 
 
 def role_instance(instance: Instance, expr: hcl.Expr, each: Each | None) -> tuple[str, Each | None] | str | None:

@@ -129,6 +129,15 @@ def test_the_users_tests_see_the_denial_where_the_call_is_made(tmp_path):
     assert "DENIED s3:DeleteObject on arn:aws:s3:::reports/old.json" in output
     assert "DENIED sns:Publish on arn:aws:sns:us-east-1:123456789012:news" in output
     assert output.count("enforced: the call failed with AccessDenied where it was made") == 2
+    # each call of the function, its verdict and who judged it; why verify exits 1
+    assert (
+        "policygen: the function's calls (verdict; who judged it):\n"
+        "    allowed: dynamodb.update_item(TableName=stock) at fn/app.py:8 (count) (judged by: both judges agree)\n"
+        "    DENIED: s3.delete_object(Bucket=reports, Key=old.json) at fn/app.py:5 (tidy) "
+        "(judged by: policygen's evaluator only, stopped before it was sent)\n"
+    ) in output
+    assert "`verify --observe-only` lets every call through for moto to judge as well" in output
+    assert output.endswith("policygen: exit 1: the policy did not hold\n")
     # set-up calls ran though nothing grants them, and were not judged
     assert "test set-up call(s) not enforced" in output
     assert "DENIED s3:CreateBucket" not in output and "DENIED dynamodb:CreateTable" not in output

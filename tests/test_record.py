@@ -117,6 +117,8 @@ def test_the_cli_writes_the_file_and_says_what_it_recorded(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "recorded 1 call(s) (0 by the function, 1 by test set-up)" in result.output
+    assert f"by the function: calls made with a frame of {tmp_path.as_posix()}/ on the stack" in result.output
+    assert f"policygen: next: policygen generate {tmp_path} --observed {out}" in result.output
     document = json.loads(out.read_text())
     assert (document["format"], document["version"]) == ("policygen-observed", 1)
     assert [c["operation"] for c in document["calls"]] == ["ListBuckets"]

@@ -139,6 +139,19 @@ def test_record_a_project_then_generate_gives_each_function_its_own_calls(sam_ap
     recording = json.loads((sam_app / "observed.json").read_text())
     assert sorted(recording["roots"]) == ["audit", "src"]
     assert "(4 by the function" in result.output
+    # each function's calls, with what they named and where; the helper test's call is every sharer's
+    shared = " (no handler on its stack: counted for every function of the folder)"
+    assert (
+        "policygen: Ingest (src/): 2 distinct call(s)\n"
+        f"    s3.put_object(Bucket=data, Key=direct.json) at src/shared.py:5 (store){shared}\n"
+        "    s3.put_object(Bucket=data, Key=in/a.json) at src/shared.py:5 (store)\n"
+        "policygen: Purge (src/): 2 distinct call(s)\n"
+        "    s3.delete_object(Bucket=data, Key=in/a.json) at src/shared.py:5 (store)\n"
+        f"    s3.put_object(Bucket=data, Key=direct.json) at src/shared.py:5 (store){shared}\n"
+        "policygen: Audit (audit/): 1 distinct call(s)\n"
+        "    s3.list_objects_v2(Bucket=data) at audit/app.py:4 (handler)\n"
+        "policygen: next: policygen generate . --observed observed.json\n"
+    ) in result.output
     generated = _run(
         sam_app,
         ["generate", ".", "--region", "us-east-1", "--account", "123456789012",

@@ -4,6 +4,7 @@ this package that prints or exits; `policygen.cli` adds these commands to its gr
 from __future__ import annotations
 
 import functools
+import shlex
 import sys
 from collections import Counter
 from dataclasses import replace
@@ -16,7 +17,7 @@ from policygen.model import RecordedMatch, Result, Target
 from policygen.options import Options
 from policygen.record import observed
 from policygen.record.observed import FUNCTION, RecordedCall, Recording
-from policygen.record.project import Entry, attributed, entries_of, functions
+from policygen.record.project import Entry, FunctionCode, attributed, entries_of, functions, stack_entries
 from policygen.record.run import record as run_record
 from policygen.record.source import RecordedSource
 
@@ -91,6 +92,7 @@ def record(
     recorded (each call attributed to its function by folder, and by handler where they share one)."""
     from policygen.cli import write_atomic
 
+    found = None
     try:
         path, command = _split(ctx, arguments)
         roots = list(packages)
@@ -108,22 +110,102 @@ def record(
     except PolicygenError as exc:
         click.echo(f"policygen: error: {exc}", err=True)
         sys.exit(EXIT_ERRORS)
-    own = recording.function_calls
-    click.echo(
-        f"policygen: recorded {sum(c.count for c in recording.calls)} call(s) "
-        f"({sum(c.count for c in own)} by the function, "
-        f"{sum(c.count for c in recording.calls) - sum(c.count for c in own)} by test set-up) into {out}",
-        err=True,
-    )
-    if not recording.calls:
+    for line in record_summary(recording, out, found, Path.cwd()):
+        click.echo(line, err=True)
+    if recording.exit_code != 0:
         click.echo(
-            "policygen: warning: no call was recorded: does the command run Python with botocore, "
-            "without -S/-E/-I (which skip the start-up hook)?",
+            f"policygen: the command exited with {recording.exit_code}: the calls it made are recorded (exit 1)",
             err=True,
         )
-    if recording.exit_code != 0:
-        click.echo(f"policygen: the command exited with {recording.exit_code}", err=True)
         sys.exit(EXIT_FAILED)
+    if recording.calls:
+        where = path if path is not None else (packages[0] if len(packages) == 1 else Path("."))
+        click.echo(f"policygen: next: policygen generate {where} --observed {out}", err=True)
+
+
+LISTED = 20  # calls listed per function on the terminal; the file holds them all
+
+
+def _run_lines(recording: Recording) -> list[str]:
+    """What policygen did to the command, and why nothing may have been recorded."""
+    lines = [f"policygen: note: {note}" for note in recording.notes]
+    if recording.processes == 0:
+        lines.append(
+            "policygen: warning: no Python process started the recorder, so nothing was recorded. The "
+            "recorder starts through PYTHONPATH (a sitecustomize): a Python started with -S, -E or -I by "
+            "the command (policygen handles them only on the command itself) skips it, and a wrapper that "
+            "drops the environment loses it: tox passes only the variables its pass_env names (add "
+            "`pass_env = PYTHONPATH, POLICYGEN_*` to [testenv], or record the environment's interpreter "
+            "directly: -- .tox/py/bin/python -m pytest)"
+        )
+    elif recording.botocore_processes == 0:
+        lines.append(
+            f"policygen: warning: {recording.processes} Python process(es) ran, none could import botocore: "
+            "is the command's interpreter the one your tests' dependencies are installed in?"
+        )
+    elif not recording.calls:
+        lines.append("policygen: warning: no AWS call was made through botocore during the run")
+    return lines
+
+
+def record_summary(
+    recording: Recording, out: Path, found: tuple[FunctionCode, ...] | None, cwd: Path
+) -> list[str]:
+    """record's report: the run, the counts, and each function's calls with their call sites."""
+    total = sum(c.count for c in recording.calls)
+    own = sum(c.count for c in recording.function_calls)
+    roots = ", ".join(f"{r}/" for r in recording.roots)
+    lines = _run_lines(recording)
+    lines.append(
+        f"policygen: recorded {total} call(s) ({own} by the function, {total - own} by test set-up) into {out}"
+    )
+    if not recording.calls:
+        return lines
+    lines.append(
+        f"    by the function: calls made with a frame of {roots} on the stack (test files excluded); "
+        "by test set-up: the rest (fixtures, test bodies), never granted"
+    )
+    for title, calls in _by_function(recording, found, cwd):
+        lines.append(f"policygen: {title}: {len(calls)} distinct call(s)")
+        for call, shared in calls[:LISTED]:
+            times = f" x{call.count}" if call.count > 1 else ""
+            mark = " (no handler on its stack: counted for every function of the folder)" if shared else ""
+            lines.append(f"    {described(call)} at {call.site}{times}{mark}")
+        if len(calls) > LISTED:
+            lines.append(f"    ... and {len(calls) - LISTED} more in {out}")
+    return lines
+
+
+def described(call: RecordedCall, width: int = 60) -> str:
+    """``s3.put_object(Bucket=data, Key=in/a.json)``: the call and the resources it named."""
+    shown = []
+    for name, value in call.parameters:
+        text = ",".join(value) if isinstance(value, tuple) else value
+        shown.append(f"{name}={text if len(text) <= width else text[: width - 3] + '...'}")
+    return f"{call.label}({', '.join(shown)})"
+
+
+def _by_function(
+    recording: Recording, found: tuple[FunctionCode, ...] | None, cwd: Path
+) -> list[tuple[str, list[tuple[RecordedCall, bool]]]]:
+    """The function's calls per function of the project (one group without a project), each with
+    whether it is shared: made in a folder several functions share, under none of their handlers."""
+    own = recording.function_calls
+    if not found:
+        return [("the function's calls", [(c, False) for c in own])] if own else []
+    entries = entries_of(found)
+    groups: list[tuple[str, list[tuple[RecordedCall, bool]]]] = []
+    claimed: set[RecordedCall] = set()
+    for fn in found:
+        mine = [c for c in own if attributed(c, cwd, fn.code, fn.entry, entries)]
+        claimed.update(mine)
+        sharing = sum(1 for other in found if other.code == fn.code) > 1
+        marked = [(c, sharing and not stack_entries(c, cwd, entries)) for c in mine]
+        groups.append((f"{fn.name} ({_shown(fn.code)}/)", marked))
+    rest = [(c, False) for c in own if c not in claimed]
+    if rest:
+        groups.append(("not attributed to a function of the project (code outside their folders)", rest))
+    return groups
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -187,7 +269,7 @@ def verify(
     from policygen.cli import parse_env_pairs, read_env_file, write_atomic
     from policygen.policy.document import parse_policy, parse_policy_text
     from policygen.record.enforce import VerifySession
-    from policygen.record.report import call_reports, render
+    from policygen.record.report import call_reports, render, verdict_of
     from policygen.record.verify import Judged, Status, judge
     from policygen.regions import check_target
     from policygen.render.explain import recorded_match_lines
@@ -227,6 +309,12 @@ def verify(
             documents = (parse_policy(policy_document(result.policy), "the synthesized policy"),)
             source = "the synthesized policy" + (f" of {name}" if chosen is not None else "")
         session = VerifySession(documents, target, name, enforce=not observe_only, belongs=belongs)
+        how = "checked after the run (--observe-only) on" if observe_only else "enforced on"
+        click.echo(
+            f"policygen: verify: running `{shlex.join(command)}` with {source} {how} the AWS calls made from "
+            f"{_shown(code_dir.resolve())}/ (test files excluded; test set-up calls are never enforced)",
+            err=True,
+        )
         recording = run_record(command, (code_dir,), session=session)
         if observed_out is not None:
             write_atomic(observed_out, observed.to_json(recording))
@@ -243,6 +331,8 @@ def verify(
     except PolicygenError as exc:
         click.echo(f"policygen: error: {exc}", err=True)
         sys.exit(EXIT_ERRORS)
+    for line in _run_lines(recording):
+        click.echo(line, err=True)
     for check in verdict.denials:
         call = check.call
         stopped = (
@@ -288,6 +378,23 @@ def verify(
         click.echo(
             f"policygen: not judged: {skipped.call.label} at {skipped.call.site}: {skipped.reason}", err=True
         )
+    if reports:
+        click.echo("policygen: the function's calls (verdict; who judged it):", err=True)
+        for report in reports[:LISTED]:
+            stopped = ", stopped before it was sent" if report.stopped else ""
+            click.echo(
+                f"    {verdict_of(report)}: {described(report.call)} at {report.call.site} "
+                f"(judged by: {report.judged.value}{stopped})",
+                err=True,
+            )
+        if len(reports) > LISTED:
+            click.echo(f"    ... and {len(reports) - LISTED} more (--report FILE lists them all)", err=True)
+        if any(r.stopped for r in reports):
+            click.echo(
+                "policygen: a call stopped by enforcement never reaches moto: if the tests use moto, "
+                "`verify --observe-only` lets every call through for moto to judge as well",
+                err=True,
+            )
     judged = len({c.call for c in verdict.checks})
     click.echo(
         f"policygen: {judged} distinct call(s) of the function judged on {len(verdict.checks)} permission(s): "
@@ -302,27 +409,30 @@ def verify(
         + ("" if not observe_only else " (observe only: nothing was enforced during the run)"),
         err=True,
     )
-    code = 0
+    reasons = []
     if not verdict.held:
         click.echo(
             f"policygen: the policy did not hold: {len(verdict.denials)} permission(s) missing", err=True
         )
-        code |= EXIT_FAILED
-    else:
+        reasons.append("the policy did not hold")
+    elif recording.function_calls:
         click.echo("policygen: the policy held for every call the function made", err=True)
     if recording.exit_code != 0:
+        enforced = " (a call the policy denies fails in the test that made it)" if session.stopped else ""
         click.echo(
-            f"policygen: the command exited with {recording.exit_code}: the verdict covers the calls it made",
+            f"policygen: the command exited with {recording.exit_code}{enforced}: the verdict covers the calls it made",
             err=True,
         )
-        code |= EXIT_FAILED
+        reasons.append(f"the command exited with {recording.exit_code}")
     if not recording.function_calls:
         click.echo(
-            f"policygen: warning: the command made no call from {path}; nothing was verified", err=True
+            f"policygen: warning: the command made no call from {_shown(code_dir.resolve())}/; nothing was verified",
+            err=True,
         )
-        code |= EXIT_FAILED
-    if code:
-        sys.exit(code)
+        reasons.append("nothing was verified")
+    if reasons:
+        click.echo(f"policygen: exit {EXIT_FAILED}: {'; '.join(reasons)}", err=True)
+        sys.exit(EXIT_FAILED)
 
 
 def _belongs(call: RecordedCall, *, cwd: Path, code: Path, own: Entry | None, entries: frozenset[Entry]) -> bool:

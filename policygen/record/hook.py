@@ -11,6 +11,8 @@ on every Session it creates (moto installs its stubber the same way). One more e
 paginators included) with the parameters the caller passed, before they are serialized. The hook
 only reads: it never changes a parameter or answers a call.
 
+Each process that starts the recorder writes ``{"process": pid, "botocore": bool}`` first (so
+`record` can tell a command that made no call from one whose interpreters never ran the recorder).
 Each call is appended as one JSON line to the file named by ``POLICYGEN_RECORD_FILE`` (append
 mode, one write per line, so several processes of one run can share it).
 
@@ -407,8 +409,10 @@ def install() -> bool:
     try:
         from botocore import handlers
     except Exception:
+        _write({"process": os.getpid(), "botocore": False})
         return False
     for entry in (("before-parameter-build", _on_call), ("before-call", _before_call)):
         if entry not in handlers.BUILTIN_HANDLERS:
             handlers.BUILTIN_HANDLERS.append(entry)
+    _write({"process": os.getpid(), "botocore": True})
     return True

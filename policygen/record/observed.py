@@ -23,7 +23,7 @@ Identical calls are merged with a ``count``, and calls are sorted, so a rerun wr
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,11 @@ class Recording:
     exit_code: int
     roots: tuple[str, ...]
     calls: tuple[RecordedCall, ...]
+    # about the run, for its report (not in the file): the Python processes that started the
+    # recorder (those that could import botocore), and what policygen did to the command
+    processes: int = field(default=0, compare=False)
+    botocore_processes: int = field(default=0, compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def function_calls(self) -> tuple[RecordedCall, ...]:

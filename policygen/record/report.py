@@ -36,7 +36,7 @@ def call_reports(
     return tuple(out)
 
 
-def _status(report: CallReport) -> str:
+def verdict_of(report: CallReport) -> str:
     if report.not_judged is not None and not report.checks:
         return "NOT JUDGED"
     if report.denied:
@@ -67,7 +67,7 @@ def render(
     for report in reports:
         call = report.call
         times = f" x{call.count}" if call.count > 1 else ""
-        lines.append(f"{_status(report)}: {call.label} at {call.site}{times}")
+        lines.append(f"{verdict_of(report)}: {call.label} at {call.site}{times}")
         lines.append(f"    test: {call.test or '(not run by pytest)'}")
         for check in report.checks:
             lines.append(f"    policygen: {check.action} on {check.resource}: {check.status.value}")

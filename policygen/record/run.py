@@ -3,8 +3,10 @@
 Consumes a command line and the analysed code folders; produces a `Recording`. The child gets a
 temporary folder first on ``PYTHONPATH`` holding ``sitecustomize.py`` (which chains to any
 ``sitecustomize`` already there) and the recorder `policygen.record.hook`; nothing of the user's
-code or environment is edited. Interpreters started with ``-S``, ``-E`` or ``-I`` skip
-``PYTHONPATH``/``sitecustomize`` and are not recorded.
+code or environment is edited. When the command itself starts Python with ``-S``, ``-E`` or ``-I``
+(which skip ``PYTHONPATH``/``sitecustomize``), it is started through a bootstrap that installs the
+recorder first (`policygen.record.launch`); interpreters started so deeper down are not recorded,
+and the `Recording` counts the processes that did start the recorder, so the CLI can say so.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from policygen.errors import UsageError
-from policygen.record import hook
+from policygen.record import hook, launch
 from policygen.record.observed import FUNCTION, SETUP, Frame, RecordedCall, Recording, RecordingError
 
 
@@ -150,8 +152,18 @@ def record(
         if session is not None:
             environment.update(session.start(folder, where))
         lines = ""
+        notes: tuple[str, ...] = ()
+        started = launch.parse(command)
+        run = list(command)
+        if started is not None:
+            run = list(started.command(folder))
+            notes = (
+                f"{Path(command[0]).name} was started with {', '.join(started.skipping)}, which skips the "
+                "start-up hook: policygen started it through a bootstrap that installs the recorder first "
+                "(your options are kept)",
+            )
         try:
-            completed = subprocess.run(list(command), cwd=where, env=environment, check=False)
+            completed = subprocess.run(run, cwd=where, env=environment, check=False)
         except OSError as exc:
             raise UsageError(
                 f"cannot run {command[0]!r}: {exc.strerror or exc}; check the command after `--`"
@@ -161,9 +173,26 @@ def record(
             if session is not None:
                 session.stop(lines, where)
         calls = collect(lines, where, str(calls_file))
+    processes = _processes(lines)
     return Recording(
         command=tuple(command),
         exit_code=completed.returncode,
         roots=tuple(_display(str(r.resolve()), where) for r in roots),
         calls=calls,
+        processes=len(processes),
+        botocore_processes=sum(processes.values()),
+        notes=notes,
     )
+
+
+def _processes(lines: str) -> dict[int, bool]:
+    """The processes that started the recorder: pid -> whether it could import botocore."""
+    seen: dict[int, bool] = {}
+    for line in lines.splitlines():
+        try:
+            raw = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(raw, dict) and isinstance(raw.get("process"), int):
+            seen[raw["process"]] = seen.get(raw["process"], False) or raw.get("botocore") is True
+    return seen

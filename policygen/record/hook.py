@@ -300,9 +300,12 @@ def _moto_permitted(documents: list[Any], action: str, resource: str) -> bool:
     else any PERMITTED one; conditions are moto's business (it reads none for identity policies)."""
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
+    with_resource = "resource" in inspect.signature(IAMPolicy.is_action_permitted).parameters
     permitted = False
     for document in documents:
-        result = IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
+        policy = IAMPolicy(json.dumps(document))
+        # moto before 4.1 judges the action alone (its evaluator takes no resource)
+        result = policy.is_action_permitted(action, resource) if with_resource else policy.is_action_permitted(action)
         if result == PermissionResult.DENIED:
             return False
         if result == PermissionResult.PERMITTED:
@@ -360,10 +363,13 @@ def _patch_moto() -> None:
             break
     if mixin is not None and not getattr(mixin, "_policygen_judged", False):
         original = mixin._authenticate_and_authorize_action
+        # moto before 4.1 names no resource here: its check is on the action alone
+        takes_resource = "resource" in inspect.signature(original).parameters
 
-        def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        def authorize(self: Any, iam_request_cls: type, *args: Any, **kwargs: Any) -> None:
+            resource = (args[0] if args else kwargs.get("resource", "*")) if takes_resource else "*"
             _moto_judge(self, iam_request_cls, resource)
-            original(self, iam_request_cls, resource)
+            original(self, iam_request_cls, *args, **kwargs)
 
         mixin._authenticate_and_authorize_action = authorize
         mixin._policygen_judged = True

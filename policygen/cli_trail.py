@@ -111,6 +111,7 @@ def report_document(aggregate: Aggregate, found: TrailPermissions) -> dict[str, 
             "errors": len(aggregate.errors),
         },
         "errors": [str(e) for e in aggregate.errors],
+        "notes": list(aggregate.notes),
     }  # fmt: skip
 
 
@@ -139,6 +140,9 @@ def report_text(doc: dict[str, Any]) -> str:
     if doc["identities"]:
         lines.append("# whose calls (role and session)")
         lines += [f"{i['arn']} x{i['calls']}" for i in doc["identities"]]
+    if doc["notes"]:
+        lines.append("# notes")
+        lines += doc["notes"]
     lines.append("# counts")
     lines += [f"{k}: {v}" for k, v in doc["counts"].items()]
     return "\n".join(lines) + "\n"
@@ -151,7 +155,7 @@ def report_text(doc: dict[str, Any]) -> str:
     required=True,
     metavar="SOURCE",
     help="CloudTrail logs: a folder or file, s3://bucket/prefix/, 'athena://TABLE?database=DB[&workgroup=WG]', "
-    "or lookup-events (management events of the last 90 days).",
+    "or lookup-events (management events of the last 90 days: an earlier --since is cut to them, with a warning).",
 )
 @click.option("--role", help="The execution role's ARN (paths included).")
 @click.option("--session", "session_name", help="The role session name (Lambda names it after the function).")
@@ -195,6 +199,8 @@ def trail(
     except UsageError as exc:
         click.echo(f"policygen: error: {exc}", err=True)
         sys.exit(EXIT_ERRORS)
+    for note in aggregate.notes:  # what the source could not read: said, the exit code unchanged
+        click.echo(f"policygen: warning: {note}", err=True)
     for error in aggregate.errors:
         click.echo(f"policygen: error: {error} (the rest was read)", err=True)
     if not (aggregate.files or aggregate.records or aggregate.errors):

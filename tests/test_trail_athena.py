@@ -463,3 +463,59 @@ def test_generated_names_are_matched_by_the_same_patterns_server_side() -> None:
     assert "useridentity.type = 'AssumedRole'" in where
     with pytest.raises(UsageError, match="needs the role or the session"):
         build_query(parse_spec(SPEC), Layout(), Principal(), Window())
+
+
+OLD_COLUMNS = [c for c in COLUMNS if c != "eventcategory"]  # a table defined before 2021
+
+
+def _glue_table(glue: Any, name: str, columns: list[str]) -> None:
+    glue.create_table(
+        DatabaseName="trails",
+        TableInput={
+            "Name": name,
+            "StorageDescriptor": {"Columns": [{"Name": c, "Type": "string"} for c in columns]},
+        },
+    )
+
+
+def test_the_census_follows_the_columns_the_table_has(aws: dict[str, Any]) -> None:
+    from policygen.evidence.cloudtrail import unobserved_reason
+
+    _glue_table(aws["glue"], "old_logs", OLD_COLUMNS)
+    _glue_table(aws["glue"], "mid_logs", [*OLD_COLUMNS, "managementevent"])
+    records = list(fx.records(480))
+    spent = []
+    for table in ("old_logs", "mid_logs"):
+        rows = expected_rows(records, ROLE)
+        if table == "old_logs":  # its query tells no data event apart: no census row, none flagged
+            rows = [[r[0], "false", *r[2:]] for r in rows if r[0] == "true"]
+        _queue(rows)
+        spec = f"athena://{table}?database=trails&workgroup=primary&output=s3://athena-results-123/q/"
+        trail = AthenaTrail(
+            parse_spec(spec), clock=FakeTime().clock, sleep=FakeTime().sleep, client=aws["athena"], glue=aws["glue"]
+        )
+        remote = trail.read(ROLE, Window(), census=True)
+        assert not remote.errors and remote.matched == 360
+        spent.append((remote, aws["athena"].list_query_executions()["QueryExecutionIds"]))
+    (old, _), (mid, executions) = spent
+    queries = [aws["athena"].get_query_execution(QueryExecutionId=q)["QueryExecution"]["Query"] for q in executions]
+    old_query = next(q for q in queries if '"old_logs"' in q)
+    mid_query = next(q for q in queries if '"mid_logs"' in q)
+    # without eventcategory: managementevent (false for data and network-activity events; the
+    # latter are not API calls), else no census at all, and the aggregate says why
+    assert "eventcategory" not in mid_query
+    assert "lower(CAST(managementevent AS VARCHAR)) = 'false' AND eventtype = 'AwsApiCall'" in mid_query
+    assert mid.census_unavailable == ""
+    assert "eventcategory" not in old_query and "managementevent" not in old_query
+    assert "false AS data_event" in old_query
+    assert old.data_sources == {} and old.census_unavailable.startswith(
+        "whether the trail logs them is unknown: the Athena table has neither an eventcategory nor a "
+        "managementevent column"
+    )
+    # so a data-event permission never observed is not said to be unlogged: it is said unknown
+    why = unobserved_reason("s3:GetObject", old)
+    assert why.startswith("a data event of s3.amazonaws.com: whether the trail logs them is unknown")
+    assert "holds no data event" not in why
+    # the table without eventcategory, when it has it: counted as before
+    full = AthenaTrail(parse_spec(SPEC), client=aws["athena"], glue=aws["glue"])
+    assert full._layout(aws["athena"]).columns >= {"eventcategory"}

@@ -243,3 +243,78 @@ def test_a_window_older_than_90_days_is_an_error_without_a_request(stubbed: tupl
     assert [str(e) for e in aggregate.errors] == [
         "lookup-events: the window ends 2026-08-17, before the 90 days LookupEvents holds: nothing to ask"
     ]
+
+
+def test_a_window_longer_than_90_days_is_searched_from_their_start_and_said(
+    stubbed: tuple[Any, Stubber],
+) -> None:
+    client, stubber = stubbed
+    expected = {"StartTime": NOW - timedelta(days=90), "EndTime": NOW, "MaxResults": 50}
+    stubber.add_response("lookup_events", _pages(MANAGEMENT[:10])[0], expected)
+    aggregate = _trail({fx.REGION: client}, FakeTime()).read(ROLE, Window(NOW - timedelta(days=200)))
+    assert not aggregate.errors and aggregate.records == 10
+    assert aggregate.notes == [
+        "lookup-events: the window asked starts 2026-05-09 00:00 UTC, but LookupEvents holds only the last "
+        "90 days: searched 2026-08-27 00:00 to 2026-11-25 00:00 UTC; older events are not available through "
+        "LookupEvents (read the trail from its S3 bucket or an Athena table for them)"
+    ]
+
+
+def test_a_window_within_the_90_days_is_not_noted(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    for window in (Window(), Window(NOW - timedelta(days=30))):
+        stubber.add_response("lookup_events", _pages(MANAGEMENT[:10])[0])
+        aggregate = _trail({fx.REGION: client}, FakeTime()).read(ROLE, window)
+        assert aggregate.notes == [] and aggregate.census_unavailable.startswith(
+            "LookupEvents returns management events only"
+        )
+
+
+CODE = """import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    return s3.get_object(Bucket="orders-archive-123456789012", Key="in/" + event["id"])
+"""
+
+
+def test_cli_says_the_window_searched_and_that_lookup_events_never_holds_data_events(
+    stubbed: tuple[Any, Stubber], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    client, stubber = stubbed
+    monkeypatch.setattr("policygen.trail.lookup._client", lambda region: client)
+    stubber.add_response("lookup_events", {"Events": [_event(r) for r in MANAGEMENT[:40]]})
+    args = ["trail", "--cloudtrail", "lookup-events", "--role", fx.ROLE, "--format", "json", "--quiet"]
+    result = CliRunner().invoke(main, [*args, "--trail-region", fx.REGION, "--since", "200d"])
+    # a warning, not an error: everything LookupEvents holds of the window was read
+    assert result.exit_code == 0, result.output
+    assert "policygen: warning: lookup-events: the window asked starts " in result.stderr
+    assert "older events are not available through LookupEvents" in result.stderr
+    (note,) = json.loads(result.stdout)["notes"]
+    assert note.startswith("lookup-events: the window asked starts") and "searched " in note
+
+    code = tmp_path / "fn"
+    code.mkdir()
+    (code / "app.py").write_text(CODE)
+    stubber.add_response("lookup_events", {"Events": [_event(r) for r in MANAGEMENT[:40]]})
+    command = [
+        "generate", str(code), "--no-cache", "--region", fx.REGION, "--account", fx.ACCOUNT,
+        "--format", "json-report", "--cloudtrail", "lookup-events", "--trail-role", fx.ROLE, "--since", "200d",
+    ]  # fmt: skip
+    generated = CliRunner().invoke(main, command)
+    assert generated.exit_code == 0, generated.output
+    doc = json.loads(generated.stdout)
+    by = {p["action"]: p for p in doc["permissions"]}
+    assert by["kms:Decrypt"]["history"] == "observed-only"  # the role's calls were read
+    get = by["s3:GetObject"]
+    assert get["history"] == "in-code-never-observed"
+    # LookupEvents never holds a data event: the reason says so, not that the trail logs none
+    assert get["history_why"].startswith(
+        "a data event of s3.amazonaws.com: LookupEvents returns management events only, never data events"
+    )
+    assert "the trail holds no data event" not in get["history_why"]
+    # the window cut is unresolved in generate (so --strict refuses it), not an input error
+    reasons = [u["reason"] for u in doc["unresolved"]]
+    assert any(r.startswith("CloudTrail: lookup-events: the window asked starts") for r in reasons), reasons

@@ -71,6 +71,8 @@ def unobserved_reason(action: Action, aggregate: Aggregate) -> str:
     source = data_event_source(action)
     if source is None:
         return "a management event, which the trail logs: a rare path, dead code, or not in the window"
+    if aggregate.census_unavailable:  # never "no data events" where that could not be told
+        return f"a data event of {source}: {aggregate.census_unavailable}"
     seen = aggregate.data_sources.get(source, 0)
     if seen == 0:
         return (
@@ -252,6 +254,8 @@ class CloudTrailSource:
             for n in found.not_mapped
         ]
         unresolved += [Unresolved(n, _declared(subject)) for n in notes]
+        # what the source could not read (a window cut to what it holds): --strict refuses it
+        unresolved += [Unresolved(f"CloudTrail: {n}", _declared(subject)) for n in aggregate.notes]
         errors = [FileError(e.path, e.record, e.message) for e in aggregate.errors]
         return Findings(tuple(granted), found.widenings, tuple(unresolved), tuple(errors))
 

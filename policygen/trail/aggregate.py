@@ -161,6 +161,10 @@ class Aggregate:
     data_sources: dict[str, int] = field(default_factory=dict)
     # the identities (userIdentity.arn: role and session) whose calls matched, with their counts
     identities: dict[str, int] = field(default_factory=dict)
+    # why the source cannot tell data events apart ("": it can, and `data_sources` counts them)
+    census_unavailable: str = ""
+    # what the source says about what it could read (a window cut to what it holds...): not errors
+    notes: list[str] = field(default_factory=list)
 
     def add(self, record: dict[str, Any]) -> None:
         key, s3_key = call_key(record)
@@ -198,6 +202,8 @@ class Aggregate:
             self.data_sources[source] = self.data_sources.get(source, 0) + count
         for identity, count in other.identities.items():
             self.count_identity(identity, count)
+        self.census_unavailable = self.census_unavailable or other.census_unavailable
+        self.notes += [n for n in other.notes if n not in self.notes]
 
     def sorted_calls(self) -> list[tuple[Key, Seen]]:
         return sorted(self.calls.items())

@@ -204,12 +204,39 @@ def _window(layout: Layout, window: Window) -> list[str]:
     return where
 
 
+def data_event_test(layout: Layout) -> str | None:
+    """The condition of a data event, from the columns the table has: ``eventcategory`` (records
+    since 2021), else ``managementevent`` (false for data events, and for network activity events,
+    whose ``eventtype`` is not an API call); None when the table has neither."""
+    if "eventcategory" in layout.columns:
+        return "coalesce(eventcategory = 'Data', false)"
+    if "managementevent" in layout.columns:  # BOOLEAN or STRING, as table definitions differ
+        return (
+            "coalesce(lower(CAST(managementevent AS VARCHAR)) = 'false' AND eventtype = 'AwsApiCall', false)"
+        )
+    return None
+
+
+def census_unavailable(layout: Layout) -> str:
+    """Why the table cannot tell data events apart ("": it can)."""
+    if data_event_test(layout) is not None:
+        return ""
+    if not layout.columns:
+        return "whether the trail logs them is unknown: the table's definition lists no columns"
+    return (
+        "whether the trail logs them is unknown: the Athena table has neither an eventcategory nor a "
+        "managementevent column to tell data events apart (a CloudTrail table defined before they "
+        "existed: add the eventcategory column); the call may be made and not logged"
+    )
+
+
 def build_query(
     table: Table, layout: Layout, principal: Principal, window: Window, census: bool = False
 ) -> str:
     """The one aggregating query: a row per distinct call of ``principal`` in ``window``; with
-    ``census`` (and an ``eventcategory`` column), also a row per event source counting the data
-    events of every principal, from the same scan (Athena bills the bytes read, not the rows)."""
+    ``census`` (and a column telling data events apart: `data_event_test`), also a row per event
+    source counting the data events of every principal, from the same scan (Athena bills the bytes
+    read, not the rows)."""
     if not (
         principal.role_arn or principal.session_name or principal.role_pattern or principal.session_pattern
     ):
@@ -242,8 +269,7 @@ def build_query(
         "a -> a IS NOT NULL))), 1, 8), ' ')"
     )
     mine = " AND ".join(_calls_of(principal))
-    census = census and "eventcategory" in layout.columns
-    data_event = "coalesce(eventcategory = 'Data', false)" if census else "false"
+    data_event = (data_event_test(layout) if census else None) or "false"
     conditions = "\n      AND ".join([*_window(layout, window), f"(({mine}) OR {data_event})"])
     group = "mine, data_event, caller, eventsource, eventname, errorcode, awsregion, account, named, object_call, arns"
     # another principal's data event (counted for the census only) keeps its event source alone
@@ -364,11 +390,15 @@ class AthenaTrail:
         self, principal: Principal, window: Window, progress: Progress | None = None, census: bool = False
     ) -> Aggregate:
         """With ``census``, the data events of every principal per event source, counted by the
-        same query (the table needs an ``eventcategory`` column: without it, none are counted)."""
+        same query (from the ``eventcategory`` or ``managementevent`` column; a table with neither
+        says so in `Aggregate.census_unavailable`)."""
         total = Aggregate()
         try:
             client = self.client if self.client is not None else _client("athena", self.table.region)
-            query = build_query(self.table, self._layout(client), principal, window, census)
+            layout = self._layout(client)
+            if census:
+                total.census_unavailable = census_unavailable(layout)
+            query = build_query(self.table, layout, principal, window, census)
             query_id = self._start(client, query)
             self._wait(client, query_id)
             for row in self._rows(client, query_id):

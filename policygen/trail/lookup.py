@@ -29,6 +29,10 @@ from policygen.trail.read import Window
 from policygen.trail.source import NO_CREDENTIALS, Progress
 
 RETENTION = timedelta(days=90)  # LookupEvents holds the last 90 days
+NO_DATA_EVENTS = (
+    "LookupEvents returns management events only, never data events, so this source cannot show such a "
+    "call (read the trail itself, from its S3 bucket or an Athena table, with data events logged)"
+)
 MIN_INTERVAL = 0.5  # seconds between two requests in one region: 2 per second
 _THROTTLED = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
@@ -82,8 +86,10 @@ class LookupTrail:
     def read(
         self, principal: Principal, window: Window, progress: Progress | None = None, census: bool = False
     ) -> Aggregate:
-        """``census`` asks for nothing more: LookupEvents holds no data events at all."""
-        total = Aggregate()
+        """``census`` asks for nothing more: LookupEvents holds no data events at all, which the
+        aggregate says (`Aggregate.census_unavailable`). A window that starts before the 90 days
+        LookupEvents holds is searched from their start, and the aggregate says so in `notes`."""
+        total = Aggregate(census_unavailable=NO_DATA_EVENTS)
         now = self.now()
         start = max(window.since or now - RETENTION, now - RETENTION)
         end = min(window.until or now, now)
@@ -91,6 +97,13 @@ class LookupTrail:
             message = f"the window ends {end:%Y-%m-%d}, before the 90 days LookupEvents holds: nothing to ask"
             total.errors.append(RecordError(self.where, 0, message))
             return total
+        if window.since is not None and window.since < start:
+            total.notes.append(
+                f"lookup-events: the window asked starts {window.since:%Y-%m-%d %H:%M} UTC, but LookupEvents "
+                f"holds only the last 90 days: searched {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; "
+                "older events are not available through LookupEvents (read the trail from its S3 bucket or "
+                "an Athena table for them)"
+            )
         for region in self.regions:
             client = self.client_for(region) if self.client_for is not None else _client(region)
             self._read_region(client, region, principal, window, start, end, total, progress)

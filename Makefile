@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test demo bench bench-trail lint golden mappings managed-policies clean
+.PHONY: install test demo bench bench-trail bench-trail-project lint golden mappings managed-policies clean
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,10 @@ bench-trail: install
 	test -x .bench/trailscraper-venv/bin/trailscraper || \
 		($(PYTHON) -m venv .bench/trailscraper-venv && .bench/trailscraper-venv/bin/pip install -q trailscraper==0.10.0)
 	$(BIN)/python bench/trail.py $(SETS)
+
+# a project's functions: one pass over the trail for all of them vs one read per function
+bench-trail-project: install
+	$(BIN)/python bench/trail.py project $(SET)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .bench

@@ -9,6 +9,10 @@ console sign-ins; gzip files of 100-500 records in the ``AWSLogs/<account>/Cloud
 <yyyy>/<mm>/<dd>/`` layout with CloudTrail's file names. The seed is fixed: the same files every
 time. Generation runs in a process per core.
 
+``bench/trail.py project [SET]`` (``make bench-trail-project``): a project of 5 functions (roles
+0-4, each matched by role ARN and session name) read in one pass for all of them against one
+read per function, on SET (default 200k records); reports the ratio of wall times.
+
 Then, on each set, in the same run: ``policygen trail`` and ``trailscraper select | trailscraper
 generate`` with the same role filter and the same window (the whole 30 days, so both read every
 file). Reported per tool: wall seconds, events per second (records in the set / wall), peak RSS
@@ -50,7 +54,7 @@ REGIONS = ("eu-west-1", "us-east-1")
 DAYS = 30
 START = datetime(2026, 10, 1, tzinfo=UTC)
 TARGET = fx.ROLE  # role 0: the fixtures' orders-fn
-SIZES = {"1M": 1_000_000, "5M": 5_000_000}
+SIZES = {"200k": 200_000, "1M": 1_000_000, "5M": 5_000_000}
 
 
 
@@ -190,15 +194,59 @@ def run_set(label: str, records: int) -> dict[str, Any]:
     return row
 
 
+def _role(n: int) -> tuple[str, str]:
+    """Role ``n``'s ARN and session name (the function's), as `_templates` writes them."""
+    name = "orders" if n == 0 else f"svc{n:02d}"
+    return fx.ROLE.replace("orders", name), fx.FUNCTION.replace("orders", name)
+
+
+def run_project(label: str, functions: int = 5, rounds: int = 2) -> dict[str, Any]:
+    """A project of ``functions`` functions read from the ``label`` set: the one pass for all of
+    them (`LocalTrail.read_many`) against one read per function (what project mode did before),
+    in this process, alternated ``rounds`` times (the best wall time of each kept: the machine is
+    shared). The aggregates of both are checked equal; the ratio is reported, never asserted."""
+    from policygen.trail import LocalTrail, Principal, Window
+
+    root, files = log_set(label, SIZES[label])
+    principals = [Principal(*_role(n)) for n in range(functions)]
+    window = Window(START - timedelta(hours=1), START + timedelta(days=DAYS, hours=1))
+    trail = LocalTrail(root)
+    best = {"one_pass": float("inf"), "per_function": float("inf")}
+    for _ in range(rounds):
+        started = time.perf_counter()
+        many = trail.read_many(principals, window, census=True)
+        best["one_pass"] = min(best["one_pass"], time.perf_counter() - started)
+        started = time.perf_counter()
+        each = {p: trail.read(p, window, census=True) for p in principals}
+        best["per_function"] = min(best["per_function"], time.perf_counter() - started)
+        if many != each:
+            raise SystemExit("the one pass and the per-function reads differ: a bug")
+    return {
+        "set": label,
+        "files": files,
+        "functions": functions,
+        "matched": [many[p].matched for p in principals],
+        "one_pass_s": round(best["one_pass"], 1),
+        "per_function_s": round(best["per_function"], 1),
+        "per_function_over_one_pass": round(best["per_function"] / best["one_pass"], 2),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "cores": os.cpu_count(),
+    }
+
+
 def _list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["project"]:  # bench/trail.py project [SET]: a project's one pass vs N scans
+        label = sys.argv[2] if len(sys.argv) > 2 else "200k"
+        print(json.dumps(run_project(label), indent=1))
+        return 0
     if not TRAILSCRAPER.exists():
         print(f"{TRAILSCRAPER} is missing: run `make bench-trail`", file=sys.stderr)
         return 2
-    only = sys.argv[1:] or list(SIZES)
+    only = sys.argv[1:] or ["1M", "5M"]
     for label in only:  # generate first, so that generation never overlaps a measurement
         log_set(label, SIZES[label])
     rows = [run_set(label, SIZES[label]) for label in only]

@@ -9,12 +9,13 @@ Rendering is left to the caller (`policygen.render`). Nothing here prints or exi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from policygen.discover import normalize_handler
 from policygen.errors import StrictModeError
-from policygen.evidence import Findings, Subject, texts
+from policygen.evidence import Findings, ReadsAhead, Subject, texts
 from policygen.evidence.cloudtrail import AccessHistory, review
 from policygen.evidence.code import CodeSource
 from policygen.evidence.deployment import DeploymentSource
@@ -37,6 +38,14 @@ def generate(path: str | Path | CodeBundle, options: Options | None = None) -> R
         kms_keys=options.kms_keys,
     )
     return analyse(subject, options)
+
+
+def read_ahead(subjects: Sequence[Subject], options: Options) -> None:
+    """Tell the sources that read one input for all of a project's functions (`ReadsAhead`)
+    which functions they will be asked about, before the first is analysed."""
+    for source in options.sources:
+        if isinstance(source, ReadsAhead):
+            source.read_ahead(subjects)
 
 
 def analyse(subject: Subject, options: Options) -> Result:

@@ -20,7 +20,7 @@ from policygen.errors import DeploymentError, PolicygenError, StrictModeError, U
 from policygen.evidence import Subject, texts
 from policygen.model import FunctionSpec, Result, Target, Text
 from policygen.options import DeployOptions, Options
-from policygen.pipeline import analyse
+from policygen.pipeline import analyse, read_ahead
 from policygen.regions import check_target
 
 
@@ -195,14 +195,16 @@ def generate_project(path: str | Path, options: Options | None = None) -> Projec
         specs = [replace(analysable[0], handler=normalize_handler(handler))]
     results = []
     failures = []
-    for spec in specs:
+    subjects = {i: subject(root, s, options) for i, s in enumerate(specs) if s.skipped is None and s.error is None}
+    read_ahead(list(subjects.values()), options)  # a trail is read once for every function
+    for i, spec in enumerate(specs):
         if spec.skipped is not None:
             continue
         if spec.error is not None:
             failures.append(FunctionFailure(spec, spec.error))
             continue
         try:
-            result = analyse(subject(root, spec, options), options)
+            result = analyse(subjects[i], options)
         except StrictModeError as exc:
             failures.append(FunctionFailure(spec, f"{spec.source}: {exc}", strict=True))
             continue

@@ -87,12 +87,12 @@ def _where(query: str) -> str:
 
 def test_literals_are_escaped_and_the_query_is_one_statement() -> None:
     hostile = Principal("arn:aws:iam::123456789012:role/x' OR '1'='1", "fn'; DROP TABLE t; --")
-    query = build_query(parse_spec(SPEC), Layout(), hostile, Window())
+    query = build_query(parse_spec(SPEC), Layout(), [hostile], Window())
     where = _where(query)
     assert "sessionissuer.arn = 'arn:aws:iam::123456789012:role/x'' OR ''1''=''1'" in where
     assert "'') = 'fn''; DROP TABLE t; --'" in where
     with pytest.raises(UsageError, match="control character"):
-        build_query(parse_spec(SPEC), Layout(), Principal("arn:aws:iam::1:role/a\nb"), Window())
+        build_query(parse_spec(SPEC), Layout(), [Principal("arn:aws:iam::1:role/a\nb")], Window())
 
 
 @pytest.mark.parametrize(
@@ -119,7 +119,7 @@ def test_literals_are_escaped_and_the_query_is_one_statement() -> None:
 def test_partition_predicates_follow_the_table_layout(
     definition: dict[str, Any], expected: list[str], absent: list[str]
 ) -> None:
-    where = _where(build_query(parse_spec(SPEC), layout_of(definition), ROLE, WINDOW))
+    where = _where(build_query(parse_spec(SPEC), layout_of(definition), [ROLE], WINDOW))
     assert "eventtime >= '2026-11-01T00:00:00Z'" in where and "eventtime <= '2026-11-30T12:00:00Z'" in where
     for text in expected:
         assert text in where
@@ -130,7 +130,7 @@ def test_partition_predicates_follow_the_table_layout(
 def test_a_table_without_the_cloudtrail_columns_is_refused() -> None:
     layout = layout_of({"StorageDescriptor": {"Columns": [{"Name": "id"}, {"Name": "eventname"}]}})
     with pytest.raises(UsageError, match="no column eventsource, eventtime, useridentity, requestparameters"):
-        build_query(parse_spec(SPEC), layout, ROLE, Window())
+        build_query(parse_spec(SPEC), layout, [ROLE], Window())
 
 
 # -- what the query returns, read independently of policygen's code --------------------------------
@@ -138,46 +138,58 @@ def test_a_table_without_the_cloudtrail_columns_is_refused() -> None:
 NAMING = re.compile(r"(?:^name|^key|Name|Id|Arn|ARN|Url|Identifier)$")
 
 
-def expected_rows(records: list[dict[str, Any]], principal: Principal) -> list[list[str | None]]:
-    """The rows the SQL returns for ``records``, by its own rules: the role's API calls grouped by
-    caller, source, name, error, region, account, the string request parameters that name a
-    resource (per-request ones dropped, log stream names blanked), whether it is an S3 object
-    call, and (for other calls) the first 8 distinct resource ARNs; per group the count, the
-    earliest time+id, the last time, and the least and greatest object key. Every other data
-    event is grouped by its event source alone (the census)."""
+def _is_call_of(record: dict[str, Any], principal: Principal) -> bool:
+    identity = record.get("userIdentity") or {}
+    issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}).get("arn")
+    if record.get("eventType") not in (None, "AwsApiCall"):
+        return False
+    if principal.role_arn and issuer != principal.role_arn:
+        return False
+    if principal.session_name:
+        arn = str(identity.get("arn") or "")
+        session = arn.rsplit("/", 1)[-1] if ":assumed-role/" in arn else ""
+        return identity.get("type") == "AssumedRole" and session == principal.session_name
+    return True
+
+
+def expected_rows(records: list[dict[str, Any]], principals: list[Principal]) -> list[list[str | None]]:
+    """The rows the SQL returns for ``records``, by its own rules: each principal's API calls
+    (``who``: its index) grouped by caller, source, name, error, region, account, the string
+    request parameters that name a resource (per-request ones dropped, log stream names blanked),
+    whether it is an S3 object call, and (for other calls) the first 8 distinct resource ARNs; per
+    group the count, the earliest time+id, the last time, and the least and greatest object key.
+    Every data event (of any principal) is also grouped by its event source alone (``who`` -1:
+    the census)."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in records:
-        identity = r.get("userIdentity") or {}
-        issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}).get("arn")
-        mine = issuer == principal.role_arn and r.get("eventType") in (None, "AwsApiCall")
-        data = r.get("eventCategory") == "Data"
-        if not mine:
-            if data:
-                groups.setdefault(
-                    (False, True, "", r["eventSource"], "", "", "", "", "{}", False, ""), []
-                ).append({**r, "_key": None})
-            continue
-        params = r.get("requestParameters") if isinstance(r.get("requestParameters"), dict) else {}
-        named = {
-            k: ("" if k == "logStreamName" else v)
-            for k, v in params.items()
-            if NAMING.search(k)
-            and k not in {"clientToken", "uploadId", "requestId", "versionId", "ClientRequestToken", "key"}
-            and isinstance(v, str)
-            and 1 <= len(v) <= 1024
-        }
-        key = params.get("key") if "bucketName" in params and isinstance(params.get("key"), str) else None
-        arns = "" if key is not None else " ".join(sorted({x["ARN"] for x in r.get("resources") or []})[:8])
-        group = (True, data, identity["arn"], r["eventSource"], r["eventName"], r.get("errorCode") or "",
-                 r["awsRegion"], r["recipientAccountId"], json.dumps(named, sort_keys=True), key is not None, arns)  # fmt: skip
-        groups.setdefault(group, []).append({**r, "_key": key})
+        if r.get("eventCategory") == "Data":
+            groups.setdefault((-1, True, "", r["eventSource"], "", "", "", "", "{}", False, ""), []).append(
+                {**r, "_key": None}
+            )
+        for who, principal in enumerate(principals):
+            if not _is_call_of(r, principal):
+                continue
+            params = r.get("requestParameters") if isinstance(r.get("requestParameters"), dict) else {}
+            named = {
+                k: ("" if k == "logStreamName" else v)
+                for k, v in params.items()
+                if NAMING.search(k)
+                and k not in {"clientToken", "uploadId", "requestId", "versionId", "ClientRequestToken", "key"}
+                and isinstance(v, str)
+                and 1 <= len(v) <= 1024
+            }
+            key = params.get("key") if "bucketName" in params and isinstance(params.get("key"), str) else None
+            arns = "" if key is not None else " ".join(sorted({x["ARN"] for x in r.get("resources") or []})[:8])
+            group = (who, False, r["userIdentity"]["arn"], r["eventSource"], r["eventName"], r.get("errorCode") or "",
+                     r["awsRegion"], r["recipientAccountId"], json.dumps(named, sort_keys=True), key is not None, arns)  # fmt: skip
+            groups.setdefault(group, []).append({**r, "_key": key})
     rows = []
     for group, members in sorted(groups.items()):
         keys = [m["_key"] for m in members if m["_key"] is not None]
-        flag = ["true" if group[0] else "false", "true" if group[1] else "false"]
         rows.append(
             [
-                *flag,
+                str(group[0]),
+                "true" if group[1] else "false",
                 *group[2:9],
                 "true" if group[9] else "false",
                 group[10],
@@ -245,9 +257,10 @@ def test_rows_become_the_aggregate_of_the_local_path(aws: dict[str, Any], tmp_pa
     path = tmp_path / "trail.json"
     path.write_text(json.dumps({"Records": records}))
     local = LocalTrail(path, jobs=1).read(ROLE, Window(), census=True)
-    rows = expected_rows(records, ROLE)
-    # 360 calls of the role in 10 groups, 1 census row: the query never returns records
-    assert len(rows) == 11
+    rows = expected_rows(records, [ROLE])
+    # 360 calls of the role in 10 groups, a census row per event source of data events (any
+    # principal's): the query never returns records
+    assert len(rows) == 14 and len([r for r in rows if r[0] == "-1"]) == 4
     _queue(rows)
     time = FakeTime()
     trail = AthenaTrail(
@@ -351,7 +364,7 @@ def test_a_query_past_the_timeout_is_stopped(aws: dict[str, Any]) -> None:
 
 def test_results_are_read_page_by_page(aws: dict[str, Any], tmp_path: Path) -> None:
     records = list(fx.records(480))
-    rows = expected_rows(records, ROLE)
+    rows = expected_rows(records, [ROLE])
     client, stubber = _stubbed(aws)
     stubber.add_response("start_query_execution", {"QueryExecutionId": "q-3"})
     stubber.add_response("get_query_execution", {"QueryExecution": {"Status": {"State": "SUCCEEDED"}}})
@@ -430,7 +443,7 @@ def test_cli_trail_and_generate_read_athena(aws: dict[str, Any], tmp_path: Path)
     records = list(fx.records(480))
     path = tmp_path / "trail.json"
     path.write_text(json.dumps({"Records": records}))
-    _queue(expected_rows(records, ROLE))
+    _queue(expected_rows(records, [ROLE]))
     state_manager.set_transition("athena::execution", {"progression": "immediate"})
     args = ["trail", "--role", fx.ROLE, "--format", "json", "--quiet", "--cloudtrail"]
     remote = CliRunner().invoke(main, [*args, SPEC])
@@ -453,7 +466,7 @@ def test_generated_names_are_matched_by_the_same_patterns_server_side() -> None:
         session_pattern=r"orders\-OrdersFn\-.+",
         hint="orders-OrdersFnRole-",
     )
-    where = _where(build_query(parse_spec(SPEC), Layout(), principal, Window(), census=False))
+    where = _where(build_query(parse_spec(SPEC), Layout(), [principal], Window(), census=False))
     assert (
         r"REGEXP_LIKE(useridentity.sessioncontext.sessionissuer.arn, "
         r"'^(?:arn:aws:iam::123456789012:role/orders\-OrdersFnRole\-.+)$')" in where
@@ -462,7 +475,7 @@ def test_generated_names_are_matched_by_the_same_patterns_server_side() -> None:
     assert r"'^(?:orders\-OrdersFn\-.+)$')" in where
     assert "useridentity.type = 'AssumedRole'" in where
     with pytest.raises(UsageError, match="needs the role or the session"):
-        build_query(parse_spec(SPEC), Layout(), Principal(), Window())
+        build_query(parse_spec(SPEC), Layout(), [Principal()], Window())
 
 
 OLD_COLUMNS = [c for c in COLUMNS if c != "eventcategory"]  # a table defined before 2021
@@ -486,9 +499,9 @@ def test_the_census_follows_the_columns_the_table_has(aws: dict[str, Any]) -> No
     records = list(fx.records(480))
     spent = []
     for table in ("old_logs", "mid_logs"):
-        rows = expected_rows(records, ROLE)
+        rows = expected_rows(records, [ROLE])
         if table == "old_logs":  # its query tells no data event apart: no census row, none flagged
-            rows = [[r[0], "false", *r[2:]] for r in rows if r[0] == "true"]
+            rows = [r for r in rows if r[0] != "-1"]
         _queue(rows)
         spec = f"athena://{table}?database=trails&workgroup=primary&output=s3://athena-results-123/q/"
         trail = AthenaTrail(
@@ -507,7 +520,7 @@ def test_the_census_follows_the_columns_the_table_has(aws: dict[str, Any]) -> No
     assert "lower(CAST(managementevent AS VARCHAR)) = 'false' AND eventtype = 'AwsApiCall'" in mid_query
     assert mid.census_unavailable == ""
     assert "eventcategory" not in old_query and "managementevent" not in old_query
-    assert "false AS data_event" in old_query
+    assert "IF(false, -1)" in old_query  # no record is counted in the census
     assert old.data_sources == {} and old.census_unavailable.startswith(
         "whether the trail logs them is unknown: the Athena table has neither an eventcategory nor a "
         "managementevent column"
@@ -519,3 +532,37 @@ def test_the_census_follows_the_columns_the_table_has(aws: dict[str, Any]) -> No
     # the table without eventcategory, when it has it: counted as before
     full = AthenaTrail(parse_spec(SPEC), client=aws["athena"], glue=aws["glue"])
     assert full._layout(aws["athena"]).columns >= {"eventcategory"}
+
+
+def test_one_query_for_several_principals_gives_each_its_own_aggregate(aws: dict[str, Any], tmp_path: Path) -> None:
+    shipping_role = f"arn:aws:iam::{fx.ACCOUNT}:role/shipping-role"
+    records = [
+        *fx.records(240),
+        *fx.as_principal(fx.records(160), "shipping-role", "shipping-fn", "shipping"),
+        *fx.as_principal(fx.records(80), "billing-role", "billing-fn", "billing"),
+    ]
+    # a record may be several principals' (the role, and a session of it): it counts for each
+    principals = [ROLE, Principal(shipping_role, "shipping-fn"), Principal(session_name="shipping-fn"),
+                  Principal(session_name="nobody")]  # fmt: skip
+    path = tmp_path / "trail.json"
+    path.write_text(json.dumps({"Records": records}))
+    rows = expected_rows(records, principals)
+    assert {r[0] for r in rows} == {"-1", "0", "1", "2"}
+    _queue(rows)
+    trail = AthenaTrail(
+        parse_spec(SPEC), clock=FakeTime().clock, sleep=FakeTime().sleep, client=aws["athena"], glue=aws["glue"]
+    )
+    many = trail.read_many(principals, Window(), census=True)
+    # one query (one scan billed) for all of them
+    (query_id,) = aws["athena"].list_query_executions()["QueryExecutionIds"]
+    query = aws["athena"].get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Query"]
+    assert "CROSS JOIN UNNEST(whose) AS callers(who)" in query
+    assert "IF(coalesce((" in query and ", 3), IF(coalesce(eventcategory = 'Data', false), -1)" in query
+    sqlglot.parse_one(query, read="trino")
+    for principal in principals:
+        local = LocalTrail(path, jobs=1).read(principal, Window(), census=True)
+        remote = many[principal]
+        assert not remote.errors
+        assert _calls(remote) == _calls(local) and remote.matched == local.matched
+        assert remote.identities == local.identities and remote.data_sources == local.data_sources
+    assert many[principals[1]].matched == many[principals[2]].matched > 0 and many[principals[3]].matched == 0

@@ -39,15 +39,16 @@ function at a time:
 Sources in this package: `code` (the static analysis of the function's Python) and `deployment`
 (what the Lambda service does with the role: logs, X-Ray, VPC, event-source pollers, destinations,
 the environment's key). CloudTrail and recorded calls plug in the same way: a source object given
-to the pipeline in `Options.sources`.
+to the pipeline in `Options.sources`. A source whose input serves every function of a project
+(a trail) may also be `ReadsAhead`: the project tells it every function first, so it reads once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from policygen.model import (
     CodeBundle,
@@ -107,6 +108,14 @@ class EvidenceSource(Protocol):
     def kind(self) -> EvidenceKind: ...
 
     def collect(self, subject: Subject) -> Findings: ...
+
+
+@runtime_checkable
+class ReadsAhead(Protocol):
+    """A source whose input is one for all the functions of a project (a trail): told them all
+    before the first `collect`, it reads that input once rather than once per function."""
+
+    def read_ahead(self, subjects: Sequence[Subject]) -> None: ...
 
 
 def texts(environment: Mapping[str, str | tuple[Text, ...]]) -> dict[str, tuple[Text, ...]]:

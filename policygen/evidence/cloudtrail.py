@@ -1,7 +1,9 @@
 """CloudTrail evidence: what the function's execution role actually did, from its trail.
 
-The trail is read once per principal (`policygen.trail`: local files, streaming aggregate) and
-each call the role made becomes a `Permission` whose evidence is the event (id, time, count).
+The trail is read once per principal (`policygen.trail`: local files, streaming aggregate), and
+once for all the principals of a project's functions when the project tells them first
+(`read_ahead`); each call the role made becomes a `Permission` whose evidence is the event (id,
+time, count).
 Denied calls are not granted: each is reported as unresolved, naming the permission it lacked
 and the resource proposed. Calls that map to no action are reported with why.
 
@@ -12,11 +14,12 @@ function (Lambda names its execution role's sessions after the function).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from policygen import mapping
+from policygen.errors import PolicygenError
 from policygen.evidence import Findings, Subject
 from policygen.model import (
     Action,
@@ -195,6 +198,7 @@ class CloudTrailSource:
     # says how many files there are, as far as the source knows yet)
     progress: Callable[[], Callable[[Aggregate], None]] | None = None
     _cache: dict[Principal, tuple[Aggregate, TrailPermissions]] = field(default_factory=dict, repr=False)
+    _ahead: dict[Principal, Aggregate] = field(default_factory=dict, repr=False)  # read, not yet mapped
 
     @property
     def kind(self) -> EvidenceKind:
@@ -204,10 +208,30 @@ class CloudTrailSource:
         """Whose calls are the function's (`whose`); a str: why none can be told apart."""
         return whose(subject, self.role_arn)
 
+    def read_ahead(self, subjects: Sequence[Subject]) -> None:
+        """Read the trail once for all of a project's functions (`Trail.read_many`: one pass over
+        the files or objects, one Athena query, one LookupEvents paging), each function's
+        aggregate the one its own read would give. A principal the source refuses (a
+        `PolicygenError`) is left to each function's own read, which reports it there."""
+        wanted: list[Principal] = []
+        for subject in subjects:
+            principal = self.principal(subject)
+            if isinstance(principal, Principal) and principal not in self._cache and principal not in wanted:
+                wanted.append(principal)
+        if len(wanted) < 2:
+            return  # one read either way
+        report = self.progress() if self.progress is not None else None
+        try:
+            self._ahead.update(self.trail.read_many(wanted, self.window, report, census=True))
+        except PolicygenError:
+            return
+
     def read(self, principal: Principal) -> tuple[Aggregate, TrailPermissions]:
         if principal not in self._cache:
-            report = self.progress() if self.progress is not None else None
-            aggregate = self.trail.read(principal, self.window, report, census=True)
+            aggregate = self._ahead.pop(principal, None)
+            if aggregate is None:
+                report = self.progress() if self.progress is not None else None
+                aggregate = self.trail.read(principal, self.window, report, census=True)
             self._cache[principal] = (aggregate, permissions(aggregate))
         return self._cache[principal]
 

@@ -2,6 +2,7 @@
 permissions. It reads and aggregates; it knows nothing of the pipeline.
 
     open_trail(spec).read(principal, window) -> Aggregate -> permissions(aggregate)
+    open_trail(spec).read_many(principals, window) -> {principal: Aggregate}   (one read for all)
 
 Sources (`policygen.trail.source`): a local folder (recursive; delivered ``*.json.gz``/``*.json``
 files in the ``AWSLogs/[o-org/]<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/`` layout, whose day

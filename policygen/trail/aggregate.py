@@ -12,7 +12,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -254,11 +254,22 @@ def scan_file(
 ) -> Aggregate:
     """The aggregate of one file: its records of ``principal`` in ``window``, counts of the rest;
     with ``census``, also its data events per event source (`Aggregate.data_sources`)."""
+    return scan_file_many(path, (principal,), window, limit, census)[0]
+
+
+def scan_file_many(
+    path: Path,
+    principals: Sequence[Principal],
+    window: Window,
+    limit: int = MAX_FILE_BYTES,
+    census: bool = False,
+) -> list[Aggregate]:
+    """`scan_file` for each of ``principals``, the file read and inflated once."""
     try:
         data = read_bytes(path, limit)
     except BadFile as exc:
-        return Aggregate(files=1, errors=[RecordError(str(path), exc.record, exc.message)])
-    return scan_data(str(path), data, principal, window, census)
+        return [Aggregate(files=1, errors=[RecordError(str(path), exc.record, exc.message)]) for _ in principals]
+    return scan_data_many(str(path), data, principals, window, census)
 
 
 def scan_data(
@@ -266,38 +277,74 @@ def scan_data(
 ) -> Aggregate:
     """The aggregate of one file's (or S3 object's) inflated content; ``where`` (a path or an
     s3:// URI) names it in errors, and its suffix tells CSV from JSON."""
-    out = Aggregate(files=1)
+    return scan_data_many(where, data, (principal,), window, census)[0]
+
+
+def scan_data_many(
+    where: str, data: bytes, principals: Sequence[Principal], window: Window, census: bool = False
+) -> list[Aggregate]:
+    """`scan_data` for each of ``principals`` (the aggregate of each is the one `scan_data`
+    gives it): the census is counted once, and a file parsed whole is parsed once."""
     if b"eventSource" not in data and b"eventsource" not in data:
-        out.errors.append(RecordError(where, 0, "no eventSource field anywhere: not a CloudTrail file"))
-        return out
+        error = RecordError(where, 0, "no eventSource field anywhere: not a CloudTrail file")
+        return [Aggregate(files=1, errors=[error]) for _ in principals]
+    sources: dict[str, int] = {}
     if census:
-        _data_sources(data, out.data_sources)
-    needles = principal.needles()
+        _data_sources(data, sources)
     delivered = _DELIVERED.match(data) is not None
-    # A file without the principal's bytes is not parsed (most of a busy trail): a truncated or
-    # malformed one among them goes unnoticed, which cannot change what the principal did.
-    if needles and not any(n in data for n in needles):
-        out.files_without_principal = 1
-        out.records_skipped = data.count(_RECORD_START) if delivered else 0
-        return out
-    if needles and delivered:
-        chunks = _records_holding(data, needles)
-        if chunks is not None:
-            out.records_skipped = data.count(_RECORD_START) - len(chunks)
-            for record in chunks:
-                out.records += 1
-                count_record(out, record, principal, window, where)
-            return out
-    try:
-        for item in records_of(PurePosixPath(where), data):
-            if isinstance(item, BadFile):
-                out.errors.append(RecordError(where, item.record, item.message))
+    whole: list[dict[str, Any] | BadFile | _Stopped] | None = None
+    in_file: int | None = None  # the records of a delivered file, counted once (a scan of it all)
+    outs = []
+    for principal in principals:
+        out = Aggregate(files=1, data_sources=dict(sources))
+        outs.append(out)
+        needles = principal.needles()
+        # A file without the principal's bytes is not parsed (most of a busy trail): a truncated or
+        # malformed one among them goes unnoticed, which cannot change what the principal did.
+        if needles and not any(n in data for n in needles):
+            out.files_without_principal = 1
+            if delivered:
+                in_file = data.count(_RECORD_START) if in_file is None else in_file
+                out.records_skipped = in_file
+            continue
+        if needles and delivered:
+            chunks = _records_holding(data, needles)
+            if chunks is not None:
+                in_file = data.count(_RECORD_START) if in_file is None else in_file
+                out.records_skipped = in_file - len(chunks)
+                for record in chunks:
+                    out.records += 1
+                    count_record(out, record, principal, window, where)
                 continue
-            out.records += 1
-            count_record(out, item, principal, window, where)
+        # parsed whole: once for all the principals that need it (streamed when there is one)
+        if len(principals) == 1:
+            items: Iterable[dict[str, Any] | BadFile | _Stopped] = _parsed(where, data)
+        else:
+            whole = whole if whole is not None else list(_parsed(where, data))
+            items = whole
+        for item in items:
+            if isinstance(item, _Stopped):
+                out.errors.append(RecordError(where, item.error.record, item.error.message))
+            elif isinstance(item, BadFile):
+                out.errors.append(RecordError(where, item.record, item.message))
+            else:
+                out.records += 1
+                count_record(out, item, principal, window, where)
+    return outs
+
+
+@dataclass(frozen=True)
+class _Stopped:
+    """The error that stopped a file's parse; the records before it are read."""
+
+    error: BadFile
+
+
+def _parsed(where: str, data: bytes) -> Iterator[dict[str, Any] | BadFile | _Stopped]:
+    try:
+        yield from records_of(PurePosixPath(where), data)
     except BadFile as exc:
-        out.errors.append(RecordError(where, exc.record, exc.message))
-    return out
+        yield _Stopped(exc)
 
 
 # CloudTrail writes each record's eventVersion first: in a delivered file (or a JSON list of
@@ -384,16 +431,16 @@ def count_record(
     out.add(record)
 
 
-Task = tuple[Path, Principal, Window, int, bool]
+Task = tuple[Path, tuple[Principal, ...], Window, int, bool]
 CHUNK = 16  # files per task sent to a worker
 
 
-def _scan_one(args: Task) -> Aggregate:
-    return scan_file(*args)
+def _scan_one(args: Task) -> list[Aggregate]:
+    return scan_file_many(*args)
 
 
-def _scan_many(chunk: list[Task]) -> list[Aggregate]:
-    return [scan_file(*args) for args in chunk]
+def _scan_many(chunk: list[Task]) -> list[list[Aggregate]]:
+    return [scan_file_many(*args) for args in chunk]
 
 
 def _chunks(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
@@ -401,14 +448,23 @@ def _chunks(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
         yield chunk
 
 
-def _merge_done(
-    total: Aggregate, done: set[Future[list[Aggregate]]], progress: Callable[[Aggregate], None] | None
-) -> None:
-    for future in done:
-        for part in future.result():
-            total.merge(part)
-            if progress is not None:
-                progress(total)
+def overall(totals: Sequence[Aggregate]) -> Aggregate:
+    """What a progress line shows of a read for several principals: the files and records read
+    (the same for each), the calls of all of them; the one total when there is one."""
+    if len(totals) == 1:
+        return totals[0]
+    return Aggregate(
+        files=max(t.files for t in totals),
+        files_planned=max(t.files_planned for t in totals),
+        records=max(t.records + t.records_skipped for t in totals),
+        matched=sum(t.matched for t in totals),
+    )
+
+
+def merge_parts(totals: list[Aggregate], parts: Sequence[Aggregate]) -> None:
+    """Merge one file's (object's) aggregates, one per principal, into the totals."""
+    for total, part in zip(totals, parts, strict=True):
+        total.merge(part)
 
 
 def scan(
@@ -423,28 +479,53 @@ def scan(
 ) -> Aggregate:
     """The aggregate of all ``paths``, read in ``jobs`` processes (default: every core); with
     ``census``, also the data events per event source of every principal (see `scan_file`)."""
+    return scan_many(paths, (principal,), window, jobs=jobs, limit=limit, progress=progress, census=census)[0]
+
+
+def scan_many(
+    paths: Iterable[Path],
+    principals: Sequence[Principal],
+    window: Window,
+    *,
+    jobs: int | None = None,
+    limit: int = MAX_FILE_BYTES,
+    progress: Callable[[Aggregate], None] | None = None,
+    census: bool = False,
+) -> list[Aggregate]:
+    """`scan` for each of ``principals`` (in their order), each file read and inflated once."""
     paths = paths if isinstance(paths, list) else list(paths)
-    todo = ((p, principal, window, limit, census) for p in paths)
-    total = Aggregate()
+    who = tuple(principals)
+    todo = ((p, who, window, limit, census) for p in paths)
+    totals = [Aggregate() for _ in who]
+
+    def merged(parts: list[Aggregate]) -> None:
+        merge_parts(totals, parts)
+        if progress is not None:
+            progress(overall(totals))
+
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(paths) < 8:
-        for part in map(_scan_one, todo):
-            total.merge(part)
-            if progress is not None:
-                progress(total)
+        for parts in map(_scan_one, todo):
+            merged(parts)
     else:
         # A few chunks in flight per worker, not every file submitted at once: the main
         # process holds as much for 5M records as for 1M. Merging is order-free.
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            pending: set[Future[list[Aggregate]]] = set()
-            chunks = _chunks(todo, CHUNK)
-            for chunk in chunks:
+            pending: set[Future[list[list[Aggregate]]]] = set()
+
+            def merge_done() -> set[Future[list[list[Aggregate]]]]:
+                done, left = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    for parts in future.result():
+                        merged(parts)
+                return left
+
+            for chunk in _chunks(todo, CHUNK):
                 pending.add(pool.submit(_scan_many, chunk))
                 if len(pending) >= 4 * workers:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    _merge_done(total, done, progress)
+                    pending = merge_done()
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                _merge_done(total, done, progress)
-    total.errors.sort(key=lambda e: (e.path, e.record, e.message))
-    return total
+                pending = merge_done()
+    for total in totals:
+        total.errors.sort(key=lambda e: (e.path, e.record, e.message))
+    return totals

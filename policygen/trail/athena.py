@@ -23,7 +23,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,9 +41,10 @@ from policygen.trail.aggregate import (  # the names the local aggregate keeps, 
     RecordError,
     Seen,
     common_prefix,
+    overall,
 )
 from policygen.trail.read import Window
-from policygen.trail.source import NO_CREDENTIALS, Progress
+from policygen.trail.source import NO_CREDENTIALS, Progress, ReadsOnce
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,254}$")
 _WORKGROUP = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -231,16 +232,20 @@ def census_unavailable(layout: Layout) -> str:
 
 
 def build_query(
-    table: Table, layout: Layout, principal: Principal, window: Window, census: bool = False
+    table: Table, layout: Layout, principals: Sequence[Principal], window: Window, census: bool = False
 ) -> str:
-    """The one aggregating query: a row per distinct call of ``principal`` in ``window``; with
+    """The one aggregating query: a row per distinct call of each of ``principals`` in ``window``
+    (``who``: the principal's index; a record of several principals counts for each); with
     ``census`` (and a column telling data events apart: `data_event_test`), also a row per event
-    source counting the data events of every principal, from the same scan (Athena bills the bytes
-    read, not the rows)."""
-    if not (
-        principal.role_arn or principal.session_name or principal.role_pattern or principal.session_pattern
-    ):
+    source (``who`` -1) counting the data events of every principal, from the same scan (Athena
+    bills the bytes read, not the rows)."""
+    if not principals:
         raise UsageError("an Athena query needs the role or the session whose calls to read")
+    for principal in principals:
+        if not (
+            principal.role_arn or principal.session_name or principal.role_pattern or principal.session_pattern
+        ):
+            raise UsageError("an Athena query needs the role or the session whose calls to read")
     missing = [c for c in COLUMNS if layout.columns and c not in layout.columns]
     if missing:
         raise UsageError(
@@ -268,11 +273,15 @@ def build_query(
         f"array_join(slice(array_sort(array_distinct(filter(transform({resources}, r -> r.arn), "
         "a -> a IS NOT NULL))), 1, 8), ' ')"
     )
-    mine = " AND ".join(_calls_of(principal))
+    mine = [f"({' AND '.join(_calls_of(p))})" for p in principals]
     data_event = (data_event_test(layout) if census else None) or "false"
-    conditions = "\n      AND ".join([*_window(layout, window), f"(({mine}) OR {data_event})"])
-    group = "mine, data_event, caller, eventsource, eventname, errorcode, awsregion, account, named, object_call, arns"
-    # another principal's data event (counted for the census only) keeps its event source alone
+    conditions = "\n      AND ".join([*_window(layout, window), f"({' OR '.join([*mine, data_event])})"])
+    # the principals a record is a call of (by index), and -1 when it is a data event (the census)
+    whose = ", ".join(
+        [*(f"IF(coalesce({m}, false), {i})" for i, m in enumerate(mine)), f"IF({data_event}, -1)"]
+    )
+    group = "who, data_event, caller, eventsource, eventname, errorcode, awsregion, account, named, object_call, arns"
+    # a census row keeps its event source alone
     return f"""SELECT {group},
   count(*) AS calls,
   min(concat(eventtime, chr(9), eventid)) AS first_call,
@@ -280,19 +289,19 @@ def build_query(
   min(object_key) AS first_key,
   max(object_key) AS last_key
 FROM (
-  SELECT mine, data_event, eventsource,
-    IF(mine, caller, '') AS caller,
-    IF(mine, eventname, '') AS eventname,
-    IF(mine, errorcode, '') AS errorcode,
-    IF(mine, awsregion, '') AS awsregion,
-    IF(mine, account, '') AS account,
+  SELECT who, who < 0 AS data_event, eventsource,
+    IF(who >= 0, caller, '') AS caller,
+    IF(who >= 0, eventname, '') AS eventname,
+    IF(who >= 0, errorcode, '') AS errorcode,
+    IF(who >= 0, awsregion, '') AS awsregion,
+    IF(who >= 0, account, '') AS account,
     eventtime, eventid,
-    IF(mine, named, '{{}}') AS named,
-    IF(mine, object_key) AS object_key,
-    mine AND object_key IS NOT NULL AS object_call,
-    IF(mine AND object_key IS NULL, arns, '') AS arns
+    IF(who >= 0, named, '{{}}') AS named,
+    IF(who >= 0, object_key) AS object_key,
+    who >= 0 AND object_key IS NOT NULL AS object_call,
+    IF(who >= 0 AND object_key IS NULL, arns, '') AS arns
   FROM (
-    SELECT coalesce(({mine}), false) AS mine, {data_event} AS data_event, eventsource, eventname,
+    SELECT filter(ARRAY[{whose}], x -> x IS NOT NULL) AS whose, eventsource, eventname,
       coalesce(useridentity.arn, '') AS caller,
       coalesce(errorcode, '') AS errorcode,
       coalesce(awsregion, '') AS awsregion,
@@ -308,6 +317,7 @@ FROM (
       WHERE {conditions}
     ) AS matched
   ) AS fields
+  CROSS JOIN UNNEST(whose) AS callers(who)
 ) AS calls
 GROUP BY {group}
 ORDER BY {group}"""
@@ -316,21 +326,24 @@ ORDER BY {group}"""
 # -- rows -> the aggregate ------------------------------------------------------------------------
 
 ROW_COLUMNS = (
-    "mine", "data_event", "caller", "eventsource", "eventname", "errorcode", "awsregion", "account", "named",
+    "who", "data_event", "caller", "eventsource", "eventname", "errorcode", "awsregion", "account", "named",
     "object_call", "arns", "calls", "first_call", "last_seen", "first_key", "last_key",
 )  # fmt: skip
 
 
-def add_row(total: Aggregate, row: dict[str, str | None]) -> None:
-    """One row of the query into ``total``: the `Key` and `Seen` the local path would have built
-    from the same records, the caller's count (`Aggregate.identities`) and, for a row of data
-    events, their count per event source (`Aggregate.data_sources`)."""
+def add_row(totals: Sequence[Aggregate], row: dict[str, str | None]) -> None:
+    """One row of the query into the aggregate of its principal (``totals[who]``): the `Key`
+    and `Seen` the local path would have built from the same records, and the caller's count
+    (`Aggregate.identities`); a census row (``who`` -1) counts its data events per event source
+    (`Aggregate.data_sources`) in each aggregate, as the principal's own query would have."""
     count = int(row.get("calls") or 0)
     source = row.get("eventsource") or ""
-    if (row.get("data_event") or "").lower() == "true":
-        total.data_sources[source] = total.data_sources.get(source, 0) + count
-    if (row.get("mine") or "").lower() != "true":
-        return  # another principal's data events: counted for the census only
+    who = int(row.get("who") or -1)
+    if who < 0:
+        for total in totals:
+            total.data_sources[source] = total.data_sources.get(source, 0) + count
+        return
+    total = totals[who]
     named_values = json.loads(row.get("named") or "{}")
     named = sorted((str(k), "" if v is None else str(v)) for k, v in named_values.items())
     object_call = (row.get("object_call") or "").lower() == "true"
@@ -369,7 +382,7 @@ class _Failed(Exception):
 
 
 @dataclass
-class AthenaTrail:
+class AthenaTrail(ReadsOnce):
     """The CloudTrail table ``table`` read by one Athena query."""
 
     table: Table
@@ -386,28 +399,31 @@ class AthenaTrail:
     def where(self) -> str:
         return self.table.where
 
-    def read(
-        self, principal: Principal, window: Window, progress: Progress | None = None, census: bool = False
-    ) -> Aggregate:
-        """With ``census``, the data events of every principal per event source, counted by the
-        same query (from the ``eventcategory`` or ``managementevent`` column; a table with neither
-        says so in `Aggregate.census_unavailable`)."""
-        total = Aggregate()
+    def read_many(
+        self, principals: Sequence[Principal], window: Window, progress: Progress | None = None, census: bool = False
+    ) -> dict[Principal, Aggregate]:
+        """One query for all ``principals``, its rows grouped by principal: one scan billed, not
+        one per function. With ``census``, the data events of every principal per event source,
+        counted by the same query (from the ``eventcategory`` or ``managementevent`` column; a
+        table with neither says so in `Aggregate.census_unavailable`)."""
+        who = list(dict.fromkeys(principals))
+        totals = [Aggregate() for _ in who]
         try:
             client = self.client if self.client is not None else _client("athena", self.table.region)
             layout = self._layout(client)
-            if census:
-                total.census_unavailable = census_unavailable(layout)
-            query = build_query(self.table, layout, principal, window, census)
+            for total in totals:
+                total.census_unavailable = census_unavailable(layout) if census else ""
+            query = build_query(self.table, layout, who, window, census)
             query_id = self._start(client, query)
             self._wait(client, query_id)
             for row in self._rows(client, query_id):
-                add_row(total, row)
+                add_row(totals, row)
             if progress is not None:
-                progress(total)
+                progress(overall(totals))
         except _Failed as exc:
-            total.errors.append(RecordError(self.where, 0, str(exc)))
-        return total
+            for total in totals:
+                total.errors.append(RecordError(self.where, 0, str(exc)))
+        return dict(zip(who, totals, strict=True))
 
     def _layout(self, client: Any) -> Layout:
         from botocore.exceptions import BotoCoreError, ClientError

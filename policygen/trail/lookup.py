@@ -19,14 +19,14 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from policygen.trail.aggregate import Aggregate, Principal, RecordError, count_record
+from policygen.trail.aggregate import Aggregate, Principal, RecordError, count_record, overall
 from policygen.trail.read import Window
-from policygen.trail.source import NO_CREDENTIALS, Progress
+from policygen.trail.source import NO_CREDENTIALS, Progress, ReadsOnce
 
 RETENTION = timedelta(days=90)  # LookupEvents holds the last 90 days
 NO_DATA_EVENTS = (
@@ -71,7 +71,7 @@ class Pacer:
 
 
 @dataclass
-class LookupTrail:
+class LookupTrail(ReadsOnce):
     """LookupEvents in ``regions`` (the API regions: CloudTrail answers for its own region)."""
 
     regions: tuple[str, ...]
@@ -83,79 +83,116 @@ class LookupTrail:
     def where(self) -> str:
         return "lookup-events"
 
-    def read(
-        self, principal: Principal, window: Window, progress: Progress | None = None, census: bool = False
-    ) -> Aggregate:
-        """``census`` asks for nothing more: LookupEvents holds no data events at all, which the
+    def read_many(
+        self, principals: Sequence[Principal], window: Window, progress: Progress | None = None, census: bool = False
+    ) -> dict[Principal, Aggregate]:
+        """Each event paged once for all ``principals``: when every one has a session name, one
+        sweep narrowed by ``Username`` per distinct name (together they page only those
+        sessions' events); else one sweep of every event, in which a principal with a session
+        name counts only the events whose ``Username`` is its name, as the narrowed sweep of
+        `read` would have returned it.
+
+        ``census`` asks for nothing more: LookupEvents holds no data events at all, which each
         aggregate says (`Aggregate.census_unavailable`). A window that starts before the 90 days
-        LookupEvents holds is searched from their start, and the aggregate says so in `notes`."""
-        total = Aggregate(census_unavailable=NO_DATA_EVENTS)
+        LookupEvents holds is searched from their start, and each aggregate says so in `notes`."""
+        who = list(dict.fromkeys(principals))
+        totals = [Aggregate(census_unavailable=NO_DATA_EVENTS) for _ in who]
         now = self.now()
         start = max(window.since or now - RETENTION, now - RETENTION)
         end = min(window.until or now, now)
         if end <= start:
             message = f"the window ends {end:%Y-%m-%d}, before the 90 days LookupEvents holds: nothing to ask"
-            total.errors.append(RecordError(self.where, 0, message))
-            return total
+            for total in totals:
+                total.errors.append(RecordError(self.where, 0, message))
+            return dict(zip(who, totals, strict=True))
         if window.since is not None and window.since < start:
-            total.notes.append(
-                f"lookup-events: the window asked starts {window.since:%Y-%m-%d %H:%M} UTC, but LookupEvents "
-                f"holds only the last 90 days: searched {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; "
-                "older events are not available through LookupEvents (read the trail from its S3 bucket or "
-                "an Athena table for them)"
-            )
+            for total in totals:
+                total.notes.append(
+                    f"lookup-events: the window asked starts {window.since:%Y-%m-%d %H:%M} UTC, but LookupEvents "
+                    f"holds only the last 90 days: searched {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; "
+                    "older events are not available through LookupEvents (read the trail from its S3 bucket or "
+                    "an Athena table for them)"
+                )
+        sessions = [p.session_name for p in who]
+        sweeps: list[str | None] = [*sorted({s for s in sessions if s})] if all(sessions) else [None]
         for region in self.regions:
             client = self.client_for(region) if self.client_for is not None else _client(region)
-            self._read_region(client, region, principal, window, start, end, total, progress)
-        total.errors.sort(key=lambda e: (e.path, e.record, e.message))
-        return total
+            pacer = self.pacer_for()  # one pace per region: the API's limit is per account and region
+            for session in sweeps:
+                sweep = _Sweep(
+                    region, session, [(p, t) for p, t in zip(who, totals, strict=True)
+                                      if session is None or p.session_name == session]
+                )  # fmt: skip
+                self._read_region(client, sweep, window, start, end, pacer, totals, progress)
+        for total in totals:
+            total.errors.sort(key=lambda e: (e.path, e.record, e.message))
+        return dict(zip(who, totals, strict=True))
 
     def _read_region(
         self,
         client: Any,
-        region: str,
-        principal: Principal,
+        sweep: _Sweep,
         window: Window,
         start: datetime,
         end: datetime,
-        total: Aggregate,
+        pacer: Pacer,
+        totals: list[Aggregate],
         progress: Progress | None,
     ) -> None:
-        where = f"lookup-events {region}"
+        where = f"lookup-events {sweep.region}"
         args: dict[str, Any] = {"StartTime": start, "EndTime": end, "MaxResults": 50}
-        if principal.session_name:
-            args["LookupAttributes"] = [
-                {"AttributeKey": "Username", "AttributeValue": principal.session_name}
-            ]
-        pacer = self.pacer_for()
+        if sweep.session:
+            args["LookupAttributes"] = [{"AttributeKey": "Username", "AttributeValue": sweep.session}]
         page_number = 0
         while True:
             page_number += 1
             try:
                 page = _request(client, args, pacer)
             except _Failed as exc:
-                total.errors.append(RecordError(where, 0, f"page {page_number}: {exc}"))
+                for _, total in sweep.readers:
+                    total.errors.append(RecordError(where, 0, f"page {page_number}: {exc}"))
                 return
             for number, event in enumerate(page.get("Events", ()), start=1):
+                readers = sweep.reading(event)
+                if not readers:
+                    continue
                 try:
                     record = json.loads(event.get("CloudTrailEvent") or "")
                 except (json.JSONDecodeError, TypeError):
                     record = None
-                if not isinstance(record, dict):
-                    total.errors.append(
-                        RecordError(
-                            f"{where} page {page_number}", number, "CloudTrailEvent is not a JSON object"
+                for principal, total in readers:
+                    if not isinstance(record, dict):
+                        total.errors.append(
+                            RecordError(
+                                f"{where} page {page_number}", number, "CloudTrailEvent is not a JSON object"
+                            )
                         )
-                    )
-                    continue
-                total.records += 1
-                count_record(total, record, principal, window, f"{where} page {page_number}")
+                        continue
+                    total.records += 1
+                    count_record(total, record, principal, window, f"{where} page {page_number}")
             if progress is not None:
-                progress(total)
+                progress(overall(totals))
             token = page.get("NextToken")
             if not token:
                 return
             args["NextToken"] = token
+
+
+@dataclass(frozen=True)
+class _Sweep:
+    """One paging of a region's events (narrowed to ``session`` when given) and whom it reads for."""
+
+    region: str
+    session: str | None
+    readers: list[tuple[Principal, Aggregate]]
+
+    def reading(self, event: dict[str, Any]) -> list[tuple[Principal, Aggregate]]:
+        """Whom ``event`` is read for: in a sweep of every event, a principal with a session
+        name only reads the events the server would have returned it (``Username``)."""
+        if self.session is not None:
+            return self.readers
+        username = event.get("Username")
+        return [(p, t) for p, t in self.readers if p.session_name is None or p.session_name == username]
 
 
 class _Failed(Exception):

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from policygen.trail.aggregate import Aggregate, Principal, RecordError, scan_data
+from policygen.trail.aggregate import Aggregate, Principal, RecordError, overall, scan_data_many
 from policygen.trail.read import MAX_FILE_BYTES, TRAIL_SUFFIXES, BadFile, Window, inflate
-from policygen.trail.source import NO_CREDENTIALS, Progress
+from policygen.trail.source import NO_CREDENTIALS, Progress, ReadsOnce
 
 # Where a prefix stands in the layout: the deepest group that matched says what its children are.
 _LEVEL = re.compile(
@@ -37,7 +37,7 @@ _BACKLOG = 20_000  # object keys listed ahead of the readers: bounds memory on h
 
 
 @dataclass(frozen=True)
-class S3Trail:
+class S3Trail(ReadsOnce):
     bucket: str
     prefix: str = ""
     workers: int = 16
@@ -52,44 +52,43 @@ class S3Trail:
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
-    def read(
-        self, principal: Principal, window: Window, progress: Progress | None = None, census: bool = False
-    ) -> Aggregate:
-        total = Aggregate()
+    def read_many(
+        self, principals: Sequence[Principal], window: Window, progress: Progress | None = None, census: bool = False
+    ) -> dict[Principal, Aggregate]:
+        """One walk of the layout and one fetch of each object for all ``principals``: each
+        object is read for the principals whose account folder it is in (all of them outside
+        the layout), so each aggregate is the one `read` gives its principal."""
+        readers = _Readers(list(dict.fromkeys(principals)))
         client = self.client if self.client is not None else _client(self.workers)
         prefix = self.prefix if not self.prefix or self.prefix.endswith("/") else self.prefix + "/"
         with ThreadPoolExecutor(self.workers) as pool:
-            leaves = self._leaves(pool, client, prefix, principal, window, total)
-            self._scan(pool, client, leaves, principal, window, census, total, progress)
-        total.errors.sort(key=lambda e: (e.path, e.record, e.message))
-        return total
+            leaves = self._leaves(pool, client, prefix, readers, window)
+            self._scan(pool, client, leaves, readers, window, census, progress)
+        for total in readers.totals:
+            total.errors.sort(key=lambda e: (e.path, e.record, e.message))
+        return dict(zip(readers.principals, readers.totals, strict=True))
 
     # -- listing -------------------------------------------------------------------------------
 
     def _leaves(
-        self,
-        pool: ThreadPoolExecutor,
-        client: Any,
-        prefix: str,
-        principal: Principal,
-        window: Window,
-        total: Aggregate,
+        self, pool: ThreadPoolExecutor, client: Any, prefix: str, readers: _Readers, window: Window
     ) -> list[str]:
         """The prefixes whose objects are read: the day folders in the window (or the prefix itself
         when it shows no layout), found level by level, each level's listings in parallel."""
-        account = _account(principal)
+        accounts = readers.accounts()
         frontier, leaves = [prefix], []
         while frontier:
-            steps = list(pool.map(lambda p: self._children(client, p, account, window), frontier))
+            steps = list(pool.map(lambda p: self._children(client, p, accounts, window), frontier))
             frontier = []
             for children, leaf, errors in steps:
                 frontier += children
                 leaves += leaf
-                total.errors += errors
+                for error in errors:
+                    readers.error(error)
         return sorted(leaves)
 
     def _children(
-        self, client: Any, prefix: str, account: str | None, window: Window
+        self, client: Any, prefix: str, accounts: frozenset[str] | None, window: Window
     ) -> tuple[list[str], list[str], list[RecordError]]:
         """One step down the layout from ``prefix``: (prefixes to walk, prefixes to read, errors)."""
         match = _LEVEL.search(prefix)
@@ -114,7 +113,7 @@ class S3Trail:
             keep = [
                 p
                 for p, n in names
-                if _ACCOUNT_OR_ORG.match(n) and (account is None or n.startswith("o-") or n == account)
+                if _ACCOUNT_OR_ORG.match(n) and (accounts is None or n.startswith("o-") or n in accounts)
             ]
         elif not match["region"]:
             keep = [p for p, n in names if not window.regions or n in window.regions]
@@ -173,41 +172,47 @@ class S3Trail:
         pool: ThreadPoolExecutor,
         client: Any,
         leaves: list[str],
-        principal: Principal,
+        readers: _Readers,
         window: Window,
         census: bool,
-        total: Aggregate,
         progress: Progress | None,
     ) -> None:
         """List the leaves a few at a time and read their objects as they come, with a bounded
         number of listings, keys and reads in flight."""
         todo = deque(leaves)
         keys: deque[str] = deque()
-        listing: set[Future[Any]] = set()
-        reading: set[Future[Any]] = set()
+        listing: dict[Future[Any], str] = {}
+        reading: dict[Future[list[Aggregate]], list[int]] = {}
         while todo or keys or listing or reading:
             while todo and len(listing) < 4 and len(keys) < _BACKLOG:
-                listing.add(pool.submit(self._objects, client, todo.popleft()))
+                leaf = todo.popleft()
+                listing[pool.submit(self._objects, client, leaf)] = leaf
             while keys and len(reading) < 2 * self.workers:
-                reading.add(pool.submit(self._scan_object, client, keys.popleft(), principal, window, census))
-            done, _ = wait(listing | reading, return_when=FIRST_COMPLETED)
+                key = keys.popleft()
+                which = readers.admitting(key)
+                chosen = [readers.principals[i] for i in which]
+                reading[pool.submit(self._scan_object, client, key, chosen, window, census)] = which
+            done, _ = wait(set(listing) | set(reading), return_when=FIRST_COMPLETED)
             for future in done:
                 if future in listing:
-                    listing.discard(future)
+                    leaf = listing.pop(future)
                     found, others, errors = future.result()
-                    keys.extend(found)
-                    total.files_planned += len(found)
-                    total.files_skipped_by_layout += others
-                    total.errors += errors
+                    keys.extend(k for k in found if readers.admitting(k))
+                    for i in readers.admitting(leaf):
+                        total = readers.totals[i]
+                        total.files_planned += len(found)
+                        total.files_skipped_by_layout += others
+                        total.errors += errors
                 else:
-                    reading.discard(future)
-                    total.merge(future.result())
+                    which = reading.pop(future)
+                    for i, part in zip(which, future.result(), strict=True):
+                        readers.totals[i].merge(part)
                     if progress is not None:
-                        progress(total)
+                        progress(overall(readers.totals))
 
     def _scan_object(
-        self, client: Any, key: str, principal: Principal, window: Window, census: bool
-    ) -> Aggregate:
+        self, client: Any, key: str, principals: list[Principal], window: Window, census: bool
+    ) -> list[Aggregate]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         uri = self.uri(key)
@@ -220,11 +225,46 @@ class S3Trail:
             raw = response["Body"].read()
             data = inflate(raw, self.limit)
         except BadFile as exc:
-            return Aggregate(files=1, errors=[RecordError(uri, exc.record, exc.message)])
+            return [Aggregate(files=1, errors=[RecordError(uri, exc.record, exc.message)]) for _ in principals]
         except (ClientError, BotoCoreError) as exc:
             message = _explain(exc, "s3:GetObject on the object (and kms:Decrypt if the trail is SSE-KMS)")
-            return Aggregate(files=1, errors=[RecordError(uri, 0, message)])
-        return scan_data(uri, data, principal, window, census)
+            return [Aggregate(files=1, errors=[RecordError(uri, 0, message)]) for _ in principals]
+        return scan_data_many(uri, data, principals, window, census)
+
+
+@dataclass
+class _Readers:
+    """The principals one walk reads for, each with its total, and which of them an object or a
+    prefix concerns: a principal with a role ARN reads only its account's folders (as `read` for
+    it alone would), one without reads them all."""
+
+    principals: list[Principal]
+    totals: list[Aggregate] = field(default_factory=list)
+    account_of: list[str | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.totals = [Aggregate() for _ in self.principals]
+        self.account_of = [_account(p) for p in self.principals]
+
+    def accounts(self) -> frozenset[str] | None:
+        """The account folders the walk enters; None: every one."""
+        if any(a is None for a in self.account_of):
+            return None
+        return frozenset(a for a in self.account_of if a is not None)
+
+    def admitting(self, key: str) -> list[int]:
+        """The principals (by index) whose walk reaches ``key`` (an object key, a prefix or an
+        s3:// URI)."""
+        found = _ACCOUNT_IN.search(key)
+        folder = found["account"] if found else None
+        return [i for i, a in enumerate(self.account_of) if a is None or folder is None or a == folder]
+
+    def error(self, error: RecordError) -> None:
+        for i in self.admitting(error.path):
+            self.totals[i].errors.append(error)
+
+
+_ACCOUNT_IN = re.compile(r"(?:^|/)AWSLogs/(?:o-[a-z0-9]+/)?(?P<account>\d{12})/")
 
 
 class _Failed(Exception):

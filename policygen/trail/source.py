@@ -15,13 +15,13 @@ source at all is a `UsageError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from policygen.errors import UsageError
-from policygen.trail.aggregate import Aggregate, Principal, scan
+from policygen.trail.aggregate import Aggregate, Principal, scan_many
 from policygen.trail.read import Window, files_in
 
 Progress = Callable[[Aggregate], None]
@@ -45,9 +45,30 @@ class Trail(Protocol):
         (`Aggregate.data_sources`), where the source can tell."""
         ...
 
+    def read_many(
+        self, principals: Sequence[Principal], window: Window, progress: Progress | None = None, census: bool = False
+    ) -> dict[Principal, Aggregate]:
+        """`read` for each of ``principals`` (a project's functions), the source read once: each
+        aggregate is the one `read` gives for its principal."""
+        ...
+
+
+class ReadsOnce:
+    """`Trail.read` as `Trail.read_many` of one principal: the one way each source reads."""
+
+    def read_many(
+        self, principals: Sequence[Principal], window: Window, progress: Progress | None, census: bool
+    ) -> dict[Principal, Aggregate]:
+        raise NotImplementedError
+
+    def read(
+        self, principal: Principal, window: Window, progress: Progress | None = None, census: bool = False
+    ) -> Aggregate:
+        return self.read_many((principal,), window, progress, census)[principal]
+
 
 @dataclass(frozen=True)
-class LocalTrail:
+class LocalTrail(ReadsOnce):
     """A folder (read recursively) or one file of CloudTrail logs on this machine."""
 
     root: Path
@@ -57,20 +78,22 @@ class LocalTrail:
     def where(self) -> str:
         return str(self.root)
 
-    def read(
-        self, principal: Principal, window: Window, progress: Progress | None = None, census: bool = False
-    ) -> Aggregate:
+    def read_many(
+        self, principals: Sequence[Principal], window: Window, progress: Progress | None = None, census: bool = False
+    ) -> dict[Principal, Aggregate]:
         paths, skipped = files_in(self.root, window)
+        who = list(dict.fromkeys(principals))
 
         def counted(total: Aggregate) -> None:
             total.files_planned = len(paths)
             if progress is not None:
                 progress(total)
 
-        aggregate = scan(paths, principal, window, jobs=self.jobs, progress=counted, census=census)
-        aggregate.files_planned = len(paths)
-        aggregate.files_skipped_by_layout = skipped
-        return aggregate
+        totals = scan_many(paths, who, window, jobs=self.jobs, progress=counted, census=census)
+        for aggregate in totals:
+            aggregate.files_planned = len(paths)
+            aggregate.files_skipped_by_layout = skipped
+        return dict(zip(who, totals, strict=True))
 
 
 _S3 = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<prefix>.*))?$")

@@ -592,3 +592,30 @@ def test_callers_past_the_bound_keep_exact_counts_whatever_the_merge_order() -> 
             name = f"arn:aws:sts::1:assumed-role/r/s{(i * 7 + n) % 90:02d}"
             everything[name] = everything.get(name, 0) + 1
     assert forward.identities == {k: everything[k] for k in sorted(everything)[:MAX_IDENTITIES]}
+
+
+def test_the_census_of_records_written_before_event_category(tmp_path: Path) -> None:
+    from policygen.evidence.cloudtrail import unobserved_reason
+
+    records = list(fx.records(480))
+    for record in records:  # consistent, as CloudTrail writes them
+        record["eventCategory"] = "Management" if record["managementEvent"] else "Data"
+    current = tmp_path / "current.json"
+    current.write_text(json.dumps({"Records": records}))
+    expected = LocalTrail(current, jobs=1).read(Principal(fx.ROLE), Window(), census=True).data_sources
+    assert expected["s3.amazonaws.com"] == 90
+    # before 2021: no eventCategory; managementEvent false on an API call is a data event
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps({"Records": [{k: v for k, v in r.items() if k != "eventCategory"} for r in records]}))
+    aggregate = LocalTrail(older, jobs=1).read(Principal(fx.ROLE), Window(), census=True)
+    assert aggregate.data_sources == expected and aggregate.files_without_census == 0
+    # older still (or an export without either field): the census cannot be taken, and says so
+    oldest = tmp_path / "oldest.json"
+    oldest.write_text(
+        json.dumps({"Records": [{k: v for k, v in r.items() if k not in ("eventCategory", "managementEvent")} for r in records]})
+    )
+    aggregate = LocalTrail(oldest, jobs=1).read(Principal(fx.ROLE), Window(), census=True)
+    assert aggregate.data_sources == {} and aggregate.files_without_census == 1 and aggregate.matched == 360
+    why = unobserved_reason("dynamodb:DeleteItem", aggregate)
+    assert why.startswith("a data event of dynamodb.amazonaws.com: whether the trail logs them is unknown: 1 of")
+    assert "holds no data event" not in why

@@ -77,6 +77,13 @@ def unobserved_reason(action: Action, aggregate: Aggregate) -> str:
     if aggregate.census_unavailable:  # never "no data events" where that could not be told
         return f"a data event of {source}: {aggregate.census_unavailable}"
     seen = aggregate.data_sources.get(source, 0)
+    if seen == 0 and aggregate.files_without_census:
+        return (
+            f"a data event of {source}: whether the trail logs them is unknown: {aggregate.files_without_census} "
+            "of the files read hold records without eventCategory or managementEvent (written before CloudTrail "
+            "had them, or an export without them), whose data events cannot be told apart; the call may be made "
+            "and not logged"
+        )
     if seen == 0:
         return (
             f"the trail holds no data event of {source} at all (data events are logged only where the "

@@ -163,6 +163,8 @@ class Aggregate:
     identities: dict[str, int] = field(default_factory=dict)
     # why the source cannot tell data events apart ("": it can, and `data_sources` counts them)
     census_unavailable: str = ""
+    # files whose records carry no field telling data events apart (none counted in them)
+    files_without_census: int = 0
     # what the source says about what it could read (a window cut to what it holds...): not errors
     notes: list[str] = field(default_factory=list)
 
@@ -195,6 +197,7 @@ class Aggregate:
         for name in (
             "files", "files_skipped_by_layout", "files_without_principal", "records", "records_skipped", "matched",
             "outside_window", "other_principals", "not_api_calls", "console_sign_ins", "no_identity",
+            "files_without_census",
         ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
@@ -289,14 +292,13 @@ def scan_data_many(
         error = RecordError(where, 0, "no eventSource field anywhere: not a CloudTrail file")
         return [Aggregate(files=1, errors=[error]) for _ in principals]
     sources: dict[str, int] = {}
-    if census:
-        _data_sources(data, sources)
+    told = _data_sources(data, sources) if census else True
     delivered = _DELIVERED.match(data) is not None
     whole: list[dict[str, Any] | BadFile | _Stopped] | None = None
     in_file: int | None = None  # the records of a delivered file, counted once (a scan of it all)
     outs = []
     for principal in principals:
-        out = Aggregate(files=1, data_sources=dict(sources))
+        out = Aggregate(files=1, data_sources=dict(sources), files_without_census=0 if told else 1)
         outs.append(out)
         needles = principal.needles()
         # A file without the principal's bytes is not parsed (most of a busy trail): a truncated or
@@ -384,22 +386,38 @@ def _records_holding(data: bytes, needles: tuple[bytes, ...]) -> list[dict[str, 
 
 
 _DATA_EVENT = (b'"eventCategory":"Data"', b'"eventCategory": "Data"')
+# records written before eventCategory (2021): a data event is an API call that is no management event
+_NOT_MANAGEMENT = (b'"managementEvent":false', b'"managementEvent": false')
+_API_CALL = re.compile(rb'"eventType":\s?"AwsApiCall"')
 _SOURCE_FIELD = re.compile(rb'"eventSource":\s?"([^"]{1,128})"')
 
 
-def _data_sources(data: bytes, counts: dict[str, int]) -> None:
+def _data_sources(data: bytes, counts: dict[str, int]) -> bool:
     """Count, per event source, the file's data events (of any principal): whether the trail logs
     a service's data events at all is what tells an unobserved call from one the trail never
-    logs. CloudTrail writes eventSource before eventCategory in every record."""
-    for needle in _DATA_EVENT:
+    logs. CloudTrail writes eventSource before eventCategory (and eventType before
+    managementEvent) in every record. False when the file's records carry neither field (written
+    before CloudTrail had them, or an export that names them otherwise): its data events, if
+    any, cannot be told apart."""
+    if b'"eventCategory"' in data:
+        needles, api_call = _DATA_EVENT, False
+    elif b'"managementEvent"' in data:
+        needles, api_call = _NOT_MANAGEMENT, True
+    else:
+        return False
+    for needle in needles:
         at = data.find(needle)
         while at != -1:
             start = data.rfind(b'"eventSource"', 0, at)
             found = _SOURCE_FIELD.match(data, start) if start != -1 else None
+            if found is not None and api_call:
+                kind = data.rfind(b'"eventType"', start, at)
+                found = found if kind != -1 and _API_CALL.match(data, kind) else None
             if found is not None:
                 source = found.group(1).decode("ascii", "replace")
                 counts[source] = counts.get(source, 0) + 1
             at = data.find(needle, at + len(needle))
+    return True
 
 
 def count_record(

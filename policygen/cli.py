@@ -32,6 +32,7 @@ from policygen.render import Format, RenderOptions, explain, render
 
 if TYPE_CHECKING:
     from policygen.evidence.cloudtrail import CloudTrailSource
+    from policygen.model import Result
     from policygen.project import FunctionFailure
 
 EXIT_FINDINGS = 1
@@ -435,6 +436,7 @@ def generate(
             click.echo(explain.render(result), err=True, nl=False)
         else:
             _summary(result)
+    _newer_botocore_warning(results)
     code = 0
     for failure in failures:
         if failure.strict:
@@ -507,6 +509,27 @@ def read_tfvars(path: Path) -> dict[str, str]:
     except Exception:
         raise ConfigError(f"{path}: not a valid .tfvars file") from None
     return {k: str(v).strip('"') for k, v in document.items() if isinstance(v, str | int | float)}
+
+
+def _newer_botocore_warning(results: list[Result]) -> None:
+    """Calls to operations the installed botocore added after the one the mapping data was built
+    from: unresolved like any unmapped call, but the remedy is different, so say it once, by name."""
+    from policygen import mapping
+
+    newer = mapping.newer_botocore()
+    if newer is None:
+        return
+    calls = sorted(
+        {f"{c.service}.{c.method} ({c.location})" for r in results for c in r.analysis.calls if mapping.unknown_to_data(c)}
+    )
+    if calls:
+        click.echo(
+            f"policygen: warning: the installed botocore {newer} is newer than botocore "
+            f"{mapping.data_botocore()}, which policygen's mapping data was built from; the permissions "
+            f"of these calls are unknown (unresolved, nothing granted): {', '.join(calls)}. "
+            "Upgrade policygen, or rebuild the data with `make mappings`",
+            err=True,
+        )
 
 
 def _summary(result: object) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -149,10 +150,70 @@ def client_methods(client: str) -> tuple[str, ...]:
     return tuple(sorted({*doc["methods"], *doc["unmapped"]}))
 
 
+@functools.cache
+def data_botocore() -> str:
+    """The botocore release the mapping data was built from (``make mappings`` records it)."""
+    return str(index()["sources"]["botocore"])
+
+
+def installed_botocore() -> str:
+    import botocore
+
+    return str(botocore.__version__)
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+@functools.cache
+def newer_botocore() -> str | None:
+    """The installed botocore's version when it is newer than the data's (None otherwise): the
+    operations it added are unknown to the data, so calls to them are unresolved, never guessed."""
+    installed = installed_botocore()
+    return installed if _release(installed) > _release(data_botocore()) else None
+
+
+@functools.cache
+def _installed_methods(client: str) -> frozenset[str]:
+    """The operation methods of ``client`` in the installed botocore (empty if it has no such client)."""
+    import botocore.exceptions
+    import botocore.session
+    from botocore import xform_name
+
+    if not client.replace("-", "").isalnum():
+        return frozenset()
+    try:
+        model = botocore.session.get_session().get_service_model(client)
+    except (botocore.exceptions.UnknownServiceError, botocore.exceptions.DataNotFoundError):
+        return frozenset()
+    return frozenset(xform_name(op) for op in model.operation_names)
+
+
+def unknown_to_data(call: SdkCall) -> bool:
+    """Whether ``call`` is an operation the installed botocore has and the (older) data lacks."""
+    if newer_botocore() is None or call.kind is CallKind.SIGNED_HTTP or call.method.startswith("waiter:"):
+        return False
+    doc = sdk_service(call.service)
+    if doc is not None and (call.method in doc["methods"] or call.method in doc["unmapped"]):
+        return False
+    return call.method in _installed_methods(call.service)
+
+
+def _newer_than_data(what: str) -> Unmapped:
+    return Unmapped(
+        f"{what} is in the installed botocore {newer_botocore()} but not in botocore {data_botocore()}, "
+        "which policygen's mapping data was built from, so the permissions it needs are unknown: "
+        "upgrade policygen, or rebuild the data with `make mappings` and review it"
+    )
+
+
 def method_of(call: SdkCall) -> tuple[str, ...] | Unmapped:
     """The client methods whose permissions ``call`` needs."""
     doc = sdk_service(call.service)
     if doc is None:
+        if unknown_to_data(call):
+            return _newer_than_data(f"the client '{call.service}'")
         return Unmapped(f"'{call.service}' is not a boto3 service policygen knows")
     if call.method.startswith("waiter:"):
         waiter = call.method.split(":", 1)[1]
@@ -201,6 +262,8 @@ def _method_entry(service: str, method: str) -> MappingEntry | Unmapped:
         reason = doc["unmapped"].get(method)
         if reason:
             return Unmapped(f"{service}.{method} is not mapped: {reason}")
+        if newer_botocore() is not None and method in _installed_methods(service):
+            return _newer_than_data(f"{service}.{method}")
         return Unmapped(f"{service} has no operation '{method}'")
     return MappingEntry(
         entry["op"],

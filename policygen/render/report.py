@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from policygen import mapping
 from policygen.model import Permission, Result, SdkCall, Widening
 from policygen.render.json_policy import policy_document
 
@@ -38,6 +39,7 @@ def as_dict(result: Result) -> dict[str, Any]:
         ],
         "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
         "unreachable_calls": [_call(c) for c in result.unreachable],
+        "mapping_data": _mapping_data(result),
     }
     if result.history:  # with access history, each permission says how the trail bears on it
         by = {(h.action, h.resource): h for h in result.history}
@@ -72,6 +74,17 @@ def as_dict(result: Result) -> dict[str, Any]:
             }
             for other in result.other_principals
         ]
+    return doc
+
+
+def _mapping_data(result: Result) -> dict[str, Any]:
+    """Which botocore the mapping data was built from; when the installed one is newer, which
+    calls are to operations the data does not know (they are in ``unresolved`` too)."""
+    doc: dict[str, Any] = {"botocore": mapping.data_botocore()}
+    newer = mapping.newer_botocore()
+    if newer is not None:
+        doc["installed_botocore"] = newer
+        doc["unknown_to_data"] = [_call(c) for c in result.analysis.calls if mapping.unknown_to_data(c)]
     return doc
 
 

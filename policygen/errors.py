@@ -15,11 +15,12 @@ class UsageError(PolicygenError):
 class SourceError(PolicygenError):
     """One source file could not be analysed. The run goes on without it."""
 
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
+    def __init__(self, path: str, line: int, message: str, column: int = 0) -> None:
+        super().__init__(f"{path}:{line}:{column}: {message}" if column else f"{path}:{line}: {message}")
         self.path = path
         self.line = line
         self.message = message
+        self.column = column  # 1-based; 0 when not known
 
 
 class ConfigError(PolicygenError):

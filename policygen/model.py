@@ -193,9 +193,11 @@ class FileError:
     path: str
     line: int
     message: str
+    column: int = 0  # 1-based; 0 when not known
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        where = f"{self.path}:{self.line}:{self.column}" if self.column else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
 
 
 class EvidenceKind(enum.Enum):

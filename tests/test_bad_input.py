@@ -24,8 +24,91 @@ def test_syntax_error_is_reported_and_the_rest_analysed(tmp_path: Path):
     (tmp_path / "broken.py").write_text("def f(:\n    pass\n")
     result = cli(str(tmp_path))
     assert result.exit_code == 2
-    assert "broken.py:1: syntax error" in result.stderr
+    assert "broken.py:1:7: syntax error: invalid syntax (is this Python 3?) (the rest was analysed)" in result.stderr
     assert '"sns:Publish"' in result.stdout
+
+
+BROKEN_HANDLER = 'import boto3\n\ndef handler(event, context):\n    boto3.client("s3").get_object(Bucket="b", Key="k"\n'
+GOOD_HANDLER = (
+    "import boto3\n\ndef handler(event, context):\n"
+    '    boto3.client("sns").publish(TopicArn="arn:aws:sns:us-east-1:123456789012:t", Message="m")\n'
+)
+SYNTAX = "syntax error: '(' was never closed (is this Python 3?)"
+SAM = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  BrokenFunction:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src, Handler: app.handler, Runtime: python3.12}
+  GoodFunction:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src, Handler: good.handler, Runtime: python3.12}
+"""
+SERVERLESS = """service: demo
+provider: {name: aws, runtime: python3.12}
+functions:
+  broken: {handler: src/app.handler}
+  good: {handler: src/good.handler}
+"""
+TERRAFORM = """data "archive_file" "code" {
+  type        = "zip"
+  source_dir  = "${path.module}/src"
+  output_path = "${path.module}/build/code.zip"
+}
+resource "aws_lambda_function" "broken" {
+  filename = data.archive_file.code.output_path
+  handler  = "app.handler"
+  runtime  = "python3.12"
+}
+resource "aws_lambda_function" "good" {
+  filename = data.archive_file.code.output_path
+  handler  = "good.handler"
+  runtime  = "python3.12"
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "function", "where", "error", "handler", "code"),
+    [
+        ("template.yaml", SAM, "BrokenFunction", "template.yaml:4", "app.py:4:34", "app.handler", "src"),
+        ("serverless.yml", SERVERLESS, "broken", "serverless.yml:4", "src/app.py:4:34", "src.app.handler", "."),
+        ("main.tf", TERRAFORM, "aws_lambda_function.broken", "main.tf:6", "app.py:4:34", "app.handler", "src"),
+    ],
+)
+def test_a_handler_module_with_a_syntax_error_is_that_functions_error(
+    tmp_path, monkeypatch, file, text, function, where, error, handler, code
+):
+    """Not "no module app": the file is there and does not parse; the other function still gets
+    its policy, and the exit code says an input failed (2)."""
+    (tmp_path / file).write_text(text)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(BROKEN_HANDLER)
+    (tmp_path / "src" / "good.py").write_text(GOOD_HANDLER)
+    monkeypatch.chdir(tmp_path)
+    result = cli(".", "--region", "us-east-1", "--account", "123456789012")
+    assert result.exit_code == 2
+    assert (
+        f"policygen: error: {function}: no policy: {where}: {error}: {SYNTAX}; it holds the handler {handler} "
+        f"(code under {code}), so this function cannot be analysed: fix the file and run again"
+    ) in result.stderr
+    assert "no module" not in result.stderr
+    assert "1 of 2 functions got their policy" in result.stderr
+    assert '"sns:Publish"' in result.stdout and "s3:GetObject" not in result.stdout
+
+
+def test_a_handler_module_with_a_syntax_error_in_a_code_folder(tmp_path):
+    (tmp_path / "app.py").write_text(BROKEN_HANDLER)
+    (tmp_path / "good.py").write_text(GOOD_HANDLER)
+    out = tmp_path / "policy.json"
+    result = cli(str(tmp_path), "--handler", "app.handler", "-o", str(out))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"policygen: error: app.py:4:34: {SYNTAX}; it holds the handler app.handler (code under {tmp_path}), "
+        "so this function cannot be analysed: fix the file and run again\n"
+    )
+    assert not out.exists()
+    with pytest.raises(UsageError, match=r"^app.py:4:34: syntax error"):
+        generate(tmp_path, Options(handler="app.handler"))
 
 
 def test_binary_and_non_utf8_files_are_per_file_errors(tmp_path: Path):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from policygen.discover import HANDLER_NAMES, Discovery, discover
+from policygen.discover import HANDLER_NAMES, Discovery, SourceFile, discover
 from policygen.errors import UsageError
 from policygen.evidence import Findings, Subject
 from policygen.extract import extract, ir
@@ -128,7 +128,7 @@ def _analyse(
     outcomes = extract(sources, cache_dir=cache_dir, jobs=jobs)
     modules = {o.name: o for o in outcomes if isinstance(o, ir.ModuleIR)}
     errors = tuple(sorted((o for o in outcomes if isinstance(o, FileError)), key=lambda e: (e.path, e.line)))
-    handler_module, handler_function = _find_handler(root, modules, handler)
+    handler_module, handler_function = _find_handler(root, modules, handler, _unparsed(sources, errors))
     event = event_value(triggers, target.partition)
     arguments = {}
     if event is not None and handler_module and handler_function:
@@ -302,22 +302,39 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _unparsed(sources: tuple[SourceFile, ...], errors: tuple[FileError, ...]) -> dict[str, FileError]:
+    """Module name -> why its file could not be analysed (a syntax error, not UTF-8...)."""
+    by_path = {e.path: e for e in errors}
+    return {s.module: by_path[s.path] for s in sources if s.path in by_path}
+
+
 def _find_handler(
-    root: Path | CodeBundle, modules: Mapping[str, ir.ModuleIR], handler: str | None
+    root: Path | CodeBundle,
+    modules: Mapping[str, ir.ModuleIR],
+    handler: str | None,
+    unparsed: Mapping[str, FileError],
 ) -> tuple[str | None, str | None]:
     def defines(module: ir.ModuleIR, name: str) -> bool:
         return any(isinstance(s, ir.FunctionDef) and s.name == name for s in module.body)
 
     if handler:
         module_name, _, function = handler.rpartition(".")
-        if module_name not in modules:
+        if module_name not in modules and module_name not in unparsed:
             # A code folder that is a package: its modules carry its name.
-            module_name = next((m for m in modules if m.endswith("." + module_name)), module_name)
+            module_name = next(
+                (m for m in (*modules, *unparsed) if m.endswith("." + module_name)), module_name
+            )
         if not module_name or not function:
             raise UsageError(
                 f"--handler {handler}: expected MODULE.FUNCTION, as in Lambda's handler setting (app.lambda_handler)"
             )
         module = modules.get(module_name)
+        if module is None and module_name in unparsed:
+            # The file is there but does not parse: say that, not that the module is missing.
+            raise UsageError(
+                f"{unparsed[module_name]}; it holds the handler {handler} (code under {root}), so this function cannot be "
+                "analysed: fix the file and run again"
+            )
         if module is None:
             raise UsageError(
                 f"--handler {handler}: no module {module_name} under {root} (looked for {module_name.replace('.', '/')}.py)"

@@ -21,7 +21,7 @@ from policygen.extract.ir import ModuleIR
 from policygen.model import FileError
 
 PARALLEL_THRESHOLD = 24
-CACHE_FORMAT = 6  # bump when the IR or its cache format changes (6: JSON, not pickle)
+CACHE_FORMAT = 7  # bump when the IR or its cache format changes (6: JSON, not pickle; 7: FileError.column)
 Outcome = ModuleIR | FileError
 
 
@@ -37,7 +37,7 @@ def _lower_one(job: tuple[str, str, bool, bytes]) -> Outcome:
     try:
         return lower_source(path, module, is_package, data)
     except SourceError as exc:
-        return FileError(exc.path, exc.line, exc.message)
+        return FileError(exc.path, exc.line, exc.message, exc.column)
 
 
 def extract(

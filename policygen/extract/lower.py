@@ -60,13 +60,15 @@ def lower_source(path: str, module_name: str, is_package: bool, data: bytes) -> 
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
-        raise SourceError(path, exc.lineno or 1, f"syntax error: {exc.msg} (is this Python 3?)") from None
+        raise SourceError(
+            path, exc.lineno or 1, f"syntax error: {exc.msg} (is this Python 3?)", exc.offset or 0
+        ) from None
     except (RecursionError, MemoryError, ValueError):
         raise SourceError(path, 1, "source is too deeply nested or too large to parse") from None
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        raise SourceError(path, exc.raw_line, f"syntax error: {exc.message}") from None
+        raise SourceError(path, exc.raw_line, f"syntax error: {exc.message}", exc.raw_column + 1) from None
     except RecursionError:
         raise SourceError(path, 1, "source is too deeply nested to parse") from None
     lines = _match_lines(module, tree)

@@ -37,7 +37,9 @@ def as_dict(result: Result) -> dict[str, Any]:
         "unresolved": [
             {"reason": u.reason, "location": str(u.location), "detail": u.detail} for u in result.unresolved
         ],
-        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
+        "errors": [
+            {"path": e.path, "line": e.line, "column": e.column, "message": e.message} for e in result.errors
+        ],
         "unreachable_calls": [_call(c) for c in result.unreachable],
         "mapping_data": _mapping_data(result),
     }

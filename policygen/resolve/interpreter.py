@@ -68,6 +68,7 @@ from policygen.resolve.values import (
     WrapperV,
     bound_all,
     bounded,
+    in_stable_order,
     one,
     text_of,
     texts,
@@ -333,7 +334,7 @@ class Program:
         self.local_envs[key] = frame.locals
 
     # records -------------------------------------------------------------------------------
-    def record_call(self, call: SdkCall, where: FuncKey) -> None:
+    def record_call(self, call: SdkCall, where: FuncKey, arguments_text: str | None = None) -> None:
         # One line may make the call on several clients (``replica if failover else primary``)
         # or resources: each is its own call, kept apart by its region and arguments.
         region = str(call.region) if call.region is not None else ""
@@ -343,7 +344,7 @@ class Program:
             call.method,
             call.note,
             region + "@" + (call.principal or ""),
-            _arguments_text(call.arguments),
+            _arguments_text(call.arguments) if arguments_text is None else arguments_text,
         )
         self.calls[where][key] = call
 
@@ -1029,7 +1030,7 @@ class Frame:
         if not starts:
             return None
         out: list[Values] = []
-        for receiver in sorted(receivers, key=repr) if len(receivers) > 1 else receivers:
+        for receiver in in_stable_order(receivers) if len(receivers) > 1 else receivers:
             if not isinstance(receiver, Instance | ClassRef):
                 continue
             order = self.mro(_class_of(receiver))
@@ -1108,7 +1109,7 @@ class Frame:
         out: list[Values] = []
         # Several callees (``replica if failover else primary``): called in one order in every
         # run, so what they write reaches the worklist in the same order whatever the hash seed.
-        for func in sorted(funcs, key=repr) if len(funcs) > 1 else funcs:
+        for func in in_stable_order(funcs, _has_effects) if len(funcs) > 1 else funcs:
             out.append(self.call_one(func, args, kwargs, line, star))
         return union(*out) if out else unknown("call")
 
@@ -1388,15 +1389,27 @@ class Frame:
                 self.record_key,
             )
             return
-        arguments = tuple(Argument(name, _arg_values(values)) for name, values in sorted(kwargs.items()))
+        given = sorted(kwargs.items())
+        arguments = tuple(Argument(name, _arg_values(values)) for name, values in given)
         if self.dead:
             note = f"{note}, {self.dead}" if note else self.dead
         principal = principal or self.principal
         call = SdkCall(service, method, arguments, location, kind, region, True, note, principal, self.computed)
-        self.p.record_call(call, self.record_key)
+        # The text of each argument is cached with its values: one large request dict reaches
+        # many calls, and writing it out again for each of them was most of the time on big trees.
+        text = ";".join(f"{name}=[{_values_text(values)}]" for name, values in given)
+        self.p.record_call(call, self.record_key, text)
 
     def unresolved_here(self, reason: str, location: Location, detail: str = "") -> None:
         self.p.record_unresolved(Unresolved(reason, location, detail), self.record_key)
+
+
+def _has_effects(func: Value) -> bool:
+    """Whether calling ``func`` may do more than return a value (record a call, write state):
+    a dict's or string's own methods and values that are not callable do not."""
+    if isinstance(func, SdkMethod):
+        return not isinstance(func.receiver, DictV | Str | CredentialsV)
+    return not isinstance(func, Unknown | Str | Other | DictV | SeqV)
 
 
 def _candidates(receiver: Value, pattern: str) -> str:
@@ -1468,6 +1481,7 @@ _BUILTINS = {
 }
 
 
+@functools.lru_cache(maxsize=16384)
 def _arg_values(values: Values) -> tuple[ArgValue, ...]:
     """The argument values in a stable order (sorted by their text: repr of deep values is slow)."""
     converted = {_arg_value(bounded(v)) for v in values}
@@ -1477,6 +1491,12 @@ def _arg_values(values: Values) -> tuple[ArgValue, ...]:
 def _arguments_text(arguments: tuple[Argument, ...]) -> str:
     """A call's arguments as text, whole (a sort and identity key independent of hashing)."""
     return ";".join(f"{a.name}=[{','.join(_value_text(v) for v in a.values)}]" for a in arguments)
+
+
+@functools.lru_cache(maxsize=16384)
+def _values_text(values: Values) -> str:
+    """`_arguments_text` of one argument's values."""
+    return ",".join(_value_text(v) for v in _arg_values(values))
 
 
 def _value_text(value: ArgValue) -> str:

@@ -9,12 +9,14 @@ resolver follows. Anything else is `Unknown`, with a reason the user can read.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields, is_dataclass
 
 from policygen.model import Hole, Text
 
 MAX_ALTERNATIVES = 12
 MAX_STRUCTURES = 4  # dict or list shapes one name may hold before they are merged into one
+MAX_UNKNOWNS = 4  # distinct reasons a value may be unknown for before they read as one
 
 FuncKey = tuple[str, str]  # (module, qualified name)
 
@@ -212,6 +214,7 @@ Value = (
 Values = frozenset[Value]
 
 EMPTY: Values = frozenset()
+MANY_UNKNOWNS = Unknown("one of several values the analysis cannot see")
 OTHER_CREDENTIALS = "other credentials"
 
 
@@ -253,6 +256,12 @@ def union(*sets: Values) -> Values:
         elements: set[Value] = {e for s in seqs for values in s.items for e in values}
         merged = {v for v in merged if not isinstance(v, SeqV)}
         merged.add(SeqV((frozenset(elements),)))
+    unknowns = [v for v in merged if isinstance(v, Unknown)]
+    if len(unknowns) > MAX_UNKNOWNS or (len(unknowns) > 1 and MANY_UNKNOWNS in merged):
+        # Subscripts of unknowns (``x['a']['b']``) would otherwise multiply reasons without end;
+        # what any of them is stays unknown, said once.
+        merged = {v for v in merged if not isinstance(v, Unknown)}
+        merged.add(MANY_UNKNOWNS)
     if len(merged) > MAX_ALTERNATIVES:
         strings = [v for v in merged if isinstance(v, Str)]
         if strings:  # too many spellings: keep the objects, widen the strings
@@ -304,3 +313,54 @@ def bound_all(values: Values) -> Values:
     if not any(isinstance(v, DictV | SeqV) for v in values):
         return values
     return frozenset(bounded(v) for v in values)
+
+
+def stable_text(value: object, depth: int = -1) -> str:
+    """``value`` written out the same way in every run: `repr` prints a set's members in hash
+    order, which changes with PYTHONHASHSEED; here they are sorted. Below ``depth`` levels
+    (negative: no limit) a set or tuple is written as its size and a value as its type, so a
+    shallow text costs little however large the value."""
+    if isinstance(value, frozenset):
+        if depth == 0:
+            return f"{{{len(value)}}}"
+        return "{" + ",".join(sorted(stable_text(v, depth - 1) for v in value)) + "}"
+    if isinstance(value, tuple):
+        if depth == 0:
+            return f"({len(value)})"
+        return "(" + ",".join(stable_text(v, depth - 1) for v in value) + ")"
+    if isinstance(value, Text):
+        return repr(str(value))
+    if is_dataclass(value) and not isinstance(value, type):
+        name = type(value).__name__
+        if depth == 0:
+            return name
+        return name + "(" + ",".join(stable_text(getattr(value, f), depth - 1) for f in _field_names(type(value))) + ")"
+    return repr(value)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+SHALLOW = 3  # levels a first ordering looks at
+
+
+def in_stable_order(values: Iterable[Value], matters: Callable[[Value], bool] = lambda v: True) -> list[Value]:
+    """``values`` in an order that is the same in every run whatever the hash seed, computed
+    cheaply: first by a shallow `stable_text`; only values whose shallow texts tie, and for which
+    the order ``matters``, are ordered by their whole text. A value whose order does not matter
+    (a call with no effect beyond its result) keeps the cheap order, ties included."""
+    keyed = sorted(((stable_text(v, SHALLOW), v) for v in values), key=lambda pair: pair[0])
+    out: list[Value] = []
+    start = 0
+    while start < len(keyed):
+        end = start + 1
+        while end < len(keyed) and keyed[end][0] == keyed[start][0]:
+            end += 1
+        group = [v for _, v in keyed[start:end]]
+        if len(group) > 1 and any(matters(v) for v in group):
+            group.sort(key=stable_text)
+        out.extend(group)
+        start = end
+    return out

@@ -4,9 +4,10 @@ The current policy of a function is a policy JSON file given by the user (one do
 of documents), or else the role its deployment declares: the statements the template, serverless
 service or Terraform project gives it, and the AWS managed policies attached to it (expanded from
 the shipped snapshot; one not in the snapshot is reported as unknown, never assumed empty).
-A permissions boundary limits the role: the diff is of identity policies ∩ boundary. A boundary
-policygen cannot read is named in `Current.unknown` and the comparison is incomplete (never
-assumed to allow nothing, or everything, silently).
+A permissions boundary limits the role: the diff is of identity policies ∩ boundary. A policy
+policygen cannot read (an AWS managed policy not in its snapshot, a document from a data source,
+a boundary) is named in `Current.unreadable` with its kind, and the comparison is incomplete
+(never assumed to allow nothing, or everything, silently).
 """
 
 from __future__ import annotations
@@ -39,6 +40,26 @@ from policygen.policy.evaluate import (
 from policygen.policy.patterns import VariableView, generated_names, matches, resource_pattern
 
 
+class UnreadableKind(enum.Enum):
+    """What kind of policy of the role could not be read (the JSON reports' ``kind``)."""
+
+    MANAGED_POLICY = "managed-policy"  # attached by ARN or name; not in policygen's AWS snapshot
+    DEPLOYMENT_POLICY = "deployment-policy"  # a document or ARN the deployment files don't spell out
+    PERMISSIONS_BOUNDARY = "permissions-boundary"  # the role's boundary: not applied
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A policy of the role policygen could not read: its kind and what it is and why, as said."""
+
+    kind: UnreadableKind
+    what: str
+    where: str = ""  # file:line of the declaration that can't be read, when the reader gives it
+
+    def __str__(self) -> str:
+        return self.what
+
+
 @dataclass(frozen=True)
 class Current:
     """A function's current policy: its documents, where they were read, and what is unknown."""
@@ -47,7 +68,7 @@ class Current:
     sources: tuple[str, ...]
     # What could not be read (a managed policy not in the snapshot, a policy from a data source or
     # an unset variable, a boundary): each names what and why; any at all: the diff is partial.
-    unknown: tuple[str, ...] = ()
+    unreadable: tuple[Unreadable, ...] = ()
     boundary: tuple[PolicyDocument, ...] | None = None  # the permissions boundary, when applied
     boundary_source: str | None = None
     # The declared role's template generates these names' ends: compared within one segment
@@ -103,7 +124,7 @@ def declared(spec: FunctionSpec) -> Current | None:
         )
     documents: list[PolicyDocument] = []
     sources: list[str] = []
-    unknown: list[str] = list(spec.unknown_policies)
+    unknown = [Unreadable(UnreadableKind.DEPLOYMENT_POLICY, u) for u in spec.unknown_policies]
     if spec.deployed is not None:
         documents.append(spec.deployed)
         sources.append(spec.deployed.source or spec.source)
@@ -113,7 +134,7 @@ def declared(spec: FunctionSpec) -> Current | None:
             documents.append(found.document)
             sources.append(found.arn or found.name)
         else:
-            unknown.append(str(found))
+            unknown.append(Unreadable(UnreadableKind.MANAGED_POLICY, str(found)))
     boundary, where = _boundary(spec.boundary, unknown)
     if not documents and not unknown and boundary is None:
         return None
@@ -123,7 +144,7 @@ def declared(spec: FunctionSpec) -> Current | None:
 
 
 def _boundary(
-    declared: DeclaredPolicy | None, unknown: list[str]
+    declared: DeclaredPolicy | None, unknown: list[Unreadable]
 ) -> tuple[tuple[PolicyDocument, ...] | None, str | None]:
     """The declared permissions boundary's document, or None with why in ``unknown``: a boundary
     policygen can't read is not applied and the comparison says it is incomplete (never taken as
@@ -139,8 +160,12 @@ def _boundary(
             return (found.document,), f"permissions boundary {found.arn or found.name}"
         why = str(found)
     unknown.append(
-        f"permissions boundary {declared.reference}{f' ({declared.where})' if declared.where else ''}: {why}; "
-        "not applied, so the comparison is incomplete: permissions it refuses are not reported missing"
+        Unreadable(
+            UnreadableKind.PERMISSIONS_BOUNDARY,
+            f"permissions boundary {declared.reference}{f' ({declared.where})' if declared.where else ''}: "
+            f"{why}; not applied, so the comparison is incomplete: permissions it refuses are not reported missing",
+            declared.where,
+        )
     )
     return None, None
 
@@ -163,7 +188,7 @@ def merge(currents: list[Current]) -> Current:
     return Current(
         tuple(d for c in currents for d in c.documents),
         tuple(s for c in currents for s in c.sources),
-        tuple(u for c in currents for u in c.unknown),
+        tuple(u for c in currents for u in c.unreadable),
         bounded[0].boundary if bounded else None,
         bounded[0].boundary_source if bounded else None,
         tuple(sorted({n for c in currents for n in c.generated_names})),
@@ -195,6 +220,10 @@ def write_baseline(policies: dict[str, PolicyDocument], version: str) -> str:
     return json.dumps(body, indent=2, sort_keys=False) + "\n"
 
 
+# Keys of a function in the JSON reports of diff and check (any schema), never of a policy.
+_REPORT_KEYS = {"summary", "missing", "excess", "new_privilege", "baseline_checked"}
+
+
 def read_baseline(folder: Path) -> dict[str, PolicyDocument]:
     """The committed baseline under ``folder``; a `PolicyError` naming the file when it is
     missing, not JSON, malformed, or written by a newer policygen (its schema is newer)."""
@@ -213,6 +242,12 @@ def read_baseline(folder: Path) -> dict[str, PolicyDocument]:
         or not isinstance(raw.get("functions"), dict)
     ):
         raise PolicyError(str(path), 'not a policygen baseline (expected {"schema": N, "functions": {...}})')
+    if any(isinstance(f, dict) and _REPORT_KEYS & set(f) for f in raw["functions"].values()):
+        raise PolicyError(
+            str(path),
+            "this is a report of `policygen diff` or `check` (--format json), not a baseline: write the "
+            f"baseline with `policygen baseline update PATH --out {folder}`",
+        )
     if raw["schema"] > BASELINE_SCHEMA:
         raise PolicyError(
             str(path),

@@ -41,7 +41,6 @@ def read_role(role: str, client: Any = None) -> Current:
     iam = client or boto3.client("iam")
     documents: list[PolicyDocument] = []
     sources: list[str] = []
-    unknown: list[str] = []
     try:
         details = iam.get_role(RoleName=role)["Role"]
         for page in iam.get_paginator("list_role_policies").paginate(RoleName=role):
@@ -58,7 +57,7 @@ def read_role(role: str, client: Any = None) -> Current:
         raise PolicyError(f"role {role}", f"cannot read the role's policies: {exc}") from exc
     arn = (details.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
     if not arn:
-        return Current(tuple(documents), tuple(sources), tuple(unknown))
+        return Current(tuple(documents), tuple(sources))
     try:
         boundary, source = _managed(iam, arn)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
@@ -68,7 +67,7 @@ def read_role(role: str, client: Any = None) -> Current:
             "and that these credentials may call iam:GetPolicy and iam:GetPolicyVersion on it",
         ) from exc
     where = f"permissions boundary {source}"
-    return Current(tuple(documents), (*sources, where), tuple(unknown), (boundary,), where)
+    return Current(tuple(documents), (*sources, where), (), (boundary,), where)
 
 
 def _managed(iam: Any, arn: str) -> tuple[PolicyDocument, str]:

@@ -115,6 +115,11 @@ def one(result) -> dict:
     return body
 
 
+def unreadable(body: dict) -> list[dict[str, str]]:
+    """The policies of the role the diff could not read, each {"kind", "what"}."""
+    return body["unreadable_policies"]
+
+
 def excess_of(body: dict) -> set[str]:
     return {a for group in body["excess"] for a in group["actions"]}
 
@@ -133,8 +138,9 @@ def test_a_cloudformation_role_is_read_whole_and_bounded(tmp_path):
     assert any("AWSLambdaBasicExecutionRole" in s for s in body["current"])
     assert any(s.startswith("permissions boundary") for s in body["current"])
     # The ARN a parameter without a value gives is unknown, named, never taken as empty.
-    [unknown] = body["unknown_managed_policies"]
-    assert "ExternalPolicy" in unknown and "not known" in unknown
+    [unknown] = unreadable(body)
+    assert unknown["kind"] == "deployment-policy"
+    assert "ExternalPolicy" in unknown["what"] and "not known" in unknown["what"]
 
 
 def test_without_the_boundary_the_role_grants_everything_it_declares(tmp_path):
@@ -157,8 +163,8 @@ def test_an_aws_managed_boundary_not_in_the_data_is_unknown_not_empty_nor_full(t
         "PermissionsBoundary: !Ref Boundary", "PermissionsBoundary: arn:aws:iam::aws:policy/NoSuchBoundaryPolicy"
     )
     body = one(diff(project(tmp_path, template)))
-    boundary = [u for u in body["unknown_managed_policies"] if "NoSuchBoundaryPolicy" in u]
-    assert boundary and "permissions boundary" in boundary[0] and "incomplete" in boundary[0]
+    boundary = [u for u in unreadable(body) if "NoSuchBoundaryPolicy" in u["what"]]
+    assert boundary and boundary[0]["kind"] == "permissions-boundary" and "incomplete" in boundary[0]["what"]
     # Not applied: the identity policies are compared as they are, and the report says so.
     assert body["missing"] == [] and "dynamodb:DeleteTable" in excess_of(body)
 
@@ -283,7 +289,7 @@ def test_a_serverless_boundary_from_the_aws_managed_data_is_applied(tmp_path):
 
 def test_a_serverless_customer_boundary_is_unknown_and_the_diff_says_incomplete(tmp_path):
     body = one(diff(serverless(tmp_path, "arn:aws:iam::111122223333:policy/org-boundary")))
-    [unknown] = [u for u in body["unknown_managed_policies"] if "org-boundary" in u]
+    [unknown] = [u["what"] for u in unreadable(body) if "org-boundary" in u["what"]]
     assert "customer managed" in unknown and "incomplete" in unknown
     # Identity policies compared as they are (the Framework's own log statements are not read).
     assert {m["action"] for m in body["missing"]} <= {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
@@ -423,7 +429,7 @@ def test_a_terraform_role_is_read_whole_bounded_and_says_what_it_cannot_read(tmp
     # The override document's "Wide" statement replaced the document's own "*" on "*".
     assert {"dynamodb:GetItem", "sqs:SendMessage"} <= excess
     assert not {"dynamodb:DeleteTable", "s3:GetObject", "sqs:ReceiveMessage"} & excess
-    unknown = " | ".join(body["unknown_managed_policies"])
+    unknown = " | ".join(u["what"] for u in unreadable(body))
     assert "data.aws_iam_policy.external" in unknown and "var.extra_policy" in unknown
 
 
@@ -482,7 +488,7 @@ def test_the_registry_module_policies_of_the_project_its_boundary_and_unset_stat
     assert "s3:GetObject" in excess_of(body)
     assert [m["action"] for m in body["missing"]] == ["dynamodb:PutItem"]
     assert any(s.startswith("permissions boundary") for s in body["current"])
-    assert any("policy_statements" in u and "var.statements" in u for u in body["unknown_managed_policies"])
+    assert any("policy_statements" in u["what"] and "var.statements" in u["what"] for u in unreadable(body))
 
 
 def test_a_terraform_boundary_refusing_a_needed_permission(tmp_path):

@@ -5,6 +5,7 @@ or policy line and fingerprints that don't move with line numbers."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -262,3 +263,102 @@ def test_every_golden_markdown_renders():
         assert "|" not in "".join(
             t.content for t in tokens if t.type == "inline" and t.content.startswith("|")
         )
+
+
+INCOMPLETE_TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+      PermissionsBoundary: arn:aws:iam::111122223333:policy/org-boundary
+      ManagedPolicyArns:
+        - arn:aws:iam::aws:policy/NoSuchManagedPolicy
+      Policies:
+        - PolicyName: own
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: dynamodb:PutItem
+                Resource: "*"
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Handler: app.handler
+      Role: !GetAtt Role.Arn
+      Environment:
+        Variables:
+          TABLE_NAME: orders
+          KEY_ARN: arn:aws:kms:us-east-1:111122223333:key/k
+"""
+
+
+def test_what_could_not_be_read_is_in_every_format_with_its_kind(tmp_path, monkeypatch):
+    setup(tmp_path)
+    (tmp_path / "template.yaml").write_text(INCOMPLETE_TEMPLATE)
+    monkeypatch.chdir(tmp_path)
+    args = ("check", ".", "--region", "us-east-1", "--account", "111122223333")
+    outputs = {fmt: run(*args, "--format", fmt) for fmt in ("text", "json", "markdown", "sarif")}
+    assert {r.exit_code for r in outputs.values()} == {1}  # kms:Decrypt is missing
+    body = json.loads(outputs["json"].stdout)["functions"]["Fn"]
+    kinds = {u["kind"]: u for u in body["unreadable_policies"]}
+    assert set(kinds) == {"managed-policy", "permissions-boundary"}
+    assert "NoSuchManagedPolicy" in kinds["managed-policy"]["what"]
+    # Where the reader says the boundary is declared (the role's lines, not the function's).
+    boundary_file, _, boundary_line = kinds["permissions-boundary"]["where"].partition(":")
+    assert boundary_file == "template.yaml" and int(boundary_line) < 8
+    text = outputs["text"].stdout
+    assert text.count("Fn: not compared, the comparison is incomplete: ") == 2 and "org-boundary" in text
+    markdown = outputs["markdown"].stdout
+    assert "**Incomplete:** 2 policies of the current role could not be read" in markdown
+    assert markdown.count("> **Not compared, the comparison is incomplete:**") == 2
+    assert re.search(r"^\| Fn \| not checked \| \*\*\d+\*\* \(incomplete\) \|", markdown, re.M)
+    log = json.loads(outputs["sarif"].stdout)
+    jsonschema.validate(log, SCHEMA)
+    incomplete = [r for r in log["runs"][0]["results"] if r["ruleId"] == "incomplete-comparison"]
+    assert len(incomplete) == 2 and {r["level"] for r in incomplete} == {"warning"}
+    lines = {
+        "boundary" if "permissions boundary" in r["message"]["text"] else "managed": r["locations"][0]["physicalLocation"]
+        for r in incomplete
+    }
+    # The boundary at its own line; the managed policy at the function's declaration.
+    assert lines["boundary"] == {
+        "artifactLocation": {"uri": "template.yaml"},
+        "region": {"startLine": int(boundary_line)},
+    }
+    assert lines["managed"]["region"]["startLine"] == 18
+    # Fingerprints leave the template's lines out: moving the role down does not churn them.
+    prints = sorted(r["partialFingerprints"]["policygen/v1"] for r in incomplete)
+    (tmp_path / "template.yaml").write_text(INCOMPLETE_TEMPLATE.replace("Resources:\n", "Resources:\n\n\n"))
+    moved = json.loads(run(*args, "--format", "sarif").stdout)["runs"][0]["results"]
+    assert sorted(r["partialFingerprints"]["policygen/v1"] for r in moved if r["ruleId"] == "incomplete-comparison") == prints
+
+
+def test_new_privilege_says_under_which_conditions_in_markdown_and_sarif():
+    from dataclasses import replace
+
+    from policygen.gate import Verdict, new_privilege
+    from policygen.model import Condition
+    from policygen.policy.document import Effect, PolicyDocument, PolicyStatement
+    from policygen.render.markdown import as_markdown
+    from policygen.render.sarif import as_sarif
+
+    via_sm = Condition("StringEquals", "kms:ViaService", ("secretsmanager.us-east-1.amazonaws.com",))
+    via_both = replace(via_sm, values=(*via_sm.values, "ssm.us-east-1.amazonaws.com"))
+    key = "arn:aws:kms:us-east-1:111122223333:key/k"
+
+    def decrypt(condition: Condition) -> PolicyDocument:
+        return PolicyDocument((PolicyStatement(Effect.ALLOW, ("kms:Decrypt",), (key,), conditions=(condition,)),))
+
+    found = new_privilege(decrypt(via_sm), decrypt(via_both))
+    assert not found and found.when
+    verdict = Verdict("fn", found, None, False)
+    expected = "when `StringEquals kms:ViaService ['secretsmanager.us-east-1.amazonaws.com', 'ssm.us-east-1.amazonaws.com']`"
+    markdown = as_markdown(verdicts=[verdict], code=verdict.exit)
+    assert f"**New privilege** over the baseline: `kms:Decrypt on {key}` {expected}" in markdown
+    MarkdownIt().parse(markdown)
+    log = json.loads(as_sarif(verdicts=[verdict]))
+    jsonschema.validate(log, SCHEMA)
+    [result] = log["runs"][0]["results"]
+    assert result["ruleId"] == "new-privilege" and expected.replace("`", "") in result["message"]["text"]

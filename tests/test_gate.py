@@ -284,3 +284,23 @@ def test_check_reports_the_conditions_under_which_privilege_is_new():
     assert "when Bool aws:MultiFactorAuthPresent ['false']" in text
     body = json.loads(check_json([verdict], verdict.exit))
     assert body["functions"]["fn"]["new_privilege"]["when"] == {"Bool": {"aws:MultiFactorAuthPresent": ["false"]}}
+
+
+def test_a_report_given_as_the_baseline_is_named_and_an_older_baseline_still_reads(tmp_path):
+    code, out = function(tmp_path), tmp_path / ".policygen"
+    assert invoke("baseline", "update", str(code), "--out", str(out)).exit_code == 0
+    written = json.loads((out / BASELINE_FILE).read_text())
+    assert written["schema"] == 1  # the baseline's schema did not change with the reports'
+    # A diff or check report (schema 1 or 2) saved where the baseline goes: exit 2, what to do.
+    report = invoke("check", str(code), "--baseline", str(out), "--format", "json")
+    assert report.exit_code == 0 and json.loads(report.stdout)["schema"] == 2
+    for schema in (1, 2):
+        body = json.loads(report.stdout) | {"schema": schema}
+        (out / BASELINE_FILE).write_text(json.dumps(body))
+        wrong = invoke("check", str(code), "--baseline", str(out))
+        assert wrong.exit_code == 2 and wrong.stdout == ""
+        assert f"{out / BASELINE_FILE}: this is a report of `policygen diff` or `check`" in wrong.stderr
+        assert "baseline update" in wrong.stderr and "newer" not in wrong.stderr
+    # A schema-1 baseline written by an older policygen still gates.
+    (out / BASELINE_FILE).write_text(json.dumps(written | {"policygen": "0.0.1"}))
+    assert invoke("check", str(code), "--baseline", str(out)).exit_code == 0

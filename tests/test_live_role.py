@@ -67,7 +67,7 @@ def test_inline_and_attached_default_version(iam):
         "arn:aws:iam::123456789012:policy/reads (v2)",
     )
     actions = [s.actions for d in current.documents for s in d.statements]
-    assert actions == [("dynamodb:*",), ("s3:Get*",)] and not current.unknown
+    assert actions == [("dynamodb:*",), ("s3:Get*",)] and not current.unreadable
 
 
 def boundary(iam, document: str, versions: tuple[str, ...] = ()) -> str:
@@ -82,7 +82,7 @@ def test_boundary_is_read_at_its_default_version_and_applied(iam):
     arn = boundary(iam, doc("s3:*"), versions=(doc("dynamodb:PutItem"), doc("dynamodb:GetItem")))
     iam.set_default_policy_version(PolicyArn=arn, VersionId="v2")
     current = read_role("orders-fn")
-    assert current.sources[-1] == f"permissions boundary {arn} (v2)" and not current.unknown
+    assert current.sources[-1] == f"permissions boundary {arn} (v2)" and not current.unreadable
     [document] = current.boundary or ()
     assert [s.actions for s in document.statements] == [("dynamodb:PutItem",)]
 

@@ -301,7 +301,7 @@ def test_a_role_with_for_each_is_read_per_instance_with_its_attachments(tmp_path
     acme, globex = found['aws_lambda_function.meter["acme"]'], found['aws_lambda_function.meter["globex"]']
     for body in (acme, globex):
         # each instance's own aws_iam_role_policy instance grants its queue: nothing missing
-        assert body["missing"] == [] and body["unknown_managed_policies"] == []
+        assert body["missing"] == [] and body["unreadable_policies"] == []
     # the purge policy instance [1] is attached to acme's role only
     excess = lambda body: {a for g in body["excess"] for a in g["actions"]}  # noqa: E731
     assert "sqs:PurgeQueue" in excess(acme) and "sqs:PurgeQueue" not in excess(globex)
@@ -324,7 +324,9 @@ def test_an_attachment_whose_instances_cannot_be_counted_makes_the_comparison_in
     found = functions(tmp_path)
     line = line_of(tmp_path, "main.tf", 'resource "aws_iam_role_policy_attachment" "purge"')
     for body in found.values():
-        [unknown] = body["unknown_managed_policies"]
+        [unreadable] = body["unreadable_policies"]
+        unknown = unreadable["what"]
+        assert unreadable["kind"] == "deployment-policy"
         assert f"aws_iam_role_policy_attachment.purge (main.tf:{line})" in unknown and "var.shards" in unknown
     text = diff(tmp_path)
     assert "the comparison is incomplete" in text.stdout
@@ -339,7 +341,7 @@ def test_a_role_whose_instances_cannot_be_counted_is_not_read_as_empty(tmp_path)
     found = functions(tmp_path)
     line = line_of(tmp_path, "main.tf", 'resource "aws_iam_role" "meter"')
     for body in found.values():
-        assert any(f"aws_iam_role.meter (main.tf:{line})" in u and "var.roles" in u for u in body["unknown_managed_policies"])
+        assert any(f"aws_iam_role.meter (main.tf:{line})" in u["what"] and "var.roles" in u["what"] for u in body["unreadable_policies"])
     # what is missing is reported as from an incomplete comparison, never from an empty role
     assert "the comparison is incomplete" in diff(tmp_path).stdout
 

@@ -10,12 +10,17 @@ from typing import Any
 
 import click
 
-from policygen.gate import Exit, FunctionDiff, Verdict
-from policygen.model import Permission
+from policygen.gate import Current, Exit, FunctionDiff, Verdict
+from policygen.model import Condition, Permission
 from policygen.policy.diff import AccessLevel, Excess, breadth
 from policygen.policy.document import Origin, PolicyStatement, condition_json, statement_json
 
-DIFF_SCHEMA = 1
+# The JSON reports' (diff and check) schema. 2: a function's policies that could not be read are
+# ``unreadable_policies``, each {"kind", "what", "where"} (1 listed them as strings in
+# ``unknown_managed_policies``, though boundaries and deployment documents were there too); check
+# writes its schema and each function's unreadable policies.
+DIFF_SCHEMA = 2
+INCOMPLETE = "not compared, the comparison is incomplete"
 _SHOWN = 8  # excess actions named per statement and level in the text output
 # How each access level's excess is painted: the powers that let a role grow itself stand out.
 _LEVEL_STYLE: dict[AccessLevel, dict[str, Any]] = {
@@ -48,6 +53,15 @@ def new_privilege(verdict: Verdict) -> tuple[str, str]:
     return f"{verdict.new.action} on {', '.join(resources)}", ", ".join(where)
 
 
+def when(conditions: Sequence[Condition]) -> str:
+    """The conditions under which privilege is new, as the policies spell them ("" when always)."""
+    return " and ".join(f"{c.operator} {c.key} {list(c.values)}" for c in conditions)
+
+
+def unreadable_json(current: Current) -> list[dict[str, str | None]]:
+    return [{"kind": u.kind.value, "what": u.what, "where": u.where or None} for u in current.unreadable]
+
+
 def _where(statement: PolicyStatement) -> str:
     return str(statement.origin) if statement.origin else str(statement)
 
@@ -70,7 +84,7 @@ def as_json(diffs: Sequence[FunctionDiff]) -> str:
         d = item.diff
         out["functions"][item.name] = {
             "current": list(item.current.sources),
-            "unknown_managed_policies": list(item.current.unknown),
+            "unreadable_policies": unreadable_json(item.current),
             "summary": {
                 "missing": len(d.missing),
                 "excess_actions": len({e.action.lower() for e in d.excess}),
@@ -122,10 +136,8 @@ def as_text(diffs: Sequence[FunctionDiff], color: bool = False) -> str:
         d, s = item.diff, item.diff.score
         title = _paint(f"== {item.name} ==", color, bold=True)
         lines.append(f"{title}  current: {', '.join(item.current.sources) or '(none)'}")
-        for unknown in item.current.unknown:
-            lines.append(
-                _paint(f"  ! not compared, the comparison is incomplete: {unknown}", color, fg="yellow")
-            )
+        for unknown in item.current.unreadable:
+            lines.append(_paint(f"  ! {INCOMPLETE}: {unknown}", color, fg="yellow"))
         lines.append(
             f"  {len(d.missing)} missing, {len({e.action.lower() for e in d.excess})} excess actions, "
             f"{len(d.widened)} widened; least privilege {s.by_action:.1%} by action "
@@ -179,9 +191,9 @@ def check_text(verdicts: Sequence[Verdict], code: Exit, color: bool = False) -> 
         else:
             what, where = new_privilege(v)
             # A condition removed or loosened: new under the conditions it names.
-            when = " when " + " and ".join(f"{c.operator} {c.key} {list(c.values)}" for c in v.new.when)
+            conditions = f" when {when(v.new.when)}" if v.new.when else ""
             new = _paint(
-                f"NEW PRIVILEGE over the baseline: {what}{when if v.new.when else ''}",
+                f"NEW PRIVILEGE over the baseline: {what}{conditions}",
                 color,
                 fg="red",
                 bold=True,
@@ -191,6 +203,8 @@ def check_text(verdicts: Sequence[Verdict], code: Exit, color: bool = False) -> 
         if v.diff is None:
             lines.append(f"{v.name}: no current policy: missing permissions not checked")
         else:
+            for unknown in v.diff.current.unreadable:
+                lines.append(f"{v.name}: " + _paint(f"{INCOMPLETE}: {unknown}", color, fg="yellow"))
             for m in v.diff.diff.missing:
                 missing = _paint(
                     f"MISSING {m.permission.action} on {m.permission.resource}", color, fg="red", bold=True
@@ -209,7 +223,7 @@ def check_text(verdicts: Sequence[Verdict], code: Exit, color: bool = False) -> 
 
 
 def check_json(verdicts: Sequence[Verdict], code: Exit) -> str:
-    body: dict[str, Any] = {"exit": int(code), "functions": {}}
+    body: dict[str, Any] = {"schema": DIFF_SCHEMA, "exit": int(code), "functions": {}}
     for v in verdicts:
         body["functions"][v.name] = {
             "new_privilege": None
@@ -226,6 +240,7 @@ def check_json(verdicts: Sequence[Verdict], code: Exit) -> str:
                 }
             ),
             "baseline_checked": v.new is not None,
+            "unreadable_policies": None if v.diff is None else unreadable_json(v.diff.current),
             "missing": None
             if v.diff is None
             else [

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from policygen.gate import Exit, FunctionDiff, Verdict
 from policygen.policy.diff import AccessLevel
 from policygen.policy.document import PolicyStatement
-from policygen.render.diff import excess_groups, needed_at, new_privilege
+from policygen.render.diff import INCOMPLETE, excess_groups, needed_at, new_privilege, when
 
 _OPEN_WIDENED = 5  # more widened actions than this go in a collapsed section
 EXIT_MEANING = {
@@ -76,7 +76,8 @@ def _counts(verdicts: Sequence[Verdict], items: Sequence[FunctionDiff]) -> list[
         else:
             d = item.diff
             cells += [
-                f"**{len(d.missing)}**" if d.missing else "0",
+                (f"**{len(d.missing)}**" if d.missing else "0")
+                + (" (incomplete)" if item.current.unreadable else ""),
                 str(len(d.widened)),
                 str(len({e.action.lower() for e in d.excess}))
                 + (" (over --max-excess)" if v is not None and v.excess_over else ""),
@@ -90,9 +91,10 @@ def _function(item: FunctionDiff | None, name: str, verdict: Verdict | None) -> 
     lines = [f"### {name}", ""]
     if verdict is not None and verdict.new is not None and not verdict.new:
         what, where = new_privilege(verdict)
+        conditions = f" when {_code(when(verdict.new.when))}" if verdict.new.when else ""
         at = f", needed at {_code(where)}" if where else ""
         lines += [
-            f"**New privilege** over the baseline: {_code(what)}{at} "
+            f"**New privilege** over the baseline: {_code(what)}{conditions}{at} "
             "(review it, then approve it with `policygen baseline update`).",
             "",
         ]
@@ -100,8 +102,8 @@ def _function(item: FunctionDiff | None, name: str, verdict: Verdict | None) -> 
         return [*lines, "No current policy: missing permissions not checked.", ""]
     d = item.diff
     lines += ["Current policy: " + ", ".join(_code(s) for s in item.current.sources), ""]
-    for unknown in item.current.unknown:
-        lines += [f"> Not compared, the comparison is incomplete: {_cell(unknown)}", ""]
+    for unknown in item.current.unreadable:
+        lines += [f"> **{INCOMPLETE.capitalize()}:** {_cell(str(unknown)).replace('<', '&lt;')}", ""]
     if d.missing:
         lines += ["**Missing** (denied at run time):", ""]
         for m in d.missing:
@@ -155,6 +157,13 @@ def as_markdown(
     if verdicts and code is not None:
         lines += _verdict_lines(code)
     items = list(diffs) if not verdicts else [v.diff for v in verdicts if v.diff is not None]
+    unread = sum(len(i.current.unreadable) for i in items)
+    if unread:
+        lines += [
+            f"**Incomplete:** {unread} polic{'y' if unread == 1 else 'ies'} of the current role could not be "
+            "read (listed below): what they grant or refuse is not compared.",
+            "",
+        ]
     if verdicts or items:
         lines += _counts(verdicts, items)
     if verdicts:

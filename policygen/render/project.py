@@ -86,8 +86,8 @@ def _deployment(function: FunctionResult) -> dict[str, Any]:
     current = comparison.current
     if current is not None and current.boundary_source is not None:
         out["permissions_boundary"] = current.boundary_source
-    if current is not None and current.unknown:
-        out["not_compared"] = list(current.unknown)
+    if current is not None and current.unreadable:
+        out["not_compared"] = [str(u) for u in current.unreadable]
     out["declared_but_unused_actions"] = list(comparison.unused_actions)
     out["declared_wildcard_actions"] = list(comparison.wildcard_actions)
     out["needed_but_not_declared"] = [{"action": p.action, "resource": p.resource} for p in comparison.missing]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from policygen import __version__
 from policygen.gate import FunctionDiff, Verdict
 from policygen.model import EvidenceKind, Location, Permission
 from policygen.policy.document import PolicyStatement
-from policygen.render.diff import excess_groups
+from policygen.render.diff import INCOMPLETE, excess_groups, new_privilege, when
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 RULES = {
@@ -27,6 +28,11 @@ RULES = {
     "new-privilege": ("error", "The synthesized policy grants access the approved baseline did not."),
     "widened-grant": ("warning", "A needed action is granted on more resources than needed."),
     "excess-grant": ("warning", "The current policy grants actions the code never needs."),
+    "incomplete-comparison": (
+        "warning",
+        "A policy of the role could not be read, so it was not compared: permissions may be missing "
+        "or excess without being reported.",
+    ),
 }
 _LEVEL_OF_ACCESS = {"Permissions management": "error", "Write": "warning", "Tagging": "warning"}
 
@@ -126,8 +132,26 @@ def _result(rule: str, level: str, text: str, locations: list[dict[str, Any]], *
     return out
 
 
+# A deployment file's line inside the text of what could not be read: left out of its
+# fingerprint, which should not move when the template's lines do.
+_LINE = re.compile(r"(\.(?:yaml|yml|json|tf)):\d+")
+
+
 def _diff_results(item: FunctionDiff, files: Files) -> list[dict[str, Any]]:
-    results = []
+    results = [
+        _result(
+            "incomplete-comparison",
+            "warning",
+            f"{item.name}: {INCOMPLETE}: {unknown}",
+            _of_declaration(Files(files.project, files.code, unknown.where, files.anchor))
+            if unknown.where
+            else _of_declaration(files),
+            item.name,
+            unknown.kind.value,
+            _LINE.sub(r"\1", unknown.what),
+        )
+        for unknown in item.current.unreadable
+    ]
     for m in item.diff.missing:
         p = m.permission
         results.append(
@@ -181,12 +205,13 @@ def as_sarif(
     where = files or {}
     for v in verdicts:
         if v.new is not None and not v.new:
+            conditions = f" when {when(v.new.when)}" if v.new.when else ""
             results.append(
                 _result(
                     "new-privilege",
                     "error",
-                    f"{v.name}: the synthesized policy allows {v.new.action} on {v.new.resource}, which the baseline "
-                    "does not: approve it with `policygen baseline update`",
+                    f"{v.name}: the synthesized policy allows {new_privilege(v)[0]}{conditions}, which "
+                    "the baseline does not: approve it with `policygen baseline update`",
                     _of_new(v, where.get(v.name, Files())),
                     v.name,
                     v.new.action or "",

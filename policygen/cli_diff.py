@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import posixpath
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ import click
 
 from policygen import __version__
 from policygen.cli import EXIT_ERRORS, deployment_inputs, deployment_values, region_note, write_atomic
-from policygen.errors import PolicygenError, UsageError
+from policygen.errors import PolicyError, PolicygenError, UsageError
 from policygen.extract import default_cache_dir
 from policygen.gate import (
     BASELINE_FILE,
@@ -26,14 +27,16 @@ from policygen.gate import (
     diff_function,
     merge,
     read_baseline,
+    read_boundary_file,
     read_policy_file,
     verdict,
+    with_boundary,
     write_baseline,
 )
 from policygen.model import FunctionSpec, Result
 from policygen.options import Options
 from policygen.pipeline import generate as run_generate
-from policygen.policy.document import from_generated
+from policygen.policy.document import PolicyDocument, from_generated
 from policygen.project import generate_project
 from policygen.regions import check_target
 from policygen.render.diff import as_json, as_text, check_json, check_text
@@ -67,6 +70,14 @@ _CURRENT = click.option(
     help="The current policy: a policy JSON file (one document or a list; repeatable). "
     "Default: each function's role as its SAM/CloudFormation, Serverless or Terraform files declare it.",
 )
+_BOUNDARY = click.option(
+    "--boundary",
+    "boundary_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The role's permissions boundary: a policy JSON file (one document). With --current FILE, "
+    "those policies are compared under it; without, it replaces the boundary each function's declared "
+    "role names (one policygen can't read from the deployment files, say).",
+)
 _ROLE = click.option(
     "--current-role",
     "current_role",
@@ -92,8 +103,13 @@ def _report_options(f: Callable[..., None]) -> Callable[..., None]:
             click.option(
                 "-o",
                 "--output",
-                type=click.Path(path_type=Path, dir_okay=False),
-                help="Write to FILE (atomically).",
+                "outputs",
+                multiple=True,
+                metavar="[FORMAT=]FILE",
+                help="Write the --format report to FILE instead of standard output; or, as FORMAT=FILE "
+                "(repeatable), also write that format's report to FILE, from the same run "
+                "(e.g. -o sarif=policygen.sarif -o markdown=summary.md). Each file is written whole "
+                "or not at all.",
             ),
             click.option(
                 "--color/--no-color",
@@ -107,6 +123,49 @@ def _report_options(f: Callable[..., None]) -> Callable[..., None]:
     return f
 
 
+FORMATS = ("text", "json", "markdown", "sarif")
+
+
+@dataclass(frozen=True)
+class _Outputs:
+    """Where the reports of one run go: the --format report to standard output or to ``file``,
+    and each FORMAT=FILE's report to its file."""
+
+    fmt: str
+    file: Path | None
+    files: tuple[tuple[str, Path], ...]
+
+
+def _outputs(fmt: str, given: tuple[str, ...]) -> _Outputs:
+    """The -o values read and checked before anything runs: a `UsageError` for an unknown format,
+    a file given twice, two plain FILEs, or a folder that doesn't exist."""
+    plain: list[Path] = []
+    files: list[tuple[str, Path]] = []
+    for value in given:
+        name, sep, rest = value.partition("=")
+        if sep and name in FORMATS:
+            if not rest:
+                raise UsageError(f"-o {value}: give the file to write the {name} report to ({name}=FILE)")
+            files.append((name, Path(rest)))
+        elif sep and name.isidentifier() and name not in FORMATS:
+            raise UsageError(f"-o {value}: {name} is not a report format (one of {', '.join(FORMATS)})")
+        else:
+            plain.append(Path(value))
+    if len(plain) > 1:
+        raise UsageError(
+            f"-o {plain[1]}: one FILE takes the --format report ({plain[0]} does); "
+            "give the others as FORMAT=FILE"
+        )
+    paths = [*plain, *(path for _, path in files)]
+    for path in paths:
+        if paths.count(path) > 1:
+            raise UsageError(f"-o {path}: given twice; each report needs its own file")
+        directory = path.parent if str(path.parent) else Path(".")
+        if path.is_dir() or not directory.is_dir():
+            raise UsageError(f"-o {path}: {'a folder' if path.is_dir() else f'the folder {directory} does not exist'}")
+    return _Outputs(fmt, plain[0] if plain else None, tuple(files))
+
+
 def _colored(color: bool | None, fmt: str, output: Path | None) -> bool:
     """Colour only text, and by default only on a terminal without NO_COLOR (no-color.org)."""
     if fmt != "text":
@@ -118,11 +177,37 @@ def _colored(color: bool | None, fmt: str, output: Path | None) -> bool:
     return sys.stdout.isatty()
 
 
-def _show(text: str, output: Path | None, color: bool) -> None:
-    if output is not None:
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False, color=color)
+def _emit(outputs: _Outputs, color: bool | None, render: Callable[[str, bool], str]) -> None:
+    """Each report rendered from the one result, then the files written: all of them whole, or
+    (a write failing) none of them changed; then standard output."""
+    painted = _colored(color, outputs.fmt, outputs.file)
+    texts = [(path, render(fmt, False)) for fmt, path in outputs.files]
+    main = render(outputs.fmt, painted)
+    if outputs.file is not None:
+        texts.append((outputs.file, main))
+    write_all(texts)
+    if outputs.file is None:
+        click.echo(main, nl=False, color=painted)
+
+
+def write_all(texts: list[tuple[Path, str]]) -> None:
+    """Write every file so that a reader sees all the old files or all the new ones whole: each
+    text to a temporary file beside its target first, then each moved into place. A failure before
+    the moves leaves every target as it was (a `UsageError` naming the file)."""
+    staged: list[tuple[str, Path]] = []
+    for path, text in texts:
+        directory = path.parent if str(path.parent) else Path(".")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            for tmp, _ in staged:
+                Path(tmp).unlink(missing_ok=True)
+            raise UsageError(f"-o {path}: cannot write the report ({exc}); no report was written") from exc
+    for tmp, path in staged:
+        os.replace(tmp, path)
 
 
 @dataclass(frozen=True)
@@ -194,33 +279,58 @@ def _analyse(
     return _Analysed(functions, bool(project.failures), path)
 
 
-def _given(files: tuple[Path, ...], role: str | None) -> Current | None:
-    """The current policy the user gives: policy files and/or a live role (with its boundary)."""
+@dataclass(frozen=True)
+class _Given:
+    """What the user gives of the current policy: policy files and/or a live role (with its
+    boundary), and a boundary file."""
+
+    current: Current | None
+    boundary: tuple[PolicyDocument, ...] | None
+    boundary_file: Path | None
+
+    def of(self, spec: FunctionSpec | None) -> Current | None:
+        """The current policy of a function: the one given, else the role its deployment declares
+        (under the --boundary file, when given)."""
+        if self.current is not None:
+            return self.current
+        found = declared(spec) if spec is not None else None
+        if found is None or self.boundary is None or self.boundary_file is None:
+            return found
+        return with_boundary(found, self.boundary, self.boundary_file)
+
+
+def _given(files: tuple[Path, ...], role: str | None, boundary_file: Path | None) -> _Given:
     currents = [read_policy_file(f) for f in files]
+    boundary = read_boundary_file(boundary_file) if boundary_file is not None else None
     if role is not None:
         from policygen.live import read_role
 
         currents.append(read_role(role))
-    return merge(currents) if currents else None
-
-
-def _current(given: Current | None, name: str, spec: FunctionSpec | None) -> Current | None:
-    if given is not None:
-        return given
-    return declared(spec) if spec is not None else None
+    given = merge(currents) if currents else None
+    if given is not None and boundary is not None and boundary_file is not None:
+        if given.boundary is not None:
+            raise PolicyError(
+                str(boundary_file),
+                f"the role has its permissions boundary ({given.boundary_source}); a role has one: "
+                "leave --boundary out to compare under the role's own",
+            )
+        given = with_boundary(given, boundary, boundary_file)
+    return _Given(given, boundary, boundary_file)
 
 
 # -- diff against the current policy --------------------------------------------------------------
 @click.command("diff")
 @_common
 @_CURRENT
+@_BOUNDARY
 @_ROLE
 @_report_options
 def diff_command(
     current_files: tuple[Path, ...],
+    boundary_file: Path | None,
     current_role: str | None,
     fmt: str,
-    output: Path | None,
+    outputs: tuple[str, ...],
     color: bool | None,
     **analyse: Any,
 ) -> None:
@@ -232,7 +342,8 @@ def diff_command(
     """
     diffs: list[FunctionDiff] = []
     try:
-        given = _given(current_files, current_role)
+        reports = _outputs(fmt, outputs)
+        given = _given(current_files, current_role, boundary_file)
         analysed = _analyse(**analyse)
     except PolicygenError as exc:
         click.echo(f"policygen: error: {exc}", err=True)
@@ -240,7 +351,7 @@ def diff_command(
     code = EXIT_ERRORS if analysed.errors else 0
     for name, spec, result in analysed.functions:
         try:
-            current = _current(given, name, spec)
+            current = given.of(spec)
         except PolicygenError as exc:  # this function's role is unreadable; the others go on
             click.echo(f"policygen: error: {name}: {exc}", err=True)
             code |= EXIT_ERRORS
@@ -261,8 +372,11 @@ def diff_command(
         diffs.append(diff_function(name, result, current))
     if diffs:
         files = analysed.files(current_files[0] if current_files else None)
-        painted = _colored(color, fmt, output)
-        _show(_render_diffs(diffs, fmt, files, painted), output, painted)
+        try:
+            _emit(reports, color, lambda f, painted: _render_diffs(diffs, f, files, painted))
+        except PolicygenError as exc:
+            click.echo(f"policygen: error: {exc}", err=True)
+            code |= EXIT_ERRORS
     if code:
         sys.exit(code)
 
@@ -312,6 +426,7 @@ def baseline_update(out: Path, **analyse: Any) -> None:
     help="The committed baseline folder: fail when the code now needs access it doesn't grant.",
 )
 @_CURRENT
+@_BOUNDARY
 @_ROLE
 @click.option(
     "--max-excess", type=click.IntRange(0), help="Fail when the current policy grants more unneeded actions."
@@ -320,10 +435,11 @@ def baseline_update(out: Path, **analyse: Any) -> None:
 def check_command(
     baseline_dir: Path | None,
     current_files: tuple[Path, ...],
+    boundary_file: Path | None,
     current_role: str | None,
     max_excess: int | None,
     fmt: str,
-    output: Path | None,
+    outputs: tuple[str, ...],
     color: bool | None,
     **analyse: Any,
 ) -> None:
@@ -332,13 +448,14 @@ def check_command(
     grants access the baseline didn't (approve it with `policygen baseline update`); 8 the
     current policy's unneeded actions are over --max-excess."""
     try:
-        given = _given(current_files, current_role)
+        reports = _outputs(fmt, outputs)
+        given = _given(current_files, current_role, boundary_file)
         baseline = read_baseline(baseline_dir) if baseline_dir is not None else None
         analysed = _analyse(**analyse)
     except PolicygenError as exc:
         click.echo(f"policygen: error: {exc}", err=True)
         sys.exit(Exit.INPUT_ERROR)
-    if baseline is None and given is None and all(spec is None for _, spec, _ in analysed.functions):
+    if baseline is None and given.current is None and all(spec is None for _, spec, _ in analysed.functions):
         click.echo(
             "policygen: error: nothing to check against: give --baseline DIR and/or --current FILE "
             "(or --current-role NAME)",
@@ -349,7 +466,7 @@ def check_command(
     verdicts = []
     for name, spec, result in analysed.functions:
         try:
-            current = _current(given, name, spec)
+            current = given.of(spec)
         except PolicygenError as exc:  # this function's role is unreadable; the others go on
             click.echo(f"policygen: error: {name}: {exc}", err=True)
             code |= Exit.INPUT_ERROR
@@ -357,15 +474,20 @@ def check_command(
         verdicts.append(verdict(name, result, baseline, current, max_excess))
     for v in verdicts:
         code |= v.exit
-    painted = _colored(color, fmt, output)
-    if fmt == "markdown":
-        text = as_markdown(verdicts=verdicts, code=code)
-    elif fmt == "sarif":
-        anchor = baseline_dir / BASELINE_FILE if baseline_dir else (current_files or (None,))[0]
-        text = as_sarif(verdicts=verdicts, files=analysed.files(anchor))
-    else:
-        text = check_json(verdicts, code) if fmt == "json" else check_text(verdicts, code, painted)
-    _show(text, output, painted)
+    anchor = baseline_dir / BASELINE_FILE if baseline_dir else (current_files or (None,))[0]
+
+    def render(fmt: str, painted: bool) -> str:
+        if fmt == "markdown":
+            return as_markdown(verdicts=verdicts, code=code)
+        if fmt == "sarif":
+            return as_sarif(verdicts=verdicts, files=analysed.files(anchor))
+        return check_json(verdicts, code) if fmt == "json" else check_text(verdicts, code, painted)
+
+    try:
+        _emit(reports, color, render)
+    except PolicygenError as exc:
+        click.echo(f"policygen: error: {exc}", err=True)
+        code |= Exit.INPUT_ERROR
     sys.exit(int(code))
 
 

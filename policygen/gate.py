@@ -103,6 +103,30 @@ def read_policy_file(path: Path) -> Current:
     return Current(documents, (str(path),))
 
 
+def read_boundary_file(path: Path) -> tuple[PolicyDocument, ...]:
+    """A permissions boundary from a policy JSON file: one document (a boundary is one managed
+    policy); errors as `read_policy_file`'s, naming the file and position."""
+    documents = read_policy_file(path).documents
+    if len(documents) != 1:
+        raise PolicyError(
+            str(path),
+            f"a list of {len(documents)} policy documents; a permissions boundary is one managed policy: "
+            "give its document alone",
+            1,
+            1,
+        )
+    return documents
+
+
+def with_boundary(current: Current, boundary: tuple[PolicyDocument, ...], path: Path) -> Current:
+    """``current`` under the permissions boundary read from ``path``, in place of the boundary its
+    role declares (read or not: an unreadable one is no longer missing from the comparison)."""
+    where = f"permissions boundary {path}"
+    sources = tuple(s for s in current.sources if s != current.boundary_source)
+    unreadable = tuple(u for u in current.unreadable if u.kind is not UnreadableKind.PERMISSIONS_BOUNDARY)
+    return Current(current.documents, (*sources, where), unreadable, boundary, where)
+
+
 def _known_actions(document: PolicyDocument, path: str, where: str = "") -> None:
     """A `PolicyError` at the first action pattern of ``document`` the IAM data doesn't know."""
     for pattern, statement in unknown_actions(document):

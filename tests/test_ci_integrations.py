@@ -101,3 +101,34 @@ def test_the_action_passes_its_args_input_to_check(tmp_path):
     both, summary = run_action(tmp_path, "path=.", "args=--current policy.json")
     assert both.returncode == 1 | 4, both.stderr
     assert "**Failed** (exit 5 = 1 + 4)" in summary.read_text()
+
+
+def test_the_action_runs_check_once_for_sarif_and_summary(tmp_path):
+    """One run writes both reports (before, check ran twice: once per format)."""
+    project(tmp_path)
+    wrapper = tmp_path / "bin" / "policygen"
+    wrapper.parent.mkdir()
+    calls = tmp_path / "calls.log"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >>"{calls}"\nexec "{POLICYGEN}" "$@"\n')
+    wrapper.chmod(0o755)
+    (tmp_path / "app.py").write_text(NEEDS_DELETE)
+    summary = tmp_path / "summary.md"
+    command = [sys.executable, str(ROOT / "scripts" / "run_action.py"), str(ROOT / "action.yml")]
+    command += ["--skip", "install", "--summary", str(summary), "--input", "path=.", "--input", "sarif=out.sarif"]
+    env = {**os.environ, "PATH": f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 4, done.stderr
+    [call] = calls.read_text().splitlines()
+    assert call.startswith("check . --no-cache --baseline .policygen --output sarif=out.sarif --format markdown")
+    assert "**Failed** (exit 4)" in summary.read_text() and "**Failed** (exit 4)" in done.stdout  # and the log
+    assert json.loads((tmp_path / "out.sarif").read_text())["runs"][0]["results"][0]["ruleId"] == "new-privilege"
+
+
+def test_the_action_summary_says_when_bad_input_left_no_report(tmp_path):
+    project(tmp_path)
+    (tmp_path / ".policygen" / "baseline.json").write_text("{")
+    done, summary = run_action(tmp_path, "path=.", "sarif=out.sarif")
+    assert done.returncode == 2 and done.stdout.splitlines()[-1] == "exit-code=2"
+    assert "baseline.json:1:" in done.stderr
+    assert "**Failed** (exit 2): bad input, no report; see the step log." in summary.read_text()
+    assert not (tmp_path / "out.sarif").exists()

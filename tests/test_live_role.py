@@ -185,3 +185,15 @@ def test_a_role_given_by_its_arn(iam):
     arn = iam.get_role(RoleName="orders-fn")["Role"]["Arn"]
     assert read_role(arn).sources == read_role("orders-fn").sources
     assert read_role("arn:aws:iam::123456789012:role/service/orders-fn").sources[0].startswith("role orders-fn")
+
+
+def test_a_boundary_file_bounds_a_live_role_without_one_and_is_refused_for_one_with(iam, tmp_path):
+    bound = tmp_path / "boundary.json"
+    bound.write_text(doc("s3:Get*"))
+    code, body, stderr = diff_json(tmp_path, "--boundary", str(bound))
+    assert code == 0, stderr
+    assert body["current"][-1] == f"permissions boundary {bound}"
+    assert body["missing"][0]["outcome"] == "allowed by the role's policies but not by its permissions boundary"
+    arn = boundary(iam, doc("dynamodb:PutItem"))
+    code, _, stderr = diff_json(tmp_path, "--boundary", str(bound))
+    assert code == 2 and f"{bound}: the role has its permissions boundary (permissions boundary {arn} (v1))" in stderr

@@ -144,6 +144,15 @@ GATE_CASES = [
     # read from the template, so each report says what was not compared.
     GateCase("sam-audit", "diff-incomplete", "diff", (), 0),
     GateCase("sam-audit", "check-incomplete", "check", ("--baseline", "examples/sam-audit/gate/baseline"), 0),
+    # The same role under the organisation's boundary, given as a file: compared whole (only the
+    # policy the other stack exports is left out), logs held to Lambda's log groups.
+    GateCase(
+        "sam-audit",
+        "diff-bounded",
+        "diff",
+        ("--boundary", "examples/sam-audit/gate/org-workload-boundary.json"),
+        0,
+    ),
 ]
 
 

@@ -4,14 +4,16 @@ Deny / NotAction / NotResource / conditions; and a brute-force property test of 
 from __future__ import annotations
 
 import itertools
+import re
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_policy_evaluate import brute_regex
 
 from policygen.model import Condition, Permission
 from policygen.policy.diff import AccessLevel, access_level, arn_formats, breadth, diff
 from policygen.policy.document import Effect, PolicyDocument, PolicyStatement, parse_policy
-from policygen.policy.evaluate import ActionCatalog, View, is_allowed
+from policygen.policy.evaluate import ActionCatalog, Bounded, View, is_allowed
 from policygen.policy.patterns import VariableView, matches, resource_pattern
 
 MFA = (Condition("Bool", "aws:MultiFactorAuthPresent", ("true",)),)
@@ -266,3 +268,82 @@ def test_a_statement_grants_only_actions_its_resources_can_name():
     everywhere = policy({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
     wide = {e.action for e in diff([everywhere], [need("s3:GetObject", "arn:aws:s3:::b/k")]).excess}
     assert {"s3:ListAllMyBuckets", "s3:CreateJob"} <= wide
+
+
+# -- property: the score by pair counts what is effectively granted, identity ∩ boundary ---------
+def brute_allows(document: PolicyDocument, action: str, resource: str) -> bool:
+    """IAM's rule, as they may grant (a conditional Allow grants, a conditional Deny doesn't deny),
+    written with regular expressions independently of the evaluator."""
+
+    def applies(statement: PolicyStatement) -> bool:
+        acts = any(
+            re.fullmatch(p.lower().replace("?", ".").replace("*", ".*"), action.lower()) for p in statement.actions
+        )
+        regexes = [r for r in (brute_regex(p, VariableView.WIDE) for p in statement.resources) if r is not None]
+        on = any(x.match(resource) for x in regexes)
+        return acts != statement.not_action and on != statement.not_resource
+
+    allows = any(s.effect is Effect.ALLOW and applies(s) for s in document.statements)
+    denies = any(s.effect is Effect.DENY and not s.conditions and applies(s) for s in document.statements)
+    return allows and not denies
+
+
+# Every resource the brute force probes: the needed ones, each pattern's words, other buckets and
+# objects, queues of other names, regions and accounts (a NotResource statement grants those), and
+# "*" (the resource of actions without resource types).
+OTHER_QUEUES = ["arn:aws:sqs:eu-west-1:1:q", "arn:aws:sqs:us-east-1:1:r", "arn:aws:sqs:us-east-1:2:q"]
+PROBE = sorted(
+    {c for r in [*NEEDED_RESOURCES, "arn:aws:s3:::*", "arn:aws:s3:::a/*", "*", *OTHER_QUEUES] for c in expand(r)}
+)
+
+
+@settings(max_examples=60, deadline=None)
+@example(  # a boundary narrower than "*": the pair is what it lets through, within the needs
+    [PolicyStatement(Effect.ALLOW, ("s3:*",), ("*",))],
+    [PolicyStatement(Effect.ALLOW, ("s3:GetObject",), ("arn:aws:s3:::a/?",))],
+    [("s3:GetObject", "arn:aws:s3:::a/*")],
+)
+@given(
+    st.lists(statements, min_size=1, max_size=3),
+    st.lists(statements, min_size=1, max_size=2),
+    st.lists(st.tuples(st.sampled_from(ACTIONS), st.sampled_from(NEEDED_RESOURCES)), min_size=1, max_size=3),
+)
+def test_the_pair_score_counts_what_identity_and_boundary_both_let_through(identity, boundary, needed_pairs):
+    identity_doc, boundary_doc = PolicyDocument(tuple(identity)), PolicyDocument(tuple(boundary))
+    result = diff(Bounded((identity_doc,), (boundary_doc,)), [need(a, r) for a, r in needed_pairs], catalog=CATALOG)
+    score = result.score
+    assert score.granted_pairs == len(score.pairs) and score.needed_pairs == sum(p.needed for p in score.pairs)
+    for action in ACTIONS:
+        # Brute force: what both allow (Deny in either winning), on the resources it is asked on.
+        through = {
+            c
+            for c in PROBE
+            if requested_on(action, c) and brute_allows(identity_doc, action, c) and brute_allows(boundary_doc, action, c)
+        }
+        needs = [brute_regex(r, VariableView.WIDE) for a, r in needed_pairs if a == action]
+        beyond = {c for c in through if not any(x is not None and x.match(c) for x in needs)}
+        pairs = [p for p in score.pairs if p.action.lower() == action.lower()]
+        assert bool(pairs) == bool(through), (action, pairs, sorted(through)[:3])
+        assert all(p.needed for p in pairs) == (not beyond), (action, pairs, sorted(beyond)[:3])
+    assert (score.by_pair == 1.0) == all(p.needed for p in score.pairs)
+
+
+def test_a_boundary_narrows_the_pairs_to_their_intersection():
+    """s3:GetObject on "*" under a boundary on two objects: two pairs, each the boundary's object;
+    the one the code reads is needed. Before, one pair on "*", never needed (score 0%)."""
+    identity = policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+    boundary = policy({"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::b/x", "arn:aws:s3:::b/y"]})
+    result = diff(Bounded((identity,), (boundary,)), [need("s3:GetObject", "arn:aws:s3:::b/x")])
+    assert [(p.resource, p.needed) for p in result.score.pairs] == [("arn:aws:s3:::b/x", True), ("arn:aws:s3:::b/y", False)]
+    assert result.score.by_pair == 0.5
+    # A Deny in the boundary on the other object: all that is granted is needed.
+    denied = policy(
+        {"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::b/x", "arn:aws:s3:::b/y"]},
+        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/y"},
+    )
+    result = diff(Bounded((identity,), (denied,)), [need("s3:GetObject", "arn:aws:s3:::b/x")])
+    assert [(p.resource, p.needed) for p in result.score.pairs] == [("arn:aws:s3:::b/x", True)]
+    assert result.score.by_pair == 1.0
+    # Without the boundary: one pair on "*", not needed.
+    alone = diff([identity], [need("s3:GetObject", "arn:aws:s3:::b/x")])
+    assert [(p.resource, p.needed) for p in alone.score.pairs] == [("*", False)]

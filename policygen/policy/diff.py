@@ -18,8 +18,12 @@ identity policies ∩ boundary: a permission the role's policies grant and its b
 missing with the outcome saying so; an action the boundary allows nowhere is not excess.
 
 The least-privilege score is needed / granted: by action (needed actions granted over every
-action granted) and by action-resource pair (granted (action, resource pattern) pairs that lie
-within a needed resource of a needed action, over every granted pair).
+action granted) and by action-resource pair. A pair is what is effectively granted of one action
+through one resource pattern of an Allow statement and, under a permissions boundary, one
+resource pattern of a boundary Allow statement (their intersection), less what an explicit Deny in
+either takes away; a pair nothing survives in is not granted. A pair is needed when all it lets
+through lies within the needed resources of the action. Pairs that cover the same resources
+(the same pattern from two statements) count once.
 """
 
 from __future__ import annotations
@@ -161,12 +165,23 @@ class Widened:
 
 
 @dataclass(frozen=True)
+class GrantedPair:
+    """What the current policy effectively grants of one action through one resource pattern
+    (``resource``: the identity statement's, the boundary's where it is narrower, or both)."""
+
+    action: str
+    resource: str
+    needed: bool  # all it lets through lies within the needed resources of the action
+
+
+@dataclass(frozen=True)
 class Score:
     needed_actions: int  # distinct actions the function needs
     granted_actions: int  # distinct actions the current policy may grant
     needed_granted_actions: int  # ... of which the function needs
-    granted_pairs: int  # (action, resource pattern) pairs the current policy's Allows grant
+    granted_pairs: int  # (action, resource pattern) pairs the current policy effectively grants
     needed_pairs: int  # ... of which lie within a needed resource of a needed action
+    pairs: tuple[GrantedPair, ...] = ()  # the granted pairs, sorted
 
     @property
     def by_action(self) -> float:
@@ -374,24 +389,105 @@ def diff(
                 )
             )
 
-    needed_pairs = 0
-    for grant in pairs:
-        uses = by_action.get(grant.action.lower())
-        if uses is None or grant.not_resource:
-            continue
-        tight_doc = PolicyDocument(
-            tuple(PolicyStatement(Effect.ALLOW, (grant.action,), (p.resource,)) for p in uses)
-        )
-        for resource in grant.resources:
-            one = PolicyDocument((PolicyStatement(Effect.ALLOW, (grant.action,), (resource,)),))
-            if grants_at_least(tight_doc, one, view_a=View.POSSIBLE, view_b=View.POSSIBLE, catalog=catalog):
-                needed_pairs += 1
-    granted_pairs = sum(1 if g.not_resource else len(g.resources) for g in pairs)
+    counted = granted_pairs(documents, pairs, by_action, catalog)
     score = Score(
         needed_actions=len(by_action),
         granted_actions=len(granted_actions),
         needed_granted_actions=len(granted_actions & set(by_action)),
-        granted_pairs=granted_pairs,
-        needed_pairs=needed_pairs,
+        granted_pairs=len(counted),
+        needed_pairs=sum(p.needed for p in counted),
+        pairs=counted,
     )
     return Diff(missing, tuple(excess), tuple(widened), score)
+
+
+# -- the least-privilege score by action-resource pair --------------------------------------------
+_Part = tuple[PolicyStatement, tuple[str, ...]]  # a statement, held to one resource (or its NotResource)
+
+
+def _parts(statement: PolicyStatement, action: str, resources: Sequence[str]) -> list[_Part]:
+    """``statement`` as one Allow of ``action`` per resource pattern that can name a resource of
+    it; a NotResource statement is one part."""
+    if statement.not_resource:
+        return [(statement, statement.resources)]
+    found = applicable(action, resources)
+    return [(statement, (r,)) for r in (resources if found is None else found)]
+
+
+def _only(part: _Part, action: str) -> PolicyStatement:
+    statement, resources = part
+    return PolicyStatement(
+        Effect.ALLOW, (action,), resources, False, statement.not_resource, statement.conditions, statement.sid
+    )
+
+
+def _denies(documents: Sequence[PolicyDocument]) -> tuple[PolicyStatement, ...]:
+    return tuple(s for d in documents for s in d.statements if s.effect is Effect.DENY)
+
+
+def _label(part: _Part) -> str:
+    statement, resources = part
+    return f"NotResource {', '.join(resources)}" if statement.not_resource else resources[0]
+
+
+def _within(outer: Policies, inner: Policies, catalog: ActionCatalog) -> bool:
+    """Does ``outer`` allow all ``inner`` may allow (both as they may grant)?"""
+    return bool(grants_at_least(outer, inner, view_a=View.POSSIBLE, view_b=View.POSSIBLE, catalog=catalog))
+
+
+def granted_pairs(
+    documents: tuple[PolicyDocument, ...] | Bounded,
+    grants: Sequence[Grant],
+    by_action: dict[str, list[Permission]],
+    catalog: ActionCatalog,
+) -> tuple[GrantedPair, ...]:
+    """Each (action, resource) the ``grants`` effectively give: one identity resource pattern, under
+    a boundary intersected with one boundary resource pattern, less the Deny statements of both;
+    needed when within the needed resources of the action."""
+    out: dict[tuple[str, str], GrantedPair] = {}
+    for grant in grants:
+        mine = _restricted(documents, grant.action)
+        identity = mine.identity if isinstance(mine, Bounded) else mine
+        denies = _denies(identity)
+        # Under a boundary, each boundary Allow part it may grant the action through.
+        limits: list[_Part | None] = [None]
+        if isinstance(mine, Bounded):
+            limits = [
+                part
+                for s in (s for d in mine.boundary for s in d.statements if s.effect is Effect.ALLOW)
+                for part in _parts(s, grant.action, s.resources)
+            ]
+        uses = by_action.get(grant.action.lower())
+        tight = PolicyDocument(
+            tuple(PolicyStatement(Effect.ALLOW, (grant.action,), (p.resource,)) for p in uses or ())
+        )
+        for part in _parts(grant.statement, grant.action, grant.resources):
+            own = PolicyDocument((_only(part, grant.action), *denies))
+            for limit in limits:
+                effective: PolicyDocument | Bounded = own
+                label = _label(part)
+                if limit is not None and isinstance(mine, Bounded):
+                    bound = PolicyDocument((_only(limit, grant.action), *_denies(mine.boundary)))
+                    effective = Bounded((own,), (bound,))
+                    label = _narrower(part, limit, grant.action, catalog)
+                plain = limit is None and not denies and not part[0].not_resource
+                if not plain and _within((), effective, catalog):
+                    continue  # nothing of it is granted once Denies and the boundary apply
+                key = (grant.action.lower(), label)
+                needed = uses is not None and _within(tight, effective, catalog)
+                if key in out:  # the same resources through another statement: needed if both are
+                    needed = needed and out[key].needed
+                out[key] = GrantedPair(grant.action, label, needed)
+    return tuple(out[k] for k in sorted(out))
+
+
+def _narrower(part: _Part, limit: _Part, action: str, catalog: ActionCatalog) -> str:
+    """The pair's resource as people read it: the identity or the boundary pattern when one lies
+    within the other, else both."""
+    a = PolicyDocument((_only(part, action),))
+    b = PolicyDocument((_only(limit, action),))
+    if _within(b, a, catalog):
+        return _label(part)
+    if _within(a, b, catalog):
+        return _label(limit)
+    return f"{_label(part)} within the boundary's {_label(limit)}"

@@ -161,7 +161,8 @@ def as_markdown(
     if unread:
         lines += [
             f"**Incomplete:** {unread} polic{'y' if unread == 1 else 'ies'} of the current role could not be "
-            "read (listed below): what they grant or refuse is not compared.",
+            f"read (listed below): what {'it grants' if unread == 1 else 'they grant'} or refuse"
+            f"{'s' if unread == 1 else ''} is not compared.",
             "",
         ]
     if verdicts or items:

@@ -10,11 +10,13 @@ Each function is a `Subject` for the evidence sources, run by `pipeline.analyse`
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from policygen.compare import Comparison, compare
 from policygen.deploy import cloudformation, serverless, terraform
+from policygen.deploy.cfn_yaml import MAX_TEMPLATE_BYTES, LineDict, load_template
 from policygen.discover import normalize_handler
 from policygen.errors import DeploymentError, PolicygenError, StrictModeError, UsageError
 from policygen.evidence import Subject, texts
@@ -83,7 +85,11 @@ class ProjectResult:
 
 def stated_region(root: Path, target: Target, options: DeployOptions) -> tuple[str, str] | None:
     """The region the deployment files under ``root`` state (the files `read_functions` reads),
-    with where; None when they state none."""
+    with where; None when they state none. ``root`` may be a template file, as for `read_functions`."""
+    if root.is_file():
+        if root.name in serverless.NAMES:
+            return serverless.stated_region(root, target, options.stage, root.parent)
+        return cloudformation.stated_region(root.parent)
     if cloudformation.find_template(root) is not None:
         return cloudformation.stated_region(root)
     sls = serverless.find(root)
@@ -91,6 +97,8 @@ def stated_region(root: Path, target: Target, options: DeployOptions) -> tuple[s
         return serverless.stated_region(sls, target, options.stage, root)
     if terraform.has_terraform(root):
         return terraform.stated_region(root, target, options.variables or {})
+    if _other_templates(root):
+        return cloudformation.stated_region(root)
     return None
 
 
@@ -114,11 +122,18 @@ def project_region(root: Path, target: Target, options: DeployOptions) -> tuple[
 def read_functions(
     root: Path, target: Target, options: DeployOptions
 ) -> tuple[str, str, list[FunctionSpec]] | None:
-    """The functions the deployment files under ``root`` declare, or None if there are none."""
+    """The functions the deployment files under ``root`` declare, or None if there are none.
+    ``root`` may also be a template file (``sam deploy -t orders-service.yaml``): its folder is
+    then the project's."""
+    if root.is_file():
+        if root.name in serverless.NAMES:
+            return "serverless", root.name, serverless.read(root, target, options.stage, root.parent)
+        return "sam", root.name, _template_functions(root, root.parent, target, options)
+    if not root.is_dir():
+        return None
     template = cloudformation.find_template(root)
     if template is not None:
-        specs = cloudformation.read(template, target, options.stack_name, options.parameter_overrides, root)
-        return "sam", template.name, specs
+        return "sam", template.name, _template_functions(template, root, target, options)
     sls = serverless.find(root)
     if sls is not None:
         return "serverless", sls.name, serverless.read(sls, target, options.stage, root)
@@ -126,7 +141,159 @@ def read_functions(
         specs = terraform.read(root, target, options.variables or {})
         if specs:
             return "terraform", "*.tf", specs
+    named = _other_templates(root)
+    if len(named) == 1:
+        return "sam", named[0].name, _template_functions(named[0], root, target, options)
+    if named:
+        listed = ", ".join(t.name for t in named)
+        raise UsageError(
+            f"{root}: has no template.yaml, and {listed} declare Lambda functions: give the one to read "
+            f"as PATH (policygen generate {root / named[0].name})"
+        )
     return None
+
+
+_TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+_FUNCTION_TYPE = re.compile(r"AWS::(?:Serverless|Lambda)::Function\b")
+_NESTED_TYPES = ("AWS::Serverless::Application", "AWS::CloudFormation::Stack")
+
+
+def _other_templates(root: Path) -> list[Path]:
+    """The CloudFormation templates under another name than template.yaml in ``root`` itself
+    (``orders-service.yaml``, ``rotation.yaml``) that declare a function: what ``sam deploy -t``
+    or ``aws cloudformation deploy --template-file`` would be given."""
+    found = []
+    for path in sorted(root.iterdir()):
+        if path.suffix.lower() not in _TEMPLATE_SUFFIXES or not path.is_file():
+            continue
+        try:
+            if path.stat().st_size > MAX_TEMPLATE_BYTES:
+                continue
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        if "Resources" in text and _FUNCTION_TYPE.search(text):
+            found.append(path)
+    return found
+
+
+def _template_functions(
+    template: Path, root: Path, target: Target, options: DeployOptions, depth: int = 0, prefix: str = ""
+) -> list[FunctionSpec]:
+    """The functions ``template`` declares and those of the nested applications and stacks it
+    deploys from local templates (``Location: api/template.yaml``), named as SAM names them
+    (``Api/GetOrdersFunction``) with their code folders relative to ``root``. A nested template
+    gets the parameters its parent passes when they are known (a literal, or a parameter of the
+    parent with a value); the others keep their defaults, or ``--parameter-overrides``."""
+    overrides = dict(options.parameter_overrides or {})
+    document = load_template(template)
+    nested = _nested(document, template, root, overrides, prefix) if depth < _MAX_NESTING else []
+    try:
+        specs = cloudformation.read(template, target, None if depth else options.stack_name, overrides, root)
+    except DeploymentError as exc:
+        # A nested template may hold no function (a table's, a state machine's); the project
+        # as a whole must declare one.
+        if not (nested or depth) or "declares no AWS::Serverless::Function" not in str(exc):
+            raise
+        specs = []
+    offset = template.parent.resolve().relative_to(root.resolve())
+    out = [replace(s, name=prefix + s.name, code_dir=(offset / s.code_dir).as_posix()) for s in specs]
+    for child in nested:
+        if isinstance(child, FunctionSpec):
+            out.append(child)
+            continue
+        logical, path, passed = child
+        child_options = replace(options, parameter_overrides={**overrides, **passed})
+        out.extend(_template_functions(path, root, target, child_options, depth + 1, f"{prefix}{logical}/"))
+    if not out and not depth:
+        raise DeploymentError(
+            f"{template.name}: declares no AWS::Serverless::Function or AWS::Lambda::Function, "
+            "nor do the nested templates it deploys"
+        )
+    return out
+
+
+_MAX_NESTING = 5
+
+
+def _nested(
+    document: LineDict, template: Path, root: Path, overrides: dict[str, str], prefix: str
+) -> list[tuple[str, Path, dict[str, str]] | FunctionSpec]:
+    """The nested applications and stacks ``document`` deploys: (logical id, local template,
+    the parameters passed whose values are known), or, for one whose template is not in the
+    project (a URL, the Serverless Application Repository, a path outside it), a spec listing it
+    as not analysed."""
+    resources = document.get("Resources")
+    parameters = document.get("Parameters")
+    out: list[tuple[str, Path, dict[str, str]] | FunctionSpec] = []
+    if not isinstance(resources, dict):
+        return out
+    label = template.name
+    for logical, resource in resources.items():
+        if not isinstance(resource, dict) or resource.get("Type") not in _NESTED_TYPES:
+            continue
+        properties = resource.get("Properties") or {}
+        if not isinstance(properties, dict):
+            continue
+        location = properties.get("Location", properties.get("TemplateURL"))
+        where = f"{label}:{getattr(resource, 'line', 0)}"
+        path = _local_template(template, root, location)
+        if path is None:
+            out.append(
+                FunctionSpec(
+                    f"{prefix}{logical}",
+                    ".",
+                    None,
+                    (),
+                    None,
+                    (),
+                    where,
+                    skipped=f"a nested {resource.get('Type')} whose template ({_shown(location)}) is not a file "
+                    "in the project folder: its functions are not analysed (run policygen on that template)",
+                )
+            )
+            continue
+        passed = {}
+        given = properties.get("Parameters") or {}
+        for name, value in given.items() if isinstance(given, dict) else ():
+            known = _known_parameter(value, parameters, overrides)
+            if known is not None:
+                passed[str(name)] = known
+        out.append((str(logical), path, passed))
+    return out
+
+
+def _local_template(template: Path, root: Path, location: object) -> Path | None:
+    if not isinstance(location, str) or "://" in location or location.startswith("s3:"):
+        return None
+    path = (template.parent / location).resolve()
+    if path.is_dir():
+        path = cloudformation.find_template(path) or path
+    try:
+        path.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return path if path.is_file() else None
+
+
+def _known_parameter(value: object, parameters: object, overrides: dict[str, str]) -> str | None:
+    """A nested template's parameter value as its parent passes it, when known: a literal, or a
+    ``!Ref`` to a parent parameter that has an override or a default."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, dict) and set(value) == {"Ref"} and isinstance(value["Ref"], str):
+        name = value["Ref"]
+        if name in overrides:
+            return overrides[name]
+        declared = parameters.get(name) if isinstance(parameters, dict) else None
+        default = declared.get("Default") if isinstance(declared, dict) else None
+        if isinstance(default, (str, int, float)) and not isinstance(default, bool):
+            return str(default)
+    return None
+
+
+def _shown(location: object) -> str:
+    return location if isinstance(location, str) else "given by an expression"
 
 
 def _with_python_handler(spec: FunctionSpec, root: Path) -> FunctionSpec:
@@ -162,12 +329,16 @@ def generate_project(path: str | Path, options: Options | None = None) -> Projec
     (the project's only one, or ``options.function``). A function that cannot be analysed is a
     failure in the result, not an exception."""
     options = options or Options()
-    root = Path(path)
-    if not root.is_dir():
+    given = Path(path)
+    if given.is_file() and given.suffix.lower() in _TEMPLATE_SUFFIXES:
+        root = given.parent  # a template file: its folder is the project's
+    elif given.is_dir():
+        root = given
+    else:
         return None
-    target, region = project_region(root, options.target, options.deploy)
+    target, region = project_region(given, options.target, options.deploy)
     options = replace(options, target=target)
-    found = read_functions(root, options.target, options.deploy)
+    found = read_functions(given, options.target, options.deploy)
     if found is None:
         return None
     kind, source, specs = found
@@ -175,7 +346,7 @@ def generate_project(path: str | Path, options: Options | None = None) -> Projec
     # --handler names the Python entry point itself (the app behind a wrapper script, say).
     specs = [_with_python_handler(s, root) if handler is None else s for s in specs]
     if function is not None:
-        chosen = [s for s in specs if function in (s.name, s.name.split(".")[-1])]
+        chosen = [s for s in specs if function in (s.name, s.name.split(".")[-1], s.name.split("/")[-1])]
         if not chosen:
             names = ", ".join(s.name for s in specs)
             raise UsageError(f"--function {function}: {source} declares no such function (it has {names})")

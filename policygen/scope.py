@@ -458,6 +458,12 @@ def _queue_name(url: Text) -> tuple[Text, dict[str, str]]:
             if match:
                 extra = {"Region": match.group(1), "Account": match.group(2)}
             return Text((tail, *url.parts[index + 1 :]) if tail else url.parts[index + 1 :]), extra
+    pieces = [part for part in url.parts if isinstance(part, str) and part]
+    if pieces and not pieces[0].lower().startswith(("http", "sqs")):
+        # No '/' anywhere the text is known: what is known is the end of the URL, the queue's
+        # name (SQS also takes a bare name such as {stack}-Queue-{suffix}, from a template's
+        # QueueName): a hole in front of it may hold the URL's start, never a '/' after it.
+        return url, {}
     return Text((Hole(f"queue URL {url}"),)), {}
 
 

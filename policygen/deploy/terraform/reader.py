@@ -166,8 +166,9 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
     sources, triggers, invoker_notes = _invokers(instance, block, each, function_name)
     destinations = []
     dead = hcl.block(body, "dead_letter_config")
-    if dead.get("target_arn"):
-        destinations.append(destination(instance.text(dead["target_arn"], each), "dead_letter_config"))
+    dead_target = _set(instance, dead, "target_arn", each)
+    if dead_target is not None:
+        destinations.append(destination(dead_target, "dead_letter_config"))
     logging = hcl.block(body, "logging_config")
     config = FunctionConfig(
         name=function_name,
@@ -176,8 +177,8 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
         tracing=known(instance.value(hcl.block(body, "tracing_config").get("mode"), each)) == "Active",
         event_sources=tuple(sources),
         destinations=tuple(destinations),
-        kms_key=instance.text(body["kms_key_arn"], each) if body.get("kms_key_arn") else None,
-        log_group=instance.text(logging["log_group"], each) if logging.get("log_group") else None,
+        kms_key=_set(instance, body, "kms_key_arn", each),
+        log_group=_set(instance, logging, "log_group", each),
     )
     role: str | None = None
     policies = RolePolicies()
@@ -190,7 +191,7 @@ def _resource_function(instance: Instance, block: hcl.Block, each: Each | None, 
         policies, notes = role_policies(instance, role_name, role_each)
         role = _role_expression(instance, role_name, role_each.suffix() if role_each else "")
     package_type = known(instance.value(body["package_type"], each)) if "package_type" in body else None
-    if "image_uri" in body:
+    if _set(instance, body, "image_uri", each) is not None and package_type in (None, "Image"):
         package_type = "Image"
     return Lambda(
         address=address,
@@ -220,6 +221,18 @@ def _invoked(instance: Instance, block: hcl.Block, each: Each | None, function: 
     sources, triggers, notes = _invokers(instance, block, each, function.function_name)
     config = replace(function.config, event_sources=(*function.config.event_sources, *sources))
     return replace(function, config=config, triggers=(*function.triggers, *triggers), notes=(*function.notes, *notes))
+
+
+def _set(instance: Instance, body: dict[str, Any], key: str, each: Each | None) -> Text | None:
+    """The argument's value, None when it is absent or null (``kms_key_arn = var.kms_key_arn``
+    with ``default = null``, as public modules pass optional arguments): Terraform then leaves
+    it unset, and Lambda uses no customer key, no image, no dead-letter target."""
+    if not body.get(key):
+        return None
+    value = instance.value(body[key], each)
+    if value is None or (isinstance(value, Text) and value.known == ""):
+        return None
+    return as_text(value)
 
 
 def _role_expression(instance: Instance, role: str, suffix: str) -> str | None:

@@ -467,10 +467,19 @@ def _find(arguments: tuple[Argument, ...], key: str) -> Iterator[ArgValue]:
 
 
 def _split_s3_uri(uri: Text) -> tuple[Text, Text]:
+    """``s3://bucket/key`` -> (bucket, key), also when parts of the bucket name are not known
+    (``f"s3://{project}-results-{account}/"``): the bucket ends at the first '/' the known text
+    holds, and keeps its known parts instead of becoming '*'."""
     first = uri.parts[0] if uri.parts and isinstance(uri.parts[0], str) else ""
-    if first.startswith("s3://") and "/" in first[5:]:
-        bucket, _, rest = first[5:].partition("/")
-        return Text.of(bucket), Text((rest, *uri.parts[1:]))
+    if first.startswith("s3://"):
+        parts = (first[5:], *uri.parts[1:])
+        for index, part in enumerate(parts):
+            if isinstance(part, str) and "/" in part:
+                head, _, rest = part.partition("/")
+                bucket = tuple(p for p in (*parts[:index], head) if p != "")
+                if not any(isinstance(p, str) for p in bucket):
+                    break  # nothing of the bucket's name is known
+                return Text(bucket), Text(tuple(p for p in (rest, *parts[index + 1 :]) if p != ""))
     return Text((Hole("the bucket of an s3:// URI"),)), Text((Hole("the key of an s3:// URI"),))
 
 

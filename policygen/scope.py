@@ -62,6 +62,13 @@ def scope(call: SdkCall, need: Need, target: Target, conditions: tuple[Condition
     if call.region is not None and call.region.known:
         region = call.region.known
     choices = _select(call, need, target, region)
+    paths = _api_gateway_paths(need, target, region) if not choices else []
+    if paths:
+        widened = ["no --region given"] if region == "*" else []
+        return Scoped(
+            tuple(Permission(need.action, Arn(path), conditions, evidence) for path in paths),
+            tuple(Widening(need.action, Arn(path), widened[0], call.location) for path in paths if widened),
+        )
     if not choices:
         types = ", ".join(sorted({o.type for o in need.options}))
         return Scoped(
@@ -98,6 +105,24 @@ def scope(call: SdkCall, need: Need, target: Target, conditions: tuple[Condition
                     Widening(need.action, Arn(arn), "; ".join(sorted(set(reasons))), call.location)
                 )
     return Scoped(tuple(dict.fromkeys(permissions)), tuple(dict.fromkeys(widenings)))
+
+
+def _api_gateway_paths(need: Need, target: Target, region: str) -> list[str]:
+    """API Gateway's management API authorizes a request on its path (GET /apikeys on
+    ``arn:aws:apigateway:us-east-1::/apikeys``:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/control-access-using-iam-policies-to-create-and-manage-api.html),
+    so an operation that names no resource (a listing, the account's settings) needs the paths
+    of the types whose ARN names no resource, not '*' (which reads every API, key and
+    certificate)."""
+    if not need.action.startswith("apigateway:") or any(o.members for o in need.options):
+        return []  # a call that could name a resource and does not (**kwargs): its path is not known
+    fixed = {"Partition": target.partition, "Region": region, "Account": target.account}
+    paths = set()
+    for option in need.options:
+        for arn_format in need.arn_formats.get(option.type, ())[:1]:
+            if set(_VAR.findall(arn_format)) <= set(fixed):
+                paths.add(_fill(arn_format, fixed))
+    return sorted(paths)
 
 
 def _select(call: SdkCall, need: Need, target: Target, region: str) -> list[_Choice]:

@@ -235,3 +235,19 @@ def test_a_root_without_functions_anywhere_is_still_an_error(tmp_path):
     )
     with pytest.raises(DeploymentError, match="nor do the nested templates it deploys"):
         generate_project(root, Options(target=TARGET))
+
+
+def test_a_template_file_takes_the_region_its_folder_s_samconfig_states(tmp_path):
+    root = write(
+        tmp_path,
+        {
+            "orders-service.yaml": function("src", "orders"),
+            "src/app.py": PUT,
+            "samconfig.toml": '[default.deploy.parameters]\nregion = "eu-west-1"\n',
+        },
+    )
+    for path in (root / "orders-service.yaml", root):
+        result = generate_project(path, Options(target=Target("aws", "*", "123456789012")))
+        assert grants(result)["PutFunction"] == {
+            ("dynamodb:PutItem", "arn:aws:dynamodb:eu-west-1:123456789012:table/orders")
+        }

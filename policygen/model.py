@@ -54,7 +54,7 @@ class Location:
             where = f"{self.path}:{self.line}" if self.line else self.path
             when = f" at {self.time}" if self.time else ""
             return f"{where} event {self.event_id}{when}" if where else f"event {self.event_id}{when}"
-        return f"{self.path}:{self.line}"
+        return f"{self.path}:{self.line}:{self.column}" if self.column else f"{self.path}:{self.line}"
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ def test_bom_and_crlf_are_fine(tmp_path: Path):
     )
     result = generate(tmp_path)
     assert not result.analysis.errors
-    assert [str(p.evidence[0].source) for p in result.permissions] == ["app.py:3"]
+    assert [str(p.evidence[0].source) for p in result.permissions] == ["app.py:3:5"]  # the BOM is not a column
 
 
 def test_missing_directory():
@@ -180,7 +180,7 @@ def test_strict_fails_without_output(tmp_path: Path):
     out = tmp_path / "policy.json"
     result = cli(str(tmp_path), "--strict", "-o", str(out))
     assert result.exit_code == 1
-    assert "app.py:3: a client whose service name is computed at run time" in result.stderr
+    assert "app.py:3:5: a client whose service name is computed at run time" in result.stderr
     assert not out.exists()
 
 

@@ -64,7 +64,9 @@ def test_sarif_validates_and_locates_findings(tmp_path):
     [missing] = [r for r in results if r["ruleId"] == "missing-permission"]
     assert "kms:Decrypt" in missing["message"]["text"]
     where = missing["locations"][0]["physicalLocation"]
-    assert where["artifactLocation"]["uri"].endswith("app.py") and where["region"]["startLine"] == 10
+    assert where["artifactLocation"]["uri"].endswith("app.py")
+    assert where["region"] == {"startLine": 10, "startColumn": 12}  # `KMS.decrypt(` after `return `
+    assert log["runs"][0]["columnKind"] == "unicodeCodePoints"
     excess = [r for r in results if r["ruleId"] == "excess-grant"]
     assert excess[0]["level"] == "error"  # Permissions management first
     policy_lines = {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in excess}

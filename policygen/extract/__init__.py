@@ -21,7 +21,7 @@ from policygen.extract.ir import ModuleIR
 from policygen.model import FileError
 
 PARALLEL_THRESHOLD = 24
-CACHE_FORMAT = 7  # bump when the IR or its cache format changes (6: JSON, not pickle; 7: FileError.column)
+CACHE_FORMAT = 8  # bump when the IR or its cache format changes (6: JSON, not pickle; 7: FileError.column; 8: Call.column)
 Outcome = ModuleIR | FileError
 
 

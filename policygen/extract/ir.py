@@ -47,6 +47,7 @@ class Call:
     kwargs: tuple[tuple[str | None, Expr], ...]  # None key: ``**mapping``
     line: int
     star_args: bool = False
+    column: int = 0  # 1-based, in characters; 0 when not known
 
 
 @dataclass(frozen=True, slots=True)

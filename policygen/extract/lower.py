@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import libcst as cst
@@ -71,9 +71,9 @@ def lower_source(path: str, module_name: str, is_package: bool, data: bytes) -> 
         raise SourceError(path, exc.raw_line, f"syntax error: {exc.message}", exc.raw_column + 1) from None
     except RecursionError:
         raise SourceError(path, 1, "source is too deeply nested to parse") from None
-    lines = _match_lines(module, tree)
+    positions = _match_positions(module, tree, text)
     try:
-        body = _Lowerer(lines).stmts(module.body)
+        body = _Lowerer(positions).stmts(module.body)
     except RecursionError:
         raise SourceError(path, 1, "source is too deeply nested to analyse") from None
     return ir.ModuleIR(path, module_name, is_package, body, text.count("\n") + 1)
@@ -162,7 +162,9 @@ class _Collector(cst.CSTVisitor):
         self.defs.append(node)
 
 
-def _match_lines(module: cst.Module, tree: ast.AST) -> dict[int, int]:
+def _match_positions(module: cst.Module, tree: ast.AST, text: str) -> dict[int, tuple[int, int]]:
+    """Each call's, definition's and attribute's (line, column), keyed by the libcst node's id;
+    columns 1-based, in characters (ast counts UTF-8 bytes)."""
     collector = _Collector()
     module.visit(collector)
     nodes = list(ast.walk(tree))  # one walk for the three kinds
@@ -185,15 +187,31 @@ def _match_lines(module: cst.Module, tree: ast.AST) -> dict[int, int]:
         and all(c.attr.value == a.attr for c, a in zip(collector.attributes, ast_attributes, strict=True))
     )
     if agree:
-        lines = {id(c): a.lineno for c, a in zip(collector.calls, ast_calls, strict=True)}
-        lines.update({id(d): a.lineno for d, a in zip(collector.defs, ast_defs, strict=True)})
-        lines.update({id(c): a.lineno for c, a in zip(collector.attributes, ast_attributes, strict=True)})
-        return lines
+        column = _character_column(text)
+        pairs = zip(
+            [*collector.calls, *collector.defs, *collector.attributes],
+            [*ast_calls, *ast_defs, *ast_attributes],
+            strict=True,
+        )
+        return {id(c): (a.lineno, column(a.lineno, a.col_offset)) for c, a in pairs}
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    lines = {}
-    for node in [*collector.calls, *collector.defs, *collector.attributes]:
-        lines[id(node)] = positions[node].start.line
-    return lines
+    return {
+        id(node): (positions[node].start.line, positions[node].start.column + 1)
+        for node in [*collector.calls, *collector.defs, *collector.attributes]
+    }
+
+
+def _character_column(text: str) -> Callable[[int, int], int]:
+    """(line, ast's UTF-8 byte offset) -> 1-based character column."""
+    if text.isascii():
+        return lambda _line, offset: offset + 1
+    lines = re.split(r"\r\n|\r|\n", text)  # the line ends Python's tokenizer counts, no others
+
+    def column(line: int, offset: int) -> int:
+        source = lines[line - 1] if 0 < line <= len(lines) else ""
+        return len(source.encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
+
+    return column
 
 
 def _same_callee(node: cst.Call, call: ast.Call) -> bool:
@@ -213,8 +231,11 @@ def _evaluating(value: ir.Expr, *also: ir.Expr) -> ir.Expr:
 
 
 class _Lowerer:
-    def __init__(self, lines: dict[int, int]) -> None:
-        self._lines = lines
+    def __init__(self, positions: dict[int, tuple[int, int]]) -> None:
+        self._positions = positions
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return self._positions.get(id(node), (0, 0))[0]
 
     # statements -------------------------------------------------------------------------
     def stmts(
@@ -283,7 +304,7 @@ class _Lowerer:
                 tuple(self.expr(a.value) for a in node.bases),
                 self.block(node.body),
                 tuple(self.expr(d.decorator) for d in node.decorators),
-                self._lines.get(id(node), 0),
+                self._line(node),
             )
         elif isinstance(node, cst.If):
             yield self.if_chain(node)
@@ -341,7 +362,7 @@ class _Lowerer:
             self.function_params(node.params),
             self.block(node.body),
             tuple(self.expr(d.decorator) for d in node.decorators),
-            self._lines.get(id(node), 0),
+            self._line(node),
         )
 
     def function_params(self, p: cst.Parameters) -> tuple[ir.Param, ...]:
@@ -370,7 +391,7 @@ class _Lowerer:
                 return ir.Const({"True": True, "False": False, "None": None}[node.value])
             return ir.Name(node.value)
         if isinstance(node, cst.Attribute):
-            return ir.Attr(self.expr(node.value), node.attr.value, self._lines.get(id(node), 0))
+            return ir.Attr(self.expr(node.value), node.attr.value, self._line(node))
         if isinstance(node, cst.Call):
             return self.call(node)
         if isinstance(node, cst.SimpleString):
@@ -457,7 +478,8 @@ class _Lowerer:
                 star = True
             else:
                 args.append(value)
-        return ir.Call(self.expr(node.func), tuple(args), tuple(kwargs), self._lines.get(id(node), 0), star)
+        line, column = self._positions.get(id(node), (0, 0))
+        return ir.Call(self.expr(node.func), tuple(args), tuple(kwargs), line, star, column)
 
 
 _ENDS = {cst.Return: "return", cst.Raise: "raise", cst.Continue: "continue", cst.Break: "break"}

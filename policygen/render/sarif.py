@@ -64,30 +64,30 @@ def _fingerprint(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
-def _physical(path: str, line: int) -> dict[str, Any]:
+def _physical(path: str, line: int, column: int = 0) -> dict[str, Any]:
     where: dict[str, Any] = {"artifactLocation": {"uri": path}}
     if line > 0:
-        where["region"] = {"startLine": line}
+        where["region"] = {"startLine": line, "startColumn": column} if column > 0 else {"startLine": line}
     return {"physicalLocation": where}
 
 
 def _of_permission(permission: Permission, files: Files) -> list[dict[str, Any]]:
     """The code (or template) lines that need ``permission``: the first three, code first."""
-    seen: list[tuple[str, int]] = []
+    seen: list[tuple[str, int, int]] = []
     for evidence in sorted(permission.evidence, key=lambda e: e.kind is EvidenceKind.DEPLOYMENT):
         location: Location = evidence.location
         if not location.path or location.is_event:
             continue
         if evidence.kind is EvidenceKind.DEPLOYMENT or "!" in location.path:
             # a template line, or a file inside an archive: the archive, in the project
-            where = (_uri(files.project, location.path.split("!", 1)[0]), location.line)
+            where = (_uri(files.project, location.path.split("!", 1)[0]), location.line, location.column)
             if "!" in location.path:
-                where = (where[0], 0)
+                where = (where[0], 0, 0)
         else:
-            where = (_uri(files.code, location.path), location.line)
+            where = (_uri(files.code, location.path), location.line, location.column)
         if where not in seen:
             seen.append(where)
-    return [_physical(p, line) for p, line in seen[:3]]
+    return [_physical(*where) for where in seen[:3]]
 
 
 def _of_declaration(files: Files) -> list[dict[str, Any]]:
@@ -229,6 +229,7 @@ def as_sarif(
         "runs": [
             {
                 "tool": {"driver": {"name": "policygen", "version": __version__, "rules": rules}},
+                "columnKind": "unicodeCodePoints",  # Location.column counts characters
                 "results": results,
             }
         ],

@@ -39,6 +39,9 @@ class Site(Protocol):
     def current_line(self) -> int: ...
 
     @property
+    def current_column(self) -> int: ...  # of the call on current_line (1-based; 0: not known)
+
+    @property
     def classes(self) -> Mapping[FuncKey, ClassBody]: ...
 
     def record(

@@ -955,7 +955,7 @@ class Frame:
                 self.p.record_unresolved(
                     Unresolved(
                         f"environment variable {name} is not set (--env/--env-file); assumed the code's default",
-                        Location(self.path, self.current_line),
+                        self.where(self.current_line),
                         name,
                     ),
                     self.key,
@@ -1051,6 +1051,7 @@ class Frame:
 
     # calls ---------------------------------------------------------------------------------
     current_line = 0
+    current_column = 0  # of the call being made on current_line
     principal: str | None = None  # set while an SDK object made from other credentials is called
     computed: tuple[str, ...] = ()  # set while a method named by a computed name is called
 
@@ -1061,8 +1062,12 @@ class Frame:
     def class_reader(self, module: str) -> Frame:
         return Frame(self.p, self.key, module, None)
 
+    def where(self, line: int) -> Location:
+        """A call site on ``line`` of this file: with the column of the call being made there."""
+        return Location(self.path, line, self.current_column if line == self.current_line else 0)
+
     def call(self, expr: ir.Call) -> Values:
-        self.current_line = expr.line
+        self.current_line, self.current_column = expr.line, expr.column
         func = expr.func
         receiver = EMPTY
         if isinstance(func, ir.Attr) and func.attr in containers.MUTATORS:
@@ -1074,7 +1079,7 @@ class Frame:
         kwargs: dict[str | None, Values] = {}
         for name, arg in expr.kwargs:
             kwargs[name] = union(kwargs.get(name, EMPTY), self.eval(arg))
-        self.current_line = expr.line
+        self.current_line, self.current_column = expr.line, expr.column
         result = EMPTY
         if isinstance(func, ir.Attr) and (
             any(isinstance(v, SeqV | DictV) for v in receiver)
@@ -1093,7 +1098,7 @@ class Frame:
             submitted = callbacks.executor_call(self, func.attr, args, kwargs, expr.line) if args else None
             if submitted is not None and any(isinstance(f, callbacks.CALLABLE) for f in args[0]):
                 return submitted
-            sdk.untraced_call(self, func.attr, kwargs, Location(self.path, expr.line))
+            sdk.untraced_call(self, func.attr, kwargs, self.where(expr.line))
         returned = self.call_values(funcs, args, kwargs, expr.line, star=expr.star_args)
         self.apply_mutations(funcs, expr)
         return union(result, returned) if result else returned
@@ -1140,7 +1145,7 @@ class Frame:
             outer, self.principal = self.principal, credentials.principal_of(func.receiver)
             outer_computed, self.computed = self.computed, func.computed
             try:
-                return sdk.call(self, func, args, kwargs, Location(self.path, line))
+                return sdk.call(self, func, args, kwargs, self.where(line))
             finally:
                 self.principal, self.computed = outer, outer_computed
         return unknown("the result of a call the analysis does not follow")
@@ -1329,7 +1334,7 @@ class Frame:
             f"a method of {what} whose name is computed at run time (getattr(..., '{pattern}'), "
             f"{'; '.join(h.reason for h in func.name.holes)}): which operation runs is unknown"
             f"{_candidates(receiver, pattern)}, nothing is granted for it",
-            Location(self.path, line),
+            self.where(line),
             f"{owner or '?'}.{pattern}",
         )
 
@@ -1366,7 +1371,7 @@ class Frame:
             )
         handled = callbacks.call_external(self, qualname, args, kwargs, line)
         if handled is None:
-            handled = sdk.call_external(self, qualname, args, kwargs, Location(self.path, line))
+            handled = sdk.call_external(self, qualname, args, kwargs, self.where(line))
         if handled is None:
             callbacks.call_unmodelled(self, args, kwargs, line)
         return handled or unknown(f"the result of {qualname}()")

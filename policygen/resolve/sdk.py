@@ -268,7 +268,7 @@ def record_passed_methods(
                 method.receiver.service,
                 method.name,
                 request,
-                Location(frame.path, frame.current_line),
+                Location(frame.path, frame.current_line, frame.current_column),
                 CallKind.CLIENT,
                 "passed to a helper",
                 principal=method.receiver.principal,

@@ -56,7 +56,7 @@ def test_a_partly_known_method_name_is_unresolved_at_the_call_with_its_candidate
     report = _report(tmp_path, EVENT_MODE)
     assert not {a for a, _ in _granted(report) if a.startswith("s3:")}
     (item,) = report["unresolved"]
-    assert item["location"] == "app.py:7"
+    assert item["location"] == "app.py:7:12"
     assert item["reason"].startswith(
         "a method of s3 client whose name is computed at run time (getattr(..., '*_object')"
     )
@@ -70,7 +70,7 @@ def test_a_partly_known_method_name_is_unresolved_at_the_call_with_its_candidate
 def test_strict_fails_on_a_dynamic_method_name_naming_the_line(tmp_path):
     status, _, everything = _run(tmp_path, EVENT_MODE, "--strict")
     assert status == 1
-    assert "app.py:7: a method of s3 client whose name is computed at run time" in everything
+    assert "app.py:7:12: a method of s3 client whose name is computed at run time" in everything
 
 
 def test_the_method_fetched_on_one_line_and_called_on_another_is_located_at_the_call(tmp_path):
@@ -89,7 +89,7 @@ def test_the_method_fetched_on_one_line_and_called_on_another_is_located_at_the_
                 tidy(old, event.get("mode", "delete"))
         """,
     )
-    assert [u["location"] for u in report["unresolved"]] == ["app.py:7"]
+    assert [u["location"] for u in report["unresolved"]] == ["app.py:7:12"]
 
 
 def test_an_unknown_name_lists_how_many_operations_it_could_be(tmp_path):
@@ -104,7 +104,7 @@ def test_an_unknown_name_lists_how_many_operations_it_could_be(tmp_path):
         """,
     )
     (item,) = report["unresolved"]
-    assert item["location"] == "app.py:6"
+    assert item["location"] == "app.py:6:12"
     assert "(candidates add_permission/cancel_message_move_task/change_message_visibility/" in item["reason"]
     assert "/delete_queue/... (23 in all)), nothing is granted for it" in item["reason"]
     assert not report["permissions"]
@@ -128,7 +128,7 @@ def test_a_name_from_a_literal_tuple_grants_exactly_those_operations_and_reports
     assert not report["unresolved"]
     computed = [w for w in report["widened"] if "named at run time" in w["reason"]]
     assert {w["action"] for w in computed} == {"s3:GetObject", "s3:PutObject"}
-    assert all(w["location"] == "app.py:6" for w in computed)
+    assert all(w["location"] == "app.py:6:9" for w in computed)
     assert all("one of get_object, put_object" in w["reason"] for w in computed)
 
 

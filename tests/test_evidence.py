@@ -57,7 +57,7 @@ def test_a_further_source_adds_permissions_with_typed_locations(tmp_path):
     assert not result.clean
     report = json.loads(render(result, Format.REPORT).text)
     sources = {e["source"] for p in report["permissions"] for e in p["evidence"]}
-    assert sources == {"app.py:4", "trail/2026-12-01.json event e-1234 at 2026-12-01T00:00:00Z"}
+    assert sources == {"app.py:4:5", "trail/2026-12-01.json event e-1234 at 2026-12-01T00:00:00Z"}
 
 
 def test_a_project_function_is_a_subject_with_its_deployment(tmp_path):

@@ -60,7 +60,7 @@ def test_baseline_then_check_passes_and_new_privilege_exits_4(tmp_path):
     body = json.loads(failed.stdout)
     assert body["exit"] == 4 and body["functions"]["fn"]["new_privilege"]["action"] == "dynamodb:DeleteItem"
     # What to review: the synthesized grant (its resource pattern) and the code that needs it.
-    assert body["functions"]["fn"]["new_privilege"]["needed_at"] == ["app.py:9"]
+    assert body["functions"]["fn"]["new_privilege"]["needed_at"] == ["app.py:9:5"]
     assert len(body["functions"]["fn"]["new_privilege"]["needed_on"]) == 1
     # Approving it (updating the baseline) makes the gate pass again.
     assert invoke("baseline", "update", str(code), "--out", str(out)).exit_code == 0

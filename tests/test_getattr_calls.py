@@ -48,7 +48,7 @@ def test_a_method_named_at_run_time_is_unresolved_where_it_is_called(tmp_path):
     )
     assert result.permissions == ()
     [item] = result.unresolved
-    assert str(item.location) == "app.py:7"
+    assert str(item.location) == "app.py:7:12"
     assert item.detail == "s3.*_object"
     assert "whose name is computed at run time (getattr(..., '*_object')" in item.reason
     assert "nothing is granted" in item.reason

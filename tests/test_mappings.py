@@ -234,7 +234,7 @@ def test_the_cli_warns_and_the_report_names_the_calls_newer_than_the_data(older_
     assert (
         f"policygen: warning: the installed botocore {installed} is newer than botocore 1.0.0, which "
         "policygen's mapping data was built from; the permissions of these calls are unknown (unresolved, "
-        "nothing granted): s3.put_bucket_tagging (app.py:8). Upgrade policygen, or rebuild the data "
+        "nothing granted): s3.put_bucket_tagging (app.py:8:5). Upgrade policygen, or rebuild the data "
         "with `make mappings`"
     ) in result.stderr
     report = json.loads(result.stdout)
@@ -242,10 +242,10 @@ def test_the_cli_warns_and_the_report_names_the_calls_newer_than_the_data(older_
         "botocore": "1.0.0",
         "installed_botocore": installed,
         "unknown_to_data": [
-            {"call": "s3.put_bucket_tagging", "location": "app.py:8", "kind": "client", "note": ""}
+            {"call": "s3.put_bucket_tagging", "location": "app.py:8:5", "kind": "client", "note": ""}
         ],
     }
-    assert [u["location"] for u in report["unresolved"]] == ["app.py:8"]
+    assert [u["location"] for u in report["unresolved"]] == ["app.py:8:5"]
     assert {p["action"] for p in report["permissions"]} == {"s3:GetObject"}
 
 

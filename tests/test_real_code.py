@@ -158,7 +158,7 @@ def test_empty_policy_for_code_that_calls_aws_is_a_defect(tmp_path):
     assert result.policy.statements == ()
     assert result.analysis.empty_policy is not None
     assert (
-        "none of the code's 1 AWS call(s) (first sqs.purge_queue at tools.py:4)"
+        "none of the code's 1 AWS call(s) (first sqs.purge_queue at tools.py:4:5)"
         in result.analysis.empty_policy
     )
     assert [u.location.path for u in result.unresolved] == ["app.py"]

@@ -176,7 +176,7 @@ def test_record_a_project_then_generate_gives_each_function_its_own_calls(sam_ap
         assert [n["location"] for n in notes] == ["shared.py:5"], reports[name]["unresolved"]
     # the getattr call static analysis could only report is matched to its recording
     matched = reports["Purge"]["resolved_by_recording"]
-    assert matched[0]["kind"] == "unresolved" and matched[0]["location"] == "shared.py:5"
+    assert matched[0]["kind"] == "unresolved" and matched[0]["location"] == "shared.py:5:12"
     assert matched[0]["observed"] == [
         {"action": "s3:DeleteObject", "resource": "arn:aws:s3:::data/in/a.json"},
         {"action": "s3:PutObject", "resource": "arn:aws:s3:::data/direct.json"},  # the helper test's

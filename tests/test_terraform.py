@@ -231,7 +231,7 @@ def test_committed_zip_is_analysed_with_locations_inside_the_archive(tmp_path):
     make_zip(tmp_path / "lambda.zip", {"app.py": textwrap.dedent(HANDLER).encode(), "README.txt": b"x"})
     result = run(str(tmp_path), "--format", "json-report")
     assert result.exit_code == 0, result.output
-    assert '"source": "lambda.zip!/app.py:6"' in result.stdout
+    assert '"source": "lambda.zip!/app.py:6:5"' in result.stdout
     assert "arn:aws:sqs:us-east-1:123456789012:jobs" in result.stdout
 
 

@@ -525,9 +525,9 @@ def test_observed_only_points_to_the_code_calls_it_explains(trail: Path, tmp_pat
     assert status == 0
     sqs = by[f"sqs:SendMessage arn:aws:sqs:{fx.REGION}:{fx.ACCOUNT}:orders-events"]
     assert sqs["history"] == "observed-only"
-    assert sqs["explains"] == ["app.py:15"]  # the send_message whose queue URL is not known
+    assert sqs["explains"] == ["app.py:15:5"]  # the send_message whose queue URL is not known
     kms = by[f"kms:Decrypt {fx.KEY}"]
-    assert kms["explains"] == ["app.py:16"]  # .decrypt() on a client whose service is computed
+    assert kms["explains"] == ["app.py:16:5"]  # .decrypt() on a client whose service is computed
     assert "could not pin down" in str(kms["history_why"])
     metrics = by["cloudwatch:PutMetricData *"]
     assert metrics["history"] == "observed-only" and "explains" not in metrics

@@ -148,9 +148,9 @@ def test_recorded_calls_are_evidence_observed_in_tests_and_close_the_policy(inve
     assert evidence[("s3:DeleteObject", "arn:aws:s3:::inventory-reports/reports/old.json")] == [
         ("recorded", "app.py:32", "observed in tests: s3.delete_object")
     ]
-    # a call both saw: one permission, both pieces of evidence, at the same place
+    # a call both saw: one permission, both pieces of evidence, at the same line (recordings have no column)
     assert evidence[("dynamodb:UpdateItem", TABLE)] == [
-        ("code", "app.py:18", "Table.update_item"),
+        ("code", "app.py:18:9", "Table.update_item"),
         ("recorded", "app.py:18", "observed in tests: dynamodb.update_item"),
     ]
     # the policy: the static grant covers the recorded PutObjects; the recorded DeleteObject is added

@@ -49,8 +49,10 @@ def report(tmp_path: Path, code: str) -> dict:
 
 
 def line_of(tmp_path: Path, text: str) -> str:
+    """``app.py:LINE:COL`` of the call on the line holding ``text``, which starts its line."""
     lines = (tmp_path / "app.py").read_text().splitlines()
-    return f"app.py:{next(i for i, line in enumerate(lines, 1) if text in line)}"
+    number, line = next((i, line) for i, line in enumerate(lines, 1) if text in line)
+    return f"app.py:{number}:{len(line) - len(line.lstrip()) + 1}"
 
 
 def granted(out: dict) -> set[tuple[str, str]]:

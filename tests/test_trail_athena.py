@@ -16,12 +16,13 @@ from typing import Any
 
 import boto3
 import pytest
-import requests
 import sqlglot
 import trail_fixtures as fx
 from botocore.stub import ANY, Stubber
 from click.testing import CliRunner
 from moto import mock_aws
+from moto.athena.models import QueryResults, athena_backends
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_api import state_manager
 
 from policygen.cli import main
@@ -204,24 +205,17 @@ def expected_rows(records: list[dict[str, Any]], principals: list[Principal]) ->
 
 
 def _queue(rows: list[list[str | None]], header: bool = True) -> None:
+    """Queue the rows moto's Athena answers the next query with, straight into its backend (the
+    in-process equivalent of moto's query-results API; nothing leaves the process)."""
+
     def data(values: list[str | None]) -> dict[str, Any]:
         return {"Data": [{"VarCharValue": v} if v is not None else {} for v in values]}
 
-    body = {
-        "region": REGION,
-        "results": [
-            {
-                "rows": ([data(list(ROW_COLUMNS))] if header else []) + [data(r) for r in rows],
-                "column_info": [{"Name": c, "Type": "varchar"} for c in ROW_COLUMNS],
-            }
-        ],
-    }
-    assert (
-        requests.post(
-            "http://motoapi.amazonaws.com/moto-api/static/athena/query-results", json=body
-        ).status_code
-        == 201
+    results = QueryResults(
+        rows=([data(list(ROW_COLUMNS))] if header else []) + [data(r) for r in rows],
+        column_info=[{"Name": c, "Type": "varchar"} for c in ROW_COLUMNS],
     )
+    athena_backends[DEFAULT_ACCOUNT_ID][REGION].query_results_queue.append(results)
 
 
 @pytest.fixture

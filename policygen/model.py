@@ -80,6 +80,11 @@ class Text:
     def holes(self) -> tuple[Hole, ...]:
         return tuple(p for p in self.parts if isinstance(p, Hole))
 
+    @property
+    def reasons(self) -> str:
+        """Why the unknown parts are unknown, as a reader sees them (empty when all is known)."""
+        return "; ".join(h.reason for h in self.holes)
+
     def pattern(self, wildcard: str = "*") -> str:
         """IAM pattern: known text with IAM's wildcard characters escaped away, holes as ``*``."""
         out = []

@@ -495,7 +495,7 @@ def _packaged_code(
     if inline is not None:
         source = resolve(inline, ctx)[0]
         if source.known is None:
-            reasons = "; ".join(h.reason for h in source.holes)
+            reasons = source.reasons
             return None, f"its inline code is built from values the template does not fix ({reasons})", ()
         shown = f"{label}:{line}!/index.py"
         return bundle.of_files(shown, [CodeFile("index.py", shown, source.known.encode())]), None, ()

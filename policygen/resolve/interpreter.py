@@ -1332,7 +1332,7 @@ class Frame:
         what = f"{owner or 'an AWS'} {'client' if isinstance(receiver, ClientV) else 'resource'}"
         self.unresolved_here(
             f"a method of {what} whose name is computed at run time (getattr(..., '{pattern}'), "
-            f"{'; '.join(h.reason for h in func.name.holes)}): which operation runs is unknown"
+            f"{func.name.reasons}): which operation runs is unknown"
             f"{_candidates(receiver, pattern)}, nothing is granted for it",
             self.where(line),
             f"{owner or '?'}.{pattern}",

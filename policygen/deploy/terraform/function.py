@@ -231,7 +231,7 @@ def _raw_statements(
     )
     if isinstance(value, Text):
         if value.known is None:
-            reasons = "; ".join(h.reason for h in value.holes) or "not known"
+            reasons = value.reasons or "not known"
             return unknown_document(f"its value is not known to policygen ({reasons})")
         try:
             value = _from_json(json.loads(value.known))

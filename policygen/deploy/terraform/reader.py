@@ -394,7 +394,7 @@ def role_instance(instance: Instance, expr: hcl.Expr, each: Each | None) -> tupl
 
 
 def _why(unknown: Text) -> str:
-    return "; ".join(h.reason for h in unknown.holes) or str(unknown)
+    return unknown.reasons or str(unknown)
 
 
 def _role_refs(expr: hcl.Expr) -> list[hcl.Ref]:

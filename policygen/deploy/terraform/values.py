@@ -508,7 +508,7 @@ class Instance:
 
 def _why(value: Value) -> str:
     if isinstance(value, Text) and value.holes:
-        return "; ".join(h.reason for h in value.holes)
+        return value.reasons
     return "not a map, a set of strings or a number"
 
 

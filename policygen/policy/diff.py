@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -471,14 +472,29 @@ def granted_pairs(
                     effective = Bounded((own,), (bound,))
                     label = _narrower(part, limit, grant.action, catalog)
                 plain = limit is None and not denies and not part[0].not_resource
-                if not plain and _within((), effective, catalog):
+                asked = _on_its_resources(effective, grant.action)
+                if not plain and _within((), asked, catalog):
                     continue  # nothing of it is granted once Denies and the boundary apply
                 key = (grant.action.lower(), label)
-                needed = uses is not None and _within(tight, effective, catalog)
+                needed = uses is not None and _within(tight, asked, catalog)
                 if key in out:  # the same resources through another statement: needed if both are
                     needed = needed and out[key].needed
                 out[key] = GrantedPair(grant.action, label, needed)
     return tuple(out[k] for k in sorted(out))
+
+
+def _on_its_resources(effective: PolicyDocument | Bounded, action: str) -> Policies:
+    """``effective`` less what lies outside every ARN format of ``action``: a Deny with NotResource
+    ``arn:aws:s3:::a*`` leaves ``sqs:SendMessage`` nothing, since no queue's ARN starts so."""
+    formats = arn_formats(action)
+    if not formats:
+        return effective
+    outside = PolicyStatement(
+        Effect.DENY, (action,), tuple(re.sub(r"\$\{[^}]*\}", "*", f) for f in formats), False, True
+    )
+    if isinstance(effective, Bounded):
+        return Bounded((*effective.identity, PolicyDocument((outside,))), effective.boundary)
+    return (effective, PolicyDocument((outside,)))
 
 
 def _narrower(part: _Part, limit: _Part, action: str, catalog: ActionCatalog) -> str:
